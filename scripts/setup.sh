@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine (root) for metallb-ts: system packages, npm dependencies (with
+# cap's native libpcap binding, asserted), the test cluster's binaries (built from Go modules and
+# cached outside the repo), and the TypeScript build. Safe to run again: every step is idempotent.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+APT_PACKAGES=(
+  libpcap-dev build-essential python3   # cap's node-gyp build
+  openssl                               # test-cluster certificates
+  iproute2 iputils-ping arping ndisc6 tcpdump curl   # lab hosts and witnesses
+  bird2 frr gobgpd                      # BGP peers
+)
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "system packages"
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+if ((${#missing[@]})); then
+  [[ $(id -u) == 0 ]] || { echo "setup: FAILED: need root to apt-get install ${missing[*]}" >&2; exit 1; }
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "installed: ${missing[*]}"
+else
+  echo "all present"
+fi
+
+step "npm dependencies"
+command -v node >/dev/null || { echo "setup: FAILED: node is not on PATH (Node 20 or newer is needed)" >&2; exit 1; }
+npm ci --no-audit --no-fund
+# A stricter npm may skip install scripts silently; cap without its native module is useless.
+if [[ ! -f node_modules/cap/build/Release/cap.node ]]; then
+  echo "cap's native module was not built by npm ci; building it explicitly"
+  npm rebuild cap --foreground-scripts
+fi
+[[ -f node_modules/cap/build/Release/cap.node ]] || { echo "setup: FAILED: cap's native module (libpcap binding) did not build" >&2; exit 1; }
+node -e "import('cap').then(() => console.log('cap loads'))"
+
+step "test cluster binaries"
+bash test/cluster/build-binaries.sh
+
+step "build"
+npm run build --silent
+echo "setup: done"
