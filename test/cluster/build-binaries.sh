@@ -13,6 +13,21 @@ BINARIES=(etcd kube-apiserver kube-controller-manager kubectl)
 
 complete() { for b in "${BINARIES[@]}"; do [[ -x "$OUT/$b" ]] || return 1; done; }
 
+# --dir: print where the binaries live (built or not) so callers share this one version pin.
+if [[ ${1:-} == --dir ]]; then echo "$OUT"; exit 0; fi
+
+if complete; then
+  echo "cluster binaries: cached in $OUT"
+  exit 0
+fi
+
+# One build at a time per cache (npm test and lab up may both ask): wait for a running build, then re-check.
+mkdir -p "$CACHE_ROOT"
+exec 9>"$CACHE_ROOT/.build-$K8S_VERSION.lock"
+if ! flock -n 9; then
+  echo "cluster binaries: another build is running; waiting for it (lock $CACHE_ROOT/.build-$K8S_VERSION.lock)"
+  flock 9
+fi
 if complete; then
   echo "cluster binaries: cached in $OUT"
   exit 0

@@ -1,0 +1,46 @@
+// Where the cluster binaries live. test/cluster/build-binaries.sh holds the only version pin; we ask it.
+import { existsSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+
+export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'] as const;
+
+/** The repository root, found from this compiled file (dist/src/testing/cluster/) or its source. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'cluster', 'build-binaries.sh'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  throw new Error('cannot find the metallb-ts repository root (with test/cluster/build-binaries.sh)');
+}
+
+function buildScript(): string {
+  return join(repoRoot(), 'test', 'cluster', 'build-binaries.sh');
+}
+
+/** The cache directory for the pinned version, whether or not it is complete. */
+export function binaryDir(): string {
+  const result = spawnSync('bash', [buildScript(), '--dir'], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`build-binaries.sh --dir failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+export function missingBinaries(dir = binaryDir()): string[] {
+  return BINARIES.filter((b) => !existsSync(join(dir, b)));
+}
+
+/**
+ * Makes sure the binaries exist: instant when cached, otherwise a cold build (tens of minutes) that prints
+ * its progress. Throws with the script's plain reason (no Go, no disk space) when it cannot.
+ */
+export function ensureBinaries(): string {
+  const dir = binaryDir();
+  if (missingBinaries(dir).length === 0) return dir;
+  const result = spawnSync('bash', [buildScript()], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new Error(`cluster binaries are missing and the build failed (exit ${result.status}); see the message above`);
+  const missing = missingBinaries(dir);
+  if (missing.length > 0) throw new Error(`cluster binaries still missing after the build: ${missing.join(', ')}`);
+  return dir;
+}
