@@ -36,6 +36,7 @@ export interface ClusterInfo {
   server: string;
   port: number;
   etcdPort: number;
+  etcdPeerPort: number;
   binDir: string;
   adminKubeconfig: string;
   caFile: string;
@@ -94,11 +95,13 @@ export class TestCluster {
     const dir = options.dir ?? mkdtempSync(join(options.parentDir ?? tmpdir(), 'metallb-ts-cluster-'));
     mkdirSync(join(dir, 'pki'), { recursive: true });
     mkdirSync(join(dir, 'logs'), { recursive: true });
-    const [port, etcdPort, etcdPeerPort] = [await freePort(), await freePort(), await freePort()];
+    const port = await freePort();
+    const etcdPort = await freePort();
+    const etcdPeerPort = await freePort();
     const server = `https://127.0.0.1:${port}`;
     const pids = { etcd: 0, apiserver: 0, controllerManager: 0, relays: [] as number[] };
     const info: ClusterInfo = {
-      version: 1, dir, server, port, etcdPort, binDir,
+      version: 1, dir, server, port, etcdPort, etcdPeerPort, binDir,
       adminKubeconfig: join(dir, 'admin.kubeconfig'), caFile: join(dir, 'pki', 'ca.crt'),
       pids, serviceCidrs: SERVICE_CIDRS,
     };

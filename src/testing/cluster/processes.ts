@@ -126,3 +126,13 @@ export async function runOk(command: string, args: string[], options: { input?: 
   }
   return result.stdout;
 }
+
+/** Runs a command that daemonizes itself, with stdio in logFile; resolves when the direct child exits 0. */
+export function runToLog(command: string, args: string[], logFile: string): Promise<void> {
+  const out = openSync(logFile, 'a');
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', out, out] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code} (see ${logFile})`))));
+  }).finally(() => closeSync(out));
+}
