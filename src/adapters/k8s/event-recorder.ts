@@ -1,0 +1,146 @@
+/**
+ * Records core/v1 Events as MetalLB does (source component e.g. `metallb-controller`), without ever blocking the
+ * reconcile loop: record() queues, a few concurrent senders create the Events, and a full queue drops the oldest
+ * (as client-go's broadcaster drops when its channel is full). Repeats of the same event on the same object are
+ * aggregated like client-go's correlator: the existing Event's `count`/`lastTimestamp` is patched instead of
+ * creating a new one. Shared by controller and speaker.
+ */
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { Logger, ServiceEvent } from '../../core/ports.js';
+import type { KubeClients } from './client.js';
+import { describeApiError, httpStatusOf } from './client.js';
+
+/** The object an Event is about. */
+export interface EventTarget {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string | undefined;
+  readonly resourceVersion?: string | undefined;
+}
+
+/** What the reconciler calls. */
+export interface EventSink {
+  record(target: EventTarget, event: ServiceEvent): void;
+}
+
+/** Where events are sent (client-node in production, a fake in unit tests). */
+export interface EventApi {
+  create(namespace: string, body: Record<string, unknown>): Promise<void>;
+  /** Merge-patches count/lastTimestamp of an existing Event. */
+  patch(namespace: string, name: string, body: Record<string, unknown>): Promise<void>;
+}
+
+export interface EventRecorderOptions {
+  readonly api: EventApi;
+  readonly component: string;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  /** Concurrent API calls (default 4). */
+  readonly concurrency?: number;
+  /** Queue bound (default 1000). */
+  readonly maxPending?: number;
+}
+
+interface Seen { readonly name: string; count: number }
+const MAX_SEEN = 4096;
+
+export class EventRecorder implements EventSink {
+  private readonly options: EventRecorderOptions;
+  private readonly pending: Array<() => Promise<void>> = [];
+  private readonly seen = new Map<string, Seen>();
+  private active = 0;
+  private sequence = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: EventRecorderOptions) {
+    this.options = options;
+  }
+
+  record(target: EventTarget, event: ServiceEvent): void {
+    if (this.pending.length >= (this.options.maxPending ?? 1000)) {
+      this.pending.shift();
+      this.options.logger.warn({ op: 'recordEvent', error: 'event queue full', msg: 'dropped the oldest pending event' });
+    }
+    this.pending.push(() => this.send(target, event));
+    this.pump();
+  }
+
+  /** Resolves when every queued event has been sent (or failed). */
+  flush(): Promise<void> {
+    if (this.active === 0 && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.active < (this.options.concurrency ?? 4) && this.pending.length > 0) {
+      const task = this.pending.shift() as () => Promise<void>;
+      this.active += 1;
+      void task().finally(() => {
+        this.active -= 1;
+        this.pump();
+        if (this.active === 0 && this.pending.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+      });
+    }
+  }
+
+  private async send(target: EventTarget, event: ServiceEvent): Promise<void> {
+    const now = (this.options.now ?? (() => new Date()))();
+    const key = `${target.kind}|${target.namespace}|${target.name}|${target.uid ?? ''}|${event.type}|${event.reason}|${event.message}`;
+    const seen = this.seen.get(key);
+    try {
+      if (seen) {
+        seen.count += 1;
+        try {
+          await this.options.api.patch(target.namespace, seen.name, { count: seen.count, lastTimestamp: now.toISOString() });
+          return;
+        } catch (err) {
+          if (httpStatusOf(err) !== 404) throw err;
+          this.seen.delete(key); // the Event expired (TTL): create a fresh one
+        }
+      }
+      const name = `${target.name}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(this.sequence++ % 1_000_000)).toString(16)}`;
+      await this.options.api.create(target.namespace, this.eventBody(name, target, event, now));
+      this.remember(key, { name, count: 1 });
+    } catch (err) {
+      this.options.logger.warn({ op: 'recordEvent', reason: event.reason, object: `${target.namespace}/${target.name}`, error: describeApiError(err), msg: 'failed to record event' });
+    }
+  }
+
+  private remember(key: string, seen: Seen): void {
+    if (this.seen.size >= MAX_SEEN) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    this.seen.set(key, seen);
+  }
+
+  private eventBody(name: string, target: EventTarget, event: ServiceEvent, now: Date): Record<string, unknown> {
+    const { component } = this.options;
+    return {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { name, namespace: target.namespace },
+      involvedObject: {
+        kind: target.kind, apiVersion: target.apiVersion, namespace: target.namespace, name: target.name,
+        ...(target.uid ? { uid: target.uid } : {}), ...(target.resourceVersion ? { resourceVersion: target.resourceVersion } : {}),
+      },
+      type: event.type, reason: event.reason, message: event.message,
+      source: { component }, reportingComponent: component, reportingInstance: component,
+      firstTimestamp: now.toISOString(), lastTimestamp: now.toISOString(), count: 1,
+    };
+  }
+}
+
+/** An EventApi over client-node's CoreV1Api (bodies are sent as plain JSON). */
+export function createEventApi(clients: KubeClients): EventApi {
+  const mergePatch = clients.k8s.setHeaderOptions('Content-Type', clients.k8s.PatchStrategy.MergePatch);
+  return {
+    async create(namespace, body) {
+      await clients.core.createNamespacedEvent({ namespace, body: body as unknown as CoreV1Event });
+    },
+    async patch(namespace, name, body) {
+      await clients.core.patchNamespacedEvent({ namespace, name, body }, mergePatch);
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Command-line flags the way MetalLB's Go binaries accept them, so v0.11/v0.12 manifests' `args` work unchanged:
+ * `-name`, `--name`, `--name=value` and `--name value`; booleans also as `--name=true|false`. Each flag may fall
+ * back to an environment variable (MetalLB's `METALLB_*`), then to its default. Shared by controller and speaker.
+ */
+
+export type FlagSpec =
+  | { readonly kind: 'string'; readonly env?: string; readonly default?: string }
+  | { readonly kind: 'int'; readonly env?: string; readonly default?: number }
+  | { readonly kind: 'bool'; readonly env?: string; readonly default?: boolean };
+
+export type FlagValue = string | number | boolean | undefined;
+export type ParsedFlags = Record<string, FlagValue>;
+
+export type FlagsResult = { readonly ok: true; readonly flags: ParsedFlags } | { readonly ok: false; readonly error: string };
+
+/** Parses argv against specs; unknown flags and positional arguments are errors (as Go's flag package). */
+export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>, env: Readonly<Record<string, string | undefined>>): FlagsResult {
+  const given = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    const match = /^--?([^=-][^=]*)(?:=([\s\S]*))?$/.exec(arg);
+    if (!match) return { ok: false, error: `unexpected argument: ${arg}` };
+    const name = match[1] as string;
+    const spec = specs[name];
+    if (!spec) return { ok: false, error: `flag provided but not defined: -${name}` };
+    let value = match[2];
+    if (value === undefined) {
+      if (spec.kind === 'bool') value = 'true';
+      else {
+        const next = argv[i + 1];
+        if (next === undefined) return { ok: false, error: `flag needs an argument: -${name}` };
+        value = next;
+        i += 1;
+      }
+    }
+    given.set(name, value);
+  }
+  const flags: ParsedFlags = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const raw = given.get(name) ?? (spec.env ? nonEmpty(env[spec.env]) : undefined);
+    if (raw === undefined) { flags[name] = spec.default; continue; }
+    const converted = convert(name, spec, raw);
+    if (typeof converted === 'object') return converted;
+    flags[name] = converted;
+  }
+  return { ok: true, flags };
+}
+
+function convert(name: string, spec: FlagSpec, raw: string): string | number | boolean | { ok: false; error: string } {
+  if (spec.kind === 'string') return raw;
+  if (spec.kind === 'int') {
+    return /^\d+$/.test(raw) ? Number(raw) : { ok: false, error: `invalid value "${raw}" for flag -${name}: parse error` };
+  }
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(raw)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(raw)) return false;
+  return { ok: false, error: `invalid boolean value "${raw}" for -${name}: parse error` };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
