@@ -1,0 +1,90 @@
+// The lab end to end, for real: up, down, up, down, then nothing of it may be left — no namespace, no
+// namespace mount, no process it recorded, no port it listened on. Uses its own state dir and netns prefix so
+// a developer's running lab is untouched. Needs root and BIRD.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
+import { repoRoot } from '../../src/testing/cluster/binaries.js';
+import { isAlive, portIsFree } from '../../src/testing/cluster/processes.js';
+
+const PREFIX = 'mltt-';
+const labMain = join(repoRoot(), 'dist', 'src', 'lab', 'main.js');
+
+function lab(dir: string, command: string): Promise<{ code: number; output: string; seconds: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [labMain, command], {
+      env: { ...process.env, METALLB_TS_LAB_DIR: dir, METALLB_TS_LAB_PREFIX: PREFIX },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => { output += String(d); });
+    child.stderr.on('data', (d) => { output += String(d); });
+    child.on('error', reject);
+    // 'close' (not 'exit'): if a daemon kept our pipe open, this would hang and the test would time out.
+    child.on('close', (code) => resolve({ code: code ?? 1, output, seconds: (Date.now() - t0) / 1000 }));
+  });
+}
+
+function netnsList(): string[] {
+  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).sort();
+}
+
+interface Recorded { pids: number[]; ports: number[] }
+
+function recorded(dir: string): Recorded {
+  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { pids: Record<string, number>; ports: number[]; clusterInfo: string };
+  const cluster = JSON.parse(readFileSync(state.clusterInfo, 'utf8')) as { pids: { etcd: number; apiserver: number; controllerManager: number; relays: number[] } };
+  const { etcd, apiserver, controllerManager, relays } = cluster.pids;
+  return { pids: [...Object.values(state.pids), etcd, apiserver, controllerManager, ...relays], ports: state.ports };
+}
+
+test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async (t) => {
+  if (!requirePrerequisite(t, process.getuid?.() === 0, 'the lab needs root (ip netns)')) return;
+  const hasBird = spawnSync('sh', ['-c', 'command -v bird && command -v birdc']).status === 0;
+  if (!requirePrerequisite(t, hasBird, 'the lab needs BIRD 2 (apt-get install bird2)')) return;
+
+  const dir = mkdtempSync(join(tmpdir(), 'mltt-lab-'));
+  const before = netnsList();
+  const seen: Recorded = { pids: [], ports: [] };
+  try {
+    for (const round of [1, 2]) {
+      const upResult = await lab(dir, 'up');
+      assert.equal(upResult.code, 0, upResult.output);
+      assert.match(upResult.output, /EXTERNAL-IP/);
+      assert.match(upResult.output, /speaker: not implemented yet/);
+      assert.ok(existsSync(join(dir, 'kubeconfig')) && existsSync(join(dir, 'bin', 'kubectl')));
+      const now = recorded(dir);
+      for (const pid of now.pids) assert.ok(isAlive(pid), `pid ${pid} recorded but not running after up`);
+      seen.pids.push(...now.pids);
+      seen.ports.push(...now.ports);
+      assert.equal(netnsList().filter((n) => n.startsWith(PREFIX)).length, 7);
+
+      const status = await lab(dir, 'status');
+      assert.equal(status.code, 0, status.output);
+      assert.match(status.output, /node3\s+Ready/);
+
+      const downResult = await lab(dir, 'down');
+      assert.equal(downResult.code, 0, downResult.output);
+      t.diagnostic(`round ${round}: lab up ${upResult.seconds.toFixed(2)} s, lab down ${downResult.seconds.toFixed(2)} s`);
+    }
+    const again = await lab(dir, 'down');
+    assert.equal(again.code, 0, again.output);
+    assert.match(again.output, /nothing to stop/);
+
+    assert.deepEqual(netnsList(), before);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`/run/netns/${PREFIX}`));
+    assert.deepEqual(mounts, []);
+    assert.deepEqual(seen.pids.filter(isAlive), [], 'processes from the lab still running');
+    for (const port of seen.ports) assert.ok(await portIsFree(port), `port ${port} still in use`);
+    assert.ok(!existsSync(join(dir, 'state.json')));
+  } finally {
+    if (existsSync(join(dir, 'state.json'))) await lab(dir, 'down');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
