@@ -4,6 +4,7 @@
  */
 import { parseCidr, type Cidr } from '../../src/core/ip/index.js';
 import type { AllocatorPool } from '../../src/core/allocator/index.js';
+import type { Config } from '../../src/core/config/types.js';
 
 export interface VectorPool {
   readonly cidrs: readonly string[];
@@ -24,4 +25,22 @@ export function poolsFromVector(pools: Readonly<Record<string, VectorPool>>): Al
     avoidBuggyIps: p.avoid_buggy_ips,
     autoAssign: p.auto_assign,
   }));
+}
+
+/** A whole domain Config holding only the vector's pools (layer 2, no peers). */
+export function configFromVector(pools: Readonly<Record<string, VectorPool>>): Config {
+  return {
+    pools: Object.entries(pools).map(([name, p]) => ({
+      name,
+      protocol: 'layer2' as const,
+      cidrs: p.cidrs.map(cidrOf),
+      addresses: [...p.cidrs],
+      avoidBuggyIps: p.avoid_buggy_ips,
+      autoAssign: p.auto_assign,
+      bgpAdvertisements: [],
+    })),
+    peers: [],
+    bfdProfiles: [],
+    communityAliases: new Map(),
+  };
 }
