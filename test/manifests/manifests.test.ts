@@ -179,3 +179,17 @@ test('workloads: v0.11 args and env, probes, no CPU limits, speaker host network
   assert.doesNotMatch(all, /PodSecurityPolicy/);
   assert.doesNotMatch(all, /kind: (ConfigMap|Secret)\b/);
 });
+
+test('kustomization.yaml builds exactly namespace.yaml + metallb.yaml', async () => {
+  const cluster = await getTestCluster();
+  const built = yaml.loadAll(await cluster.kubectl(['kustomize', manifests])) as K8sObject[];
+  const names = (list: K8sObject[]) => list.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
+  assert.deepEqual(names(built), names([...load('namespace.yaml'), ...load('metallb.yaml')]));
+});
+
+test('prometheus-operator.yaml: PodMonitors for both components on port monitoring', () => {
+  const objects = load('prometheus-operator.yaml');
+  const monitors = objects.filter((o) => o.kind === 'PodMonitor') as unknown as Array<{ metadata: { name: string }; spec: { podMetricsEndpoints: Array<{ port: string }> } }>;
+  assert.deepEqual(monitors.map((m) => m.metadata.name).sort(), ['metallb-controller', 'metallb-speaker']);
+  for (const m of monitors) assert.equal(m.spec.podMetricsEndpoints[0]?.port, 'monitoring');
+});
