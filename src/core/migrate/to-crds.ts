@@ -172,10 +172,10 @@ function bgpAdvertisements(pools: readonly LegacyPool[], plan: RenamePlan, names
     const ads = pool['bgp-advertisements'] ?? [];
     if (ads.length === 0) return pool.protocol === 'bgp' ? [{ ipAddressPools }] : [];
     return ads.map((ad) => ({
-      ...(ad?.['aggregation-length'] !== undefined ? { aggregationLength: ad['aggregation-length'] } : {}),
-      ...(ad?.['aggregation-length-v6'] !== undefined ? { aggregationLengthV6: ad['aggregation-length-v6'] } : {}),
-      ...(ad?.localpref ? { localPref: ad.localpref } : {}),
-      ...((ad?.communities ?? []).length > 0 ? { communities: [...(ad?.communities ?? [])] } : {}),
+      ...(ad['aggregation-length'] !== undefined ? { aggregationLength: ad['aggregation-length'] } : {}),
+      ...(ad['aggregation-length-v6'] !== undefined ? { aggregationLengthV6: ad['aggregation-length-v6'] } : {}),
+      ...(ad.localpref ? { localPref: ad.localpref } : {}),
+      ...((ad.communities ?? []).length > 0 ? { communities: [...(ad.communities ?? [])] } : {}),
       ipAddressPools,
     }));
   });
@@ -285,7 +285,7 @@ function crdRangeErrors(legacy: LegacyConfig): MigrationError[] {
   );
   const aggregations = (legacy['address-pools'] ?? []).flatMap((pool, i) =>
     (pool['bgp-advertisements'] ?? []).flatMap((ad, j) =>
-      ad?.['aggregation-length'] === 0
+      ad['aggregation-length'] === 0
         ? [
             {
               code: 'crd-range' as const,
