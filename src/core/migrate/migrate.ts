@@ -22,6 +22,8 @@ export interface MigrateRequest {
   /** The text is the bare `data.config` payload, not a ConfigMap manifest. */
   readonly onlyData: boolean;
   readonly passwordSecrets: boolean;
+  /** Namespace for a bare payload (default metallb-system); a manifest's own namespace wins. */
+  readonly namespace?: string;
 }
 
 export interface Diagnostic {
@@ -66,7 +68,7 @@ export function migrate(request: MigrateRequest, validate: RawValidator): Migrat
   if (!decoded.raw) return failed(decoded.errors.map(fromConfigError), warnings);
   const invalid = validate(withKnownProtocols(decoded.raw), decoded.positionOf);
   if (invalid.length > 0) return failed(invalid.map(fromConfigError), warnings);
-  const namespace = payload.payload.namespace ?? DEFAULT_NAMESPACE;
+  const namespace = payload.payload.namespace ?? request.namespace ?? DEFAULT_NAMESPACE;
   const conversion = convertToCrds(decoded.raw, { namespace, passwordSecrets: request.passwordSecrets });
   const locate = (issue: MigrationIssue, severity: Diagnostic['severity']): Diagnostic =>
     positioned({ severity, ...issue }, decoded.positionOf(issue.path));
