@@ -96,9 +96,10 @@ async function up(configFile: string | undefined): Promise<void> {
 
 /** Runs `metallb-ts controller` with its ServiceAccount token if the CLI has it; true when it runs. */
 async function startController(cluster: TestCluster, paths: LabPaths, state: LabState, save: () => void): Promise<boolean> {
-  const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  // METALLB_TS_CLI: run another build of the CLI (or a stand-in in tests) instead of this checkout's.
+  const cli = process.env.METALLB_TS_CLI ?? join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
   if (!existsSync(cli)) {
-    say('controller: not implemented yet (no dist/src/cli/main.js)');
+    say(`controller: not implemented yet (no ${cli})`);
     return false;
   }
   const kubeconfig = await cluster.kubeconfigFor('metallb-system', 'controller');

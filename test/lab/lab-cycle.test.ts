@@ -3,23 +3,24 @@
 // a developer's running lab is untouched. Needs root and BIRD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
 import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
-import { repoRoot } from '../../src/testing/cluster/binaries.js';
+import { fileURLToPath } from 'node:url';
+import { repoRoot, binaryDir } from '../../src/testing/cluster/binaries.js';
 import { isAlive, portIsFree } from '../../src/testing/cluster/processes.js';
 
 const PREFIX = 'mltt-';
+const here = dirname(fileURLToPath(import.meta.url));
 const labMain = join(repoRoot(), 'dist', 'src', 'lab', 'main.js');
 
-function lab(dir: string, command: string): Promise<{ code: number; output: string; seconds: number }> {
+function lab(dir: string, command: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string; seconds: number }> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [labMain, command], {
-      env: { ...process.env, METALLB_TS_LAB_DIR: dir, METALLB_TS_LAB_PREFIX: PREFIX },
+      env: { ...process.env, METALLB_TS_LAB_DIR: dir, METALLB_TS_LAB_PREFIX: PREFIX, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -54,9 +55,15 @@ test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async
   const seen: Recorded = { pids: [], ports: [] };
   try {
     for (const round of [1, 2]) {
-      const upResult = await lab(dir, 'up');
+      // Round 1 runs whatever controller this checkout has; round 2 a stand-in, to check the lab's wiring.
+      const standIn = round === 2 ? { METALLB_TS_CLI: join(here, 'stand-in-controller.js'), STAND_IN_KUBECTL: join(binaryDir(), 'kubectl') } : {};
+      const upResult = await lab(dir, 'up', standIn);
       assert.equal(upResult.code, 0, upResult.output);
       assert.match(upResult.output, /EXTERNAL-IP/);
+      if (round === 2) {
+        assert.match(upResult.output, /controller: running as system:serviceaccount:metallb-system:controller/);
+        assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.100\s/);
+      }
       assert.match(upResult.output, /speaker: not implemented yet/);
       assert.ok(existsSync(join(dir, 'kubeconfig')) && existsSync(join(dir, 'bin', 'kubectl')));
       const now = recorded(dir);
