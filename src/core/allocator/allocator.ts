@@ -4,8 +4,8 @@
  * order (MetalLB: random map order). Within a pool the choice is MetalLB's ascending first fit —
  * the first address a service may take, free or shareable — found without scanning addresses.
  */
-import { type Cidr, type IpAddr, cidrContains, cidrSize } from '../ip/index.js';
-import { IpUsage, addressKey } from './ip-usage.js';
+import { type Cidr, type IpAddr, cidrSize } from '../ip/index.js';
+import { IpUsage } from './ip-usage.js';
 import { isBuggyIp, poolCount } from './pool-count.js';
 import { type AllocError, type AllocResult, type FamilyRequest, type Port, familyOfIps } from './types.js';
 
@@ -41,37 +41,70 @@ export interface PoolUsage {
   readonly inUse: number;
 }
 
-/** Which pool (first in order) contains every address, honouring avoid-buggy-ips. */
-function poolFor(pools: readonly AllocatorPool[], ips: readonly IpAddr[]): AllocatorPool | undefined {
-  if (ips.length === 0) return undefined;
-  return pools.find((pool) =>
-    ips.every(
-      (ip) => !(pool.avoidBuggyIps && isBuggyIp(ip.family, ip.value)) && pool.cidrs.some((c) => cidrContains(c, ip)),
-    ),
-  );
+/** A pool with its prefixes as value ranges [lo, hi), computed once per config. */
+interface Range {
+  readonly family: 4 | 6;
+  readonly lo: bigint;
+  readonly hi: bigint;
 }
 
-function familiesOf(request: FamilyRequest): readonly (4 | 6)[] {
-  return request === 'dual' ? [4, 6] : request === 'ipv4' ? [4] : [6];
+interface PoolRanges {
+  readonly pool: AllocatorPool;
+  readonly ranges: readonly Range[];
 }
+
+function withRanges(pool: AllocatorPool): PoolRanges {
+  return {
+    pool,
+    ranges: pool.cidrs.map((c) => ({ family: c.base.family, lo: c.base.value, hi: c.base.value + cidrSize(c) })),
+  };
+}
+
+function poolContains(p: PoolRanges, ip: IpAddr): boolean {
+  if (p.pool.avoidBuggyIps && isBuggyIp(ip.family, ip.value)) return false;
+  for (const r of p.ranges) {
+    if (r.family === ip.family && r.lo <= ip.value && ip.value < r.hi) return true;
+  }
+  return false;
+}
+
+function containsAll(p: PoolRanges, ips: readonly IpAddr[]): boolean {
+  for (const ip of ips) if (!poolContains(p, ip)) return false;
+  return true;
+}
+
+/** Which pool (first in order) contains every address, honouring avoid-buggy-ips. */
+function poolFor(pools: readonly PoolRanges[], ips: readonly IpAddr[]): AllocatorPool | undefined {
+  if (ips.length === 0) return undefined;
+  for (const p of pools) if (containsAll(p, ips)) return p.pool;
+  return undefined;
+}
+
 
 export class Allocator {
-  private pools: readonly AllocatorPool[] = [];
+  private pools: readonly PoolRanges[] = [];
   private readonly allocated = new Map<string, Allocation>();
   private readonly usage = new IpUsage();
-  /** pool name → address key → number of services on it (a shared address counts once). */
-  private readonly poolUse = new Map<string, Map<string, number>>();
+  /** pool name → family → address value → number of services on it (a shared address counts once). */
+  private readonly poolUse = new Map<string, Record<4 | 6, Map<bigint, number>>>();
+  /**
+   * Per prefix (and avoid-buggy mode): a value below which every address is used or unusable, so
+   * searches start there. Lowered whenever an address is freed; only ever a lower bound.
+   */
+  private readonly hints = new Map<Range, bigint>();
+  private readonly hintsAvoidingBuggy = new Map<Range, bigint>();
 
   /** The pools in force, in config order. */
   get poolList(): readonly AllocatorPool[] {
-    return this.pools;
+    return this.pools.map((p) => p.pool);
   }
 
   /**
    * Replaces the pools. Refused (nothing changes) when an allocated address would belong to no
    * pool; otherwise allocations whose pool changed name (rename, split, swap) are re-homed.
    */
-  setPools(pools: readonly AllocatorPool[]): SetPoolsResult {
+  setPools(newPools: readonly AllocatorPool[]): SetPoolsResult {
+    const pools = newPools.map(withRanges);
     const orphans = [...this.allocated].filter(([, a]) => poolFor(pools, a.ips) === undefined);
     if (orphans.length > 0) {
       orphans.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -80,6 +113,8 @@ export class Allocator {
     }
     this.pools = pools;
     this.poolUse.clear();
+    this.hints.clear();
+    this.hintsAvoidingBuggy.clear();
     for (const [svc, a] of this.allocated) {
       const rehomed = { ...a, pool: poolFor(pools, a.ips)!.name };
       this.allocated.set(svc, rehomed);
@@ -109,7 +144,9 @@ export class Allocator {
     const allocation = this.allocated.get(svc);
     if (allocation === undefined) return false;
     this.allocated.delete(svc);
-    for (const ip of allocation.ips) this.usage.remove(svc, ip);
+    for (const ip of allocation.ips) {
+      if (this.usage.remove(svc, ip)) this.lowerHints(ip);
+    }
     this.countUse(allocation, -1);
     return true;
   }
@@ -125,7 +162,7 @@ export class Allocator {
       if (familyOfIps(existing.ips) !== family) return { ok: false, error: { kind: 'wrongFamily', held: existing.ips, requested: family } };
       return this.assign(svc, existing.ips, ports, sharingKey, backendKey);
     }
-    const pool = this.pools.find((p) => p.name === poolName);
+    const pool = this.pools.find((p) => p.pool.name === poolName);
     if (pool === undefined) return { ok: false, error: { kind: 'unknownPool', pool: poolName } };
     return this.takeFromPool(svc, family, pool, ports, sharingKey, backendKey);
   }
@@ -135,7 +172,7 @@ export class Allocator {
     const existing = this.allocated.get(svc);
     if (existing !== undefined) return this.assign(svc, existing.ips, ports, sharingKey, backendKey);
     for (const pool of this.pools) {
-      if (!pool.autoAssign) continue;
+      if (!pool.pool.autoAssign) continue;
       const result = this.takeFromPool(svc, family, pool, ports, sharingKey, backendKey);
       if (result.ok) return result;
     }
@@ -160,43 +197,49 @@ export class Allocator {
   /** Capacity and distinct addresses in use, per pool in config order. */
   poolUsage(): Map<string, PoolUsage> {
     const out = new Map<string, PoolUsage>();
-    for (const pool of this.pools) {
-      out.set(pool.name, { capacity: poolCount(pool), inUse: this.poolUse.get(pool.name)?.size ?? 0 });
+    for (const { pool } of this.pools) {
+      const use = this.poolUse.get(pool.name);
+      out.set(pool.name, { capacity: poolCount(pool), inUse: (use?.[4].size ?? 0) + (use?.[6].size ?? 0) });
     }
     return out;
   }
 
-  private takeFromPool(svc: string, family: FamilyRequest, pool: AllocatorPool, ports: readonly Port[], sharingKey: string, backendKey: string): AllocResult {
-    const found = new Map<4 | 6, IpAddr>();
-    const wanted = familiesOf(family);
+  private takeFromPool(svc: string, family: FamilyRequest, pool: PoolRanges, ports: readonly Port[], sharingKey: string, backendKey: string): AllocResult {
+    const wantV4 = family !== 'ipv6';
+    const wantV6 = family !== 'ipv4';
+    let v4: IpAddr | undefined;
+    let v6: IpAddr | undefined;
     const ips: IpAddr[] = [];
-    for (const cidr of pool.cidrs) {
-      const fam = cidr.base.family;
-      if (!wanted.includes(fam) || found.has(fam)) continue;
-      const ip = this.firstUsable(cidr, pool.avoidBuggyIps, svc, ports, sharingKey, backendKey);
+    for (const range of pool.ranges) {
+      if (range.family === 4 ? !wantV4 || v4 !== undefined : !wantV6 || v6 !== undefined) continue;
+      const ip = this.firstUsable(range, pool.pool.avoidBuggyIps, svc, ports, sharingKey, backendKey);
       if (ip === undefined) continue;
-      found.set(fam, ip);
+      if (ip.family === 4) v4 = ip;
+      else v6 = ip;
       ips.push(ip);
     }
-    if (found.size < wanted.length) return { ok: false, error: { kind: 'poolExhausted', pool: pool.name, family } };
+    if ((wantV4 && v4 === undefined) || (wantV6 && v6 === undefined)) {
+      return { ok: false, error: { kind: 'poolExhausted', pool: pool.pool.name, family } };
+    }
     return this.assign(svc, ips, ports, sharingKey, backendKey);
   }
 
   /**
-   * The first address of `cidr` (ascending) that `svc` may take: the lower of the first free one
+   * The first address of `range` (ascending) that `svc` may take: the lower of the first free one
    * and the first used one it may share. Free runs are jumped over via the used-run index, and
    * only addresses carrying the same sharing key are examined for sharing.
    */
-  private firstUsable(cidr: Cidr, avoidBuggy: boolean, svc: string, ports: readonly Port[], sharingKey: string, backendKey: string): IpAddr | undefined {
-    const family = cidr.base.family;
-    const lo = cidr.base.value;
-    const hi = lo + cidrSize(cidr);
-    let free = lo;
+  private firstUsable(range: Range, avoidBuggy: boolean, svc: string, ports: readonly Port[], sharingKey: string, backendKey: string): IpAddr | undefined {
+    const { family, lo, hi } = range;
+    const hints = avoidBuggy ? this.hintsAvoidingBuggy : this.hints;
+    const hint = hints.get(range);
+    let free = hint !== undefined && hint > lo ? hint : lo;
     for (;;) {
       free = this.usage.firstFreeAtOrAfter(family, free);
       if (free >= hi || !(avoidBuggy && isBuggyIp(family, free))) break;
       free += 1n;
     }
+    hints.set(range, free);
     if (sharingKey !== '') {
       for (const value of this.usage.sharedIn(family, sharingKey, lo, free < hi ? free : hi)) {
         if (avoidBuggy && isBuggyIp(family, value)) continue;
@@ -207,17 +250,26 @@ export class Allocator {
     return free < hi ? { family, value: free } : undefined;
   }
 
+  /** An address became free: no search may start above it any more. */
+  private lowerHints(ip: IpAddr): void {
+    for (const hints of [this.hints, this.hintsAvoidingBuggy]) {
+      for (const [range, value] of hints) {
+        if (range.family === ip.family && ip.value < value) hints.set(range, ip.value);
+      }
+    }
+  }
+
   private countUse(allocation: Allocation, delta: 1 | -1): void {
-    let counts = this.poolUse.get(allocation.pool);
-    if (counts === undefined) {
-      counts = new Map();
-      this.poolUse.set(allocation.pool, counts);
+    let byFamily = this.poolUse.get(allocation.pool);
+    if (byFamily === undefined) {
+      byFamily = { 4: new Map(), 6: new Map() };
+      this.poolUse.set(allocation.pool, byFamily);
     }
     for (const ip of allocation.ips) {
-      const key = addressKey(ip);
-      const n = (counts.get(key) ?? 0) + delta;
-      if (n > 0) counts.set(key, n);
-      else counts.delete(key);
+      const counts = byFamily[ip.family];
+      const n = (counts.get(ip.value) ?? 0) + delta;
+      if (n > 0) counts.set(ip.value, n);
+      else counts.delete(ip.value);
     }
   }
 }

@@ -5,22 +5,22 @@
  * first usable address of a prefix without scanning it.
  */
 import type { Family, IpAddr } from '../ip/index.js';
-import { type Port, type SharingConflict, type AllocError, portKey } from './types.js';
+import type { Port, SharingConflict, AllocError } from './types.js';
 import { RunSet, SortedValues } from './used-set.js';
 
 /** The state of one address in use. */
 interface AddressUse {
   readonly sharingKey: string;
   readonly backendKey: string;
-  /** service key → its ports on this address. */
-  readonly services: Map<string, readonly Port[]>;
-  /** `TCP/80` → service key holding it. */
-  readonly ports: Map<string, string>;
+  /**
+   * (service key, its ports) on this address. A plain array, not a Map: most addresses have one
+   * service and sharing groups are small, and 100,000 Maps would dominate memory and GC.
+   */
+  readonly services: { svc: string; ports: readonly Port[] }[];
 }
 
-/** Map key of an address (cheaper than formatting it). */
-export function addressKey(ip: IpAddr): string {
-  return `${ip.family}:${ip.value}`;
+function portsOverlap(a: Port, ports: readonly Port[]): boolean {
+  return ports.some((p) => p.port === a.port && p.proto === a.proto);
 }
 
 /** MetalLB's `sharingOK(existing, new)`. */
@@ -33,63 +33,70 @@ function sharingConflict(use: AddressUse, sharingKey: string, backendKey: string
 }
 
 export class IpUsage {
-  private readonly uses = new Map<string, AddressUse>();
+  /** Per family, address value → its use (bigint keys compare by value). */
+  private readonly uses: Record<Family, Map<bigint, AddressUse>> = { 4: new Map(), 6: new Map() };
+  private count = 0;
   private readonly used: Record<Family, RunSet> = { 4: new RunSet(), 6: new RunSet() };
   /** Per family, sharing key → used addresses carrying it (the only ones a new service may join). */
   private readonly shared: Record<Family, Map<string, SortedValues>> = { 4: new Map(), 6: new Map() };
 
   /** Distinct addresses in use. */
   get size(): number {
-    return this.uses.size;
+    return this.count;
   }
 
   /** Whether `svc` may take `ip` with these ports and keys; undefined = yes. */
   check(svc: string, ip: IpAddr, ports: readonly Port[], sharingKey: string, backendKey: string): AllocError | undefined {
-    const use = this.uses.get(addressKey(ip));
+    const use = this.uses[ip.family].get(ip.value);
     if (use === undefined) return undefined;
     const conflict = sharingConflict(use, sharingKey, backendKey);
     if (conflict !== undefined) {
-      const others = [...use.services.keys()].filter((s) => s !== svc).sort();
+      const others = use.services.map((e) => e.svc).filter((s) => s !== svc).sort();
       if (others.length > 0) return { kind: 'sharing', svc, others, conflict };
     }
     for (const port of ports) {
-      const holder = use.ports.get(portKey(port));
-      if (holder !== undefined && holder !== svc) return { kind: 'portInUse', port, ip };
+      for (const held of use.services) {
+        if (held.svc !== svc && portsOverlap(port, held.ports)) return { kind: 'portInUse', port, ip };
+      }
     }
     return undefined;
   }
 
   /** Records `svc` on `ip` (the caller checked compatibility and removed svc's old use). */
   add(svc: string, ip: IpAddr, ports: readonly Port[], sharingKey: string, backendKey: string): void {
-    const key = addressKey(ip);
-    let use = this.uses.get(key);
+    let use = this.uses[ip.family].get(ip.value);
     if (use === undefined) {
-      use = { sharingKey, backendKey, services: new Map(), ports: new Map() };
-      this.uses.set(key, use);
+      use = { sharingKey, backendKey, services: [] };
+      this.uses[ip.family].set(ip.value, use);
+      this.count++;
       this.used[ip.family].add(ip.value);
       if (sharingKey !== '') this.sharedIndex(ip.family, sharingKey).add(ip.value);
     }
-    use.services.set(svc, ports);
-    for (const port of ports) use.ports.set(portKey(port), svc);
+    const existing = use.services.find((e) => e.svc === svc);
+    if (existing !== undefined) existing.ports = ports;
+    else use.services.push({ svc, ports });
   }
 
-  /** Removes `svc` from `ip`; the address is forgotten (keys included) once no service is left. */
-  remove(svc: string, ip: IpAddr): void {
-    const key = addressKey(ip);
-    const use = this.uses.get(key);
-    if (use === undefined) return;
-    for (const port of use.services.get(svc) ?? []) {
-      if (use.ports.get(portKey(port)) === svc) use.ports.delete(portKey(port));
-    }
-    use.services.delete(svc);
-    if (use.services.size > 0) return;
-    this.uses.delete(key);
+  /**
+   * Removes `svc` from `ip`; the address is forgotten (keys included) once no service is left.
+   * Returns true when the address became free.
+   */
+  remove(svc: string, ip: IpAddr): boolean {
+    const use = this.uses[ip.family].get(ip.value);
+    if (use === undefined) return false;
+    const at = use.services.findIndex((e) => e.svc === svc);
+    if (at < 0) return false;
+    use.services.splice(at, 1);
+    if (use.services.length > 0) return false;
+    this.uses[ip.family].delete(ip.value);
+    this.count--;
     this.used[ip.family].delete(ip.value);
     if (use.sharingKey !== '') {
       const index = this.shared[ip.family].get(use.sharingKey);
       index?.delete(ip.value);
       if (index?.size === 0) this.shared[ip.family].delete(use.sharingKey);
     }
+    return true;
   }
 
   /** The smallest unused value >= v of `family`. */
