@@ -67,6 +67,10 @@ async function up(configFile: string | undefined): Promise<void> {
     say(`lab: nodes ${topo.nodes.map((n) => n.name).join(', ')} Ready; manifests and ${config} applied`);
 
     const controllerRunning = await startController(cluster, paths, state, save);
+    // With the speaker: per node, startDaemon({ command: 'ip', args: ['netns', 'exec', node.netns, process.execPath,
+    // cli, 'speaker', '--kubeconfig', await cluster.kubeconfigFor('metallb-system', 'speaker'), …] }) with
+    // METALLB_NODE_NAME=node.name; `ip netns exec` execs, so the recorded PID is the speaker's own. The same
+    // kubeconfig works inside the namespace (the relay above).
     say('speaker: not implemented yet (coming with the speaker issue)');
 
     await createDemoService(cluster);
