@@ -35,10 +35,13 @@ export interface Pool {
   readonly bgpAdvertisements: readonly BgpAdvertisement[];
 }
 
-/** A label-selector requirement (Kubernetes `metav1.LabelSelectorRequirement` semantics). */
+/**
+ * A label-selector requirement (Kubernetes `labels.Requirement` semantics). `Equals` comes from a
+ * `match-labels` entry (printed `key=value`), the others from `match-expressions`.
+ */
 export interface SelectorRequirement {
   readonly key: string;
-  readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  readonly operator: 'Equals' | 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
   /** Sorted, de-duplicated. */
   readonly values: readonly string[];
 }
@@ -63,7 +66,11 @@ export interface Peer {
   readonly peerPort: number;
   /** Hold time in ms, whole seconds (0 = no keepalives). Default 90 000. */
   readonly holdTimeMs: number;
-  /** Keepalive in ms, whole seconds (v0.12; default hold/3 truncated to seconds). */
+  /**
+   * Keepalive in ms (v0.12). Explicit values are truncated to whole seconds; the default is
+   * hold/3 in integer nanoseconds as in MetalLB (hold 100 s → 33 333.333333 ms), so it may be
+   * fractional.
+   */
   readonly keepaliveTimeMs: number;
   /** Router ID; undefined = derived at runtime from the node. */
   readonly routerId: IpAddr | undefined;
