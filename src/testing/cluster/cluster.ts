@@ -15,6 +15,7 @@
 //   cluster.exposeInNetns(netnsNames): Promise<number>                  makes 127.0.0.1:<port> inside those network
 //                                                                       namespaces reach the apiserver (PID of the relay)
 //   cluster.stop(): Promise<void>                                       stops every process by PID, removes dir
+//   cluster.killNow(): void                                             synchronous SIGKILL + remove (exit handlers)
 //   uniqueName(prefix): string                                          DNS-1123 name unique in this run
 //
 // The apiserver listens on 127.0.0.1 only. Processes in a lab network namespace (`ip netns exec`) reach it
@@ -201,6 +202,14 @@ export class TestCluster {
     if (pids.apiserver) await stopPid(pids.apiserver);
     if (pids.etcd) await stopPid(pids.etcd);
     if (!options.keepDir && existsSync(this.info.dir)) rmSync(this.info.dir, { recursive: true, force: true });
+  }
+
+  /** Synchronous last resort (for a process 'exit' handler): SIGKILL every process, remove dir. */
+  killNow(): void {
+    for (const pid of this.alivePids()) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    rmSync(this.info.dir, { recursive: true, force: true });
   }
 
   /** PIDs of this cluster's processes that are still running. */

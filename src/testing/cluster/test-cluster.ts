@@ -36,6 +36,10 @@ async function openCluster(): Promise<TestCluster> {
     stopping = true;
     void cluster.stop();
   });
+  // process.exit() or a crash skips beforeExit: then only synchronous work is possible, so kill hard.
+  process.on('exit', () => {
+    if (!stopping) cluster.killNow();
+  });
   return cluster;
 }
 
