@@ -1,8 +1,15 @@
 /**
- * The semantic validation `migrate` runs before converting: the same checks as `metallb-ts validate`.
- * PROVISIONAL: accepts everything until the config stage publishes its raw-level validator
- * (src/core/config/parse.ts); every caller goes through this one function, so swapping it is one edit.
+ * The semantic validation `migrate` runs before converting: exactly MetalLB's checks as
+ * `metallb-ts validate` runs them (configFromRaw, first error in MetalLB's order), positioned in the
+ * user's file.
  */
+import { configFromRaw } from '../config/parse.js';
 import type { RawValidator } from './migrate.js';
 
-export const validateLegacy: RawValidator = () => [];
+export const validateLegacy: RawValidator = (raw, positionOf) => {
+  const result = configFromRaw(raw);
+  if (result.ok) return [];
+  const { kind, message, value, path } = result.error;
+  const position = positionOf(path);
+  return [{ kind, message, value, path, ...(position ? { position } : {}) }];
+};
