@@ -12,7 +12,7 @@ import { TestCluster } from '../testing/cluster/cluster.js';
 import { ensureBinaries, repoRoot } from '../testing/cluster/binaries.js';
 import { startDaemon, stopPid, isAlive, waitFor, freePort, run } from '../testing/cluster/processes.js';
 import { labPaths, labPrefix, readState, writeState, type LabPaths, type LabState } from './state.js';
-import { buildTopology, topologyNames, netnsExists, netnsPids, deleteNetns } from './topology.js';
+import { buildTopology, topologyNames, netnsExists, netnsPids, deleteNetns, checkConnectivity } from './topology.js';
 import { startBird, birdProtocols } from './router.js';
 import { createNodes, applyFiles, createDemoService, demoExternalIp, DEMO_SERVICE } from './kube.js';
 
@@ -48,6 +48,9 @@ async function up(configFile: string | undefined): Promise<void> {
       buildTopology(prefix, (ns) => { state.namespaces.push(ns); save(); }),
     ]);
     say(`lab: cluster ${cluster.server} and network namespaces ${topo.all.join(' ')} up after ${seconds(t0)} s`);
+    const unreachable = await checkConnectivity(prefix);
+    if (unreachable.length > 0) throw new Error(`the lab network is broken, no ping: ${unreachable.join(', ')}`);
+    say('lab: network ok (client and ext reach the nodes over IPv4 and IPv6, through the router)');
 
     // Speakers will run inside the node namespaces; there 127.0.0.1:<port> leads to the apiserver too.
     await cluster.exposeInNetns(topo.nodes.map((n) => n.netns));

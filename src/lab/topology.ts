@@ -102,3 +102,18 @@ export async function netnsPids(netns: string): Promise<number[]> {
 export async function deleteNetns(netns: string): Promise<void> {
   if (netnsExists(netns)) await runOk('ip', ['netns', 'del', netns]);
 }
+
+/**
+ * Pings across the lab (L2, and through the router, IPv4 and IPv6); returns the failed pairs. Catches a
+ * broken topology (e.g. tentative IPv6 addresses) before anything is built on it.
+ */
+export async function checkConnectivity(prefix: string): Promise<string[]> {
+  const t = topologyNames(prefix);
+  const pairs: Array<[string, string]> = [
+    ...t.nodes.flatMap((n): Array<[string, string]> => [[t.client, n.ipv4], [t.client, n.ipv6]]),
+    [t.ext, t.nodes[1]!.ipv4], [t.ext, t.nodes[2]!.ipv6], [t.nodes[0]!.netns, '2001:db8:1::10'],
+  ];
+  const results = await Promise.all(pairs.map(async ([from, to]) =>
+    ((await run('ip', ['netns', 'exec', from, 'ping', '-c1', '-W2', '-q', to])).code === 0 ? undefined : `${from} -> ${to}`)));
+  return results.filter((r): r is string => r !== undefined);
+}

@@ -60,6 +60,7 @@ test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async
       const upResult = await lab(dir, 'up', standIn);
       assert.equal(upResult.code, 0, upResult.output);
       assert.match(upResult.output, /EXTERNAL-IP/);
+      assert.match(upResult.output, /lab: network ok/);
       if (round === 2) {
         assert.match(upResult.output, /controller: running as system:serviceaccount:metallb-system:controller/);
         assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.100\s/);
