@@ -174,3 +174,15 @@ test('indexed first fit equals an address-by-address scan (random sharing, ports
     }
   }
 });
+
+test('a port-less shared address keeps its sharing key while any Service remains on it', () => {
+  const alloc = new Allocator();
+  alloc.setPools([pool('p', ['10.0.0.0/30'])]);
+  assert.ok(alloc.assign('a', [ip('10.0.0.0')], [], 'k', '').ok);
+  assert.ok(alloc.assign('b', [ip('10.0.0.0')], [], 'k', '').ok);
+  alloc.unassign('a');
+  const c = alloc.assign('c', [ip('10.0.0.0')], [], '', '');
+  assert.equal(c.ok ? '' : formatAllocError(c.error, 'v0.11'), 'can\'t change sharing key for "c", address also in use by b: new service does not allow sharing');
+  alloc.unassign('b');
+  assert.ok(alloc.assign('c', [ip('10.0.0.0')], [], '', '').ok);
+});
