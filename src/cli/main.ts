@@ -11,6 +11,7 @@ type SubcommandModule = { run(argv: string[]): Promise<number> };
 const SUBCOMMANDS: Readonly<Record<string, readonly [string, () => Promise<SubcommandModule>]>> = {
   validate: ['check a MetalLB ConfigMap (or its config payload) and report errors with line:column', () => import('./validate.js')],
   migrate: ['convert a legacy ConfigMap to MetalLB CRs', () => import('./migrate.js')],
+  controller: ['run the MetalLB controller: allocate LoadBalancer IPs from the ConfigMap pools', () => import('./controller.js')],
 };
 
 function usage(): string {

@@ -128,10 +128,9 @@ export class ControllerReconciler {
     const { core, metrics, logger } = this.ports;
     const cm = this.ports.configMap();
     if (!cm) {
-      core.setConfig(undefined);
+      core.setConfig(undefined); // the core logs "configuration is missing"
       this.pendingRefused = undefined;
       metrics.setConfigStale(true);
-      logger.error({ op: 'setConfig', error: 'configuration is missing', msg: 'configuration is missing, MetalLB will not function' });
       return 'success';
     }
     const text = cm.data?.config;
@@ -148,14 +147,13 @@ export class ControllerReconciler {
   }
 
   private applyConfig(config: Config, cm: ConfigMapObject, retry: boolean): SyncState {
-    const { core, metrics, logger } = this.ports;
-    const decision = core.setConfig(config);
+    const { core, metrics } = this.ports;
+    const decision = core.setConfig(config); // the core logs configLoaded / the refusal
     if (decision.kind === 'applied') {
       this.pendingRefused = undefined;
       metrics.setConfigStale(false);
       metrics.setConfigLoaded(true);
       metrics.setPoolStats(core.poolStats());
-      logger.info({ event: 'configLoaded', msg: 'config (re)loaded' });
       if (this.refused) {
         this.refused = false;
         this.lastRefusalMessage = undefined;
@@ -169,10 +167,7 @@ export class ControllerReconciler {
     metrics.setConfigStale(true);
     if (decision.kind === 'missing') return 'success';
     this.pendingRefused = { config, cm };
-    const changed = this.refuse(cm, decision.reason, decision.blockers);
-    if (!retry || changed) {
-      logger.error({ op: 'setConfig', error: decision.reason, blockers: decision.blockers, msg: 'config (re)load failed, config marked stale' });
-    }
+    this.refuse(cm, decision.reason, decision.blockers);
     return 'success';
   }
 

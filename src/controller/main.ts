@@ -1,0 +1,136 @@
+/**
+ * Composition root of `metallb-ts controller`: flags and env, logger, Kubernetes clients (loaded lazily), the
+ * memberlist Secret, informers on all Services and on the config ConfigMap, one de-duplicating work queue, the
+ * reconcile loop over the pure Controller, /metrics, and SIGTERM/SIGINT handling.
+ */
+import { readFileSync } from 'node:fs';
+import { realClock } from '../adapters/clock.js';
+import { createJsonLogger, parseLogLevel } from '../adapters/log/json-logger.js';
+import { loadKubeClients, type KubeClients } from '../adapters/k8s/client.js';
+import { ensureMemberlistSecret } from '../adapters/k8s/memberlist-secret.js';
+import { ResilientInformer, type ListWatchLike } from '../adapters/k8s/informer.js';
+import { WorkQueue } from '../adapters/k8s/workqueue.js';
+import { ReconcileLoop } from '../adapters/k8s/reconcile-loop.js';
+import { createStatusWriter } from '../adapters/k8s/status-writer.js';
+import { EventRecorder, createEventApi } from '../adapters/k8s/event-recorder.js';
+import { createAllocatorMetrics, createK8sClientMetrics, createRegistry } from '../adapters/metrics/registry.js';
+import { startMonitoringServer } from '../adapters/metrics/http-server.js';
+import { parseConfig } from '../core/config/parse.js';
+import type { Logger } from '../core/ports.js';
+import { Controller } from './controller.js';
+import { parseControllerFlags, type ControllerFlags } from './flags.js';
+import { CONFIG_KEY, CONTROLLER_WORKERS, ControllerReconciler, SYNCED_KEY, serviceKey, type ConfigMapObject, type ServiceObject, type WorkKey } from './reconciler.js';
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const EVENT_COMPONENT = 'metallb-controller';
+
+/** Runs the controller until SIGTERM/SIGINT; resolves to the exit code. */
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+  const parsed = parseControllerFlags(argv, env, readServiceAccountNamespace);
+  const level = parsed.ok ? parseLogLevel(parsed.flags.logLevel) : undefined;
+  if (!parsed.ok || !level?.ok) {
+    const error = !parsed.ok ? parsed.error : (level && !level.ok ? level.error : 'invalid flags');
+    createJsonLogger({ level: 'info' }).error({ op: 'startup', error, msg: 'invalid command line' });
+    return 1;
+  }
+  const logger = createJsonLogger({ level: level.level });
+  const { flags } = parsed;
+  logger.info({ event: 'startUpdate', version: '0.1.0', namespace: flags.namespace, config: flags.config, msg: 'MetalLB controller starting' });
+  let clients: KubeClients;
+  try {
+    clients = await loadKubeClients(flags.kubeconfig);
+  } catch (err) {
+    logger.error({ op: 'startup', error: String(err), msg: 'failed to create k8s client' });
+    return 1;
+  }
+  if (flags.mlSecretName) {
+    const secret = await ensureMemberlistSecret(clients, {
+      namespace: flags.namespace, secretName: flags.mlSecretName, deploymentName: flags.deployment ?? 'controller',
+    }, logger);
+    if (!secret.ok) {
+      logger.error({ op: 'startup', error: secret.error, msg: 'failed to create memberlist secret' });
+      return 1;
+    }
+  }
+  return runController(flags, clients, logger);
+}
+
+async function runController(flags: ControllerFlags, clients: KubeClients, logger: Logger): Promise<number> {
+  const registry = createRegistry();
+  const clientMetrics = createK8sClientMetrics(registry);
+  const allocatorMetrics = createAllocatorMetrics(registry);
+  clientMetrics.setConfigStale(false);
+  clientMetrics.setConfigLoaded(false);
+  const core = new Controller({ logger, ...(flags.lbClass !== undefined ? { lbClass: flags.lbClass } : {}) });
+  const queue = new WorkQueue<WorkKey>(realClock);
+  const recorder = new EventRecorder({ api: createEventApi(clients), component: EVENT_COMPONENT, logger });
+  const { services, configMaps } = makeListWatches(clients, flags);
+  const onService = (_kind: string, obj: ServiceObject) => queue.add(serviceKey(obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
+  const serviceInformer = new ResilientInformer<ServiceObject>({ name: 'services', listWatch: services, onChange: onService, clock: realClock, logger });
+  const configInformer = new ResilientInformer<ConfigMapObject>({ name: 'configmap', listWatch: configMaps, onChange: () => queue.add(CONFIG_KEY), clock: realClock, logger });
+  const writeStatus = createStatusWriter(clients);
+  const reconciler = new ControllerReconciler({
+    core, logger,
+    parseConfig: (text) => parseConfig(text),
+    configMap: () => configInformer.get(flags.config, flags.namespace),
+    service: (nsName) => { const i = nsName.indexOf('/'); return serviceInformer.get(nsName.slice(i + 1), nsName.slice(0, i)); },
+    services: () => serviceInformer.list(),
+    writeStatus: (svc, ingress) => writeStatus(svc, ingress),
+    recordEvent: (target, event) => recorder.record(target, event),
+    metrics: {
+      setConfigLoaded: (b) => clientMetrics.setConfigLoaded(b),
+      setConfigStale: (b) => clientMetrics.setConfigStale(b),
+      setPoolStats: (s) => allocatorMetrics.setPoolStats(s),
+    },
+    enqueue: (key) => queue.add(key),
+  });
+  const loop = new ReconcileLoop<WorkKey>({
+    queue, workers: CONTROLLER_WORKERS, counters: clientMetrics, logger,
+    handle: (key) => reconciler.handle(key),
+    reprocessAll: (key) => reconciler.reprocessAll(key),
+  });
+  let server;
+  try {
+    server = await startMonitoringServer({ port: flags.port, registry, ready: () => reconciler.synced, logger });
+  } catch (err) {
+    logger.error({ op: 'startup', error: String(err), msg: `failed to listen on port ${flags.port}` });
+    return 1;
+  }
+  loop.start();
+  serviceInformer.start();
+  configInformer.start();
+  void Promise.all([serviceInformer.whenSynced(), configInformer.whenSynced()]).then(() => {
+    logger.info({ event: 'cachesSynced', msg: 'informer caches synced; registering existing assignments' });
+    queue.add(SYNCED_KEY);
+  });
+  const signal = await waitForSignal();
+  logger.info({ event: 'shutdown', signal, msg: 'stopping' });
+  queue.shutdown();
+  await Promise.all([serviceInformer.stop(), configInformer.stop()]);
+  await Promise.race([Promise.all([loop.stopped(), recorder.flush()]), delay(2000)]);
+  await server.close();
+  return 0;
+}
+
+function makeListWatches(clients: KubeClients, flags: ControllerFlags): { services: ListWatchLike<ServiceObject>; configMaps: ListWatchLike<ConfigMapObject> } {
+  const { k8s, kc, core } = clients;
+  const fieldSelector = `metadata.name=${flags.config}`;
+  const services = new k8s.ListWatch('/api/v1/services', new k8s.Watch(kc), () => core.listServiceForAllNamespaces(), false);
+  const configMaps = new k8s.ListWatch(`/api/v1/namespaces/${flags.namespace}/configmaps`, new k8s.Watch(kc),
+    () => core.listNamespacedConfigMap({ namespace: flags.namespace, fieldSelector }), false, undefined, fieldSelector);
+  return { services: services as ListWatchLike<ServiceObject>, configMaps: configMaps as ListWatchLike<ConfigMapObject> };
+}
+
+function readServiceAccountNamespace(): string | undefined {
+  try { return readFileSync(SA_NAMESPACE_FILE, 'utf8'); } catch { return undefined; }
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
+}

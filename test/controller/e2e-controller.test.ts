@@ -1,0 +1,231 @@
+/**
+ * `metallb-ts controller` against a real kube-apiserver, as a child process with the `controller` ServiceAccount's
+ * token (the RBAC of manifests/metallb.yaml). The ConfigMap `config` in metallb-system is shared cluster state, so
+ * every scenario lives in this one file and runs serially; each uses its own namespace and pool addresses.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { getTestCluster, type TestCluster } from '../../src/testing/cluster/test-cluster.js';
+import type { KubeClients } from '../../src/adapters/k8s/client.js';
+import { METALLB_NS, eventually, installMetallb, startController, type ControllerProcess } from './helpers/controller-process.js';
+import {
+  adminClients, createService, deleteConfig, deleteService, eventsFor, getService, ipsOf, layer2Config, putConfig, waitForEvent, waitForIps,
+} from './helpers/kube.js';
+
+const SEED_POOL = '192.168.1.230-192.168.1.240';
+let env: { cluster: TestCluster; k: KubeClients; kubeconfig: string } | undefined;
+const running: ControllerProcess[] = [];
+
+async function setup(): Promise<{ cluster: TestCluster; k: KubeClients; kubeconfig: string }> {
+  if (!env) {
+    const cluster = await getTestCluster();
+    const kubeconfig = await installMetallb(cluster);
+    env = { cluster, k: await adminClients(cluster), kubeconfig };
+  }
+  return env;
+}
+
+async function controller(extra: string[] = []): Promise<ControllerProcess> {
+  const { kubeconfig } = await setup();
+  // A scenario that failed half-way left its controller running: never let two controllers race.
+  await Promise.all(running.splice(0).map((old) => old.stop()));
+  const c = await startController(kubeconfig, extra);
+  running.push(c);
+  await c.waitReady();
+  return c;
+}
+
+after(async () => {
+  await Promise.all(running.map((c) => c.stop()));
+});
+
+/** Deletes the namespace's Services now (the next scenario's config must not see their addresses), then the namespace. */
+async function cleanup(cluster: TestCluster, ns: string): Promise<void> {
+  await cluster.kubectl(['delete', 'services', '--all', '-n', ns, '--wait=true']);
+  await cluster.kubectl(['delete', 'namespace', ns, '--wait=false']);
+}
+
+/** Asserts the controller is still the same live process and wrote only JSON lines. */
+function assertHealthy(c: ControllerProcess): void {
+  assert.equal(c.child.exitCode, null, `controller exited: ${c.tail()}`);
+  assert.deepEqual(c.nonJson, [], 'every stdout line is JSON');
+  for (const line of c.lines) {
+    assert.ok(typeof line['ts'] === 'string' && typeof line['level'] === 'string' && typeof line['caller'] === 'string' && typeof line['msg'] === 'string', JSON.stringify(line));
+    assert.ok(line['event'] !== undefined || line['op'] !== undefined, `event or op: ${JSON.stringify(line)}`);
+  }
+}
+
+test('seed flow: pool IPs, loadBalancerIP, pool annotation, sharing, exhaustion, pool edits and a refused removal', async () => {
+  const { cluster, k } = await setup();
+  await putConfig(k, layer2Config([{ name: 'default', addresses: [SEED_POOL] }]));
+  const c = await controller();
+  const ns = await cluster.createNamespace('seed');
+
+  await createService(k, ns, 'nginx');
+  assert.deepEqual(await waitForIps(k, ns, 'nginx'), ['192.168.1.230'], 'first address of the seed pool');
+  const allocated = await waitForEvent(k, ns, 'Service', 'nginx', 'IPAllocated');
+  assert.equal(allocated.type, 'Normal');
+  assert.equal(allocated.source?.component, 'metallb-controller');
+
+  await createService(k, ns, 'fixed', { loadBalancerIP: '192.168.1.238' });
+  assert.deepEqual(await waitForIps(k, ns, 'fixed'), ['192.168.1.238']);
+
+  await putConfig(k, layer2Config([{ name: 'default', addresses: [SEED_POOL] }, { name: 'extra', addresses: ['192.168.2.0/30'], autoAssign: false }]));
+  await createService(k, ns, 'by-pool', { annotations: { 'metallb.universe.tf/address-pool': 'extra' } });
+  assert.deepEqual(await waitForIps(k, ns, 'by-pool'), ['192.168.2.0'], 'annotation picks the pool; .0 is allocatable without avoid-buggy-ips');
+
+  const shared = { 'metallb.universe.tf/allow-shared-ip': 'web' };
+  await createService(k, ns, 'share-a', { annotations: shared, loadBalancerIP: '192.168.1.235', ports: [{ port: 80 }] });
+  await createService(k, ns, 'share-b', { annotations: shared, loadBalancerIP: '192.168.1.235', ports: [{ port: 443 }] });
+  assert.deepEqual(await waitForIps(k, ns, 'share-a'), ['192.168.1.235']);
+  assert.deepEqual(await waitForIps(k, ns, 'share-b'), ['192.168.1.235'], 'same key, disjoint ports: one address');
+
+  // 11 addresses: nginx .230, fixed .238, shared .235 → 8 left; the 9th auto service finds none.
+  for (let i = 0; i < 8; i += 1) await createService(k, ns, `fill-${i}`);
+  for (let i = 0; i < 8; i += 1) await waitForIps(k, ns, `fill-${i}`);
+  await createService(k, ns, 'overflow');
+  const failed = await waitForEvent(k, ns, 'Service', 'overflow', 'AllocationFailed');
+  assert.equal(failed.type, 'Warning');
+  assert.match(failed.message ?? '', /no available IPs/);
+  assert.deepEqual(ipsOf(await getService(k, ns, 'overflow')), []);
+  await deleteService(k, ns, 'fill-3');
+  assert.equal((await waitForIps(k, ns, 'overflow')).length, 1, 'the freed address goes to the waiting Service');
+
+  // Removing the in-use pool "extra" is refused: IPs unchanged, stale 1, Warning on the ConfigMap naming the blocker.
+  await putConfig(k, layer2Config([{ name: 'default', addresses: [SEED_POOL] }, { name: 'more', addresses: ['192.168.3.0/29'] }]));
+  const refused = await waitForEvent(k, METALLB_NS, 'ConfigMap', 'config', 'ConfigRefused');
+  assert.equal(refused.type, 'Warning');
+  assert.match(refused.message ?? '', new RegExp(`${ns}/by-pool`));
+  await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 1, 10_000, 'config_stale_bool 1');
+  assert.deepEqual(ipsOf(await getService(k, ns, 'by-pool')), ['192.168.2.0']);
+  assert.ok(c.lines.some((l) => l['op'] === 'setConfig' && typeof l['error'] === 'string'), 'a log line names the refusal');
+
+  await deleteService(k, ns, 'by-pool');
+  await waitForEvent(k, METALLB_NS, 'ConfigMap', 'config', 'ConfigApplied');
+  await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 0, 10_000, 'config_stale_bool 0');
+  await eventually(async () => (await c.metric('metallb_allocator_addresses_total', 'pool="more"')) === 8, 10_000, 'new pool "more" in metrics');
+  assert.equal(await c.metric('metallb_allocator_addresses_total', 'pool="extra"'), undefined, 'removed pool has no series');
+  assert.equal(await c.metric('metallb_allocator_addresses_in_use_total', 'pool="default"'), 11, 'the pool is full; the shared address counts once');
+  assertHealthy(c);
+  await c.stop();
+  await cleanup(cluster, ns);
+});
+
+test('a missing ConfigMap allocates nothing until it is created; a parse error keeps the last good config', async () => {
+  const { cluster, k } = await setup();
+  await putConfig(k, undefined);
+  const c = await controller();
+  await eventually(async () => (await c.metric('metallb_k8s_client_config_loaded_bool')) === 1, 10_000, 'a ConfigMap without data.config is a valid empty config');
+  assert.equal(await c.metric('metallb_k8s_client_config_stale_bool'), 0);
+
+  await putConfig(k, layer2Config([{ name: 'p', addresses: ['192.168.10.0/29'] }]));
+  const ns = await cluster.createNamespace('cfg');
+  await createService(k, ns, 'a');
+  assert.deepEqual(await waitForIps(k, ns, 'a'), ['192.168.10.0'], 'a ConfigMap edit takes effect (same process)');
+
+  await putConfig(k, 'address-pools: [ {');
+  await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 1, 10_000, 'stale after a parse error');
+  const refused = await waitForEvent(k, METALLB_NS, 'ConfigMap', 'config', 'ConfigRefused');
+  assert.equal(refused.type, 'Warning');
+  await createService(k, ns, 'b');
+  assert.deepEqual(await waitForIps(k, ns, 'b'), ['192.168.10.1'], 'the last good config keeps allocating');
+
+  await deleteConfig(k);
+  await c.waitForLog((l) => l['error'] === 'configuration is missing');
+  await createService(k, ns, 'c');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(ipsOf(await getService(k, ns, 'c')), [], 'no allocation while the ConfigMap is absent');
+  assert.equal(await c.metric('metallb_k8s_client_config_stale_bool'), 1);
+  assert.deepEqual(ipsOf(await getService(k, ns, 'a')), ['192.168.10.0'], 'nothing released while the ConfigMap is absent');
+
+  await putConfig(k, layer2Config([{ name: 'p', addresses: ['192.168.10.0/29'] }]));
+  assert.deepEqual(await waitForIps(k, ns, 'c'), ['192.168.10.2'], 'creating the ConfigMap later takes effect');
+  assert.equal(c.pid, running[0]?.pid);
+  assertHealthy(c);
+  await c.stop();
+  await cleanup(cluster, ns);
+});
+
+test('takeover from MetalLB v0.11 and our own restart: no status write, no IPAllocated, IPs and the memberlist Secret kept', async () => {
+  const { cluster, k } = await setup();
+  await putConfig(k, layer2Config([{ name: 'takeover', addresses: ['192.168.20.0/28'] }]));
+  const ns = await cluster.createNamespace('takeover');
+  const want = new Map([['s0', '192.168.20.5'], ['s1', '192.168.20.3'], ['s2', '192.168.20.9'], ['s3', '192.168.20.9']]);
+  for (const [name, ip] of want) {
+    const shared = name === 's2' || name === 's3';
+    await createService(k, ns, name, { ...(shared ? { annotations: { 'metallb.universe.tf/allow-shared-ip': 'k' } } : {}), ports: [{ port: name === 's3' ? 443 : 80 }] });
+    const svc = await getService(k, ns, name);
+    // Exactly what v0.11 writes: one ingress entry with only the ip (the apiserver adds ipMode: VIP).
+    await k.core.replaceNamespacedServiceStatus({ namespace: ns, name, body: { ...svc, status: { loadBalancer: { ingress: [{ ip }] } } } });
+  }
+  const secretKey = randomBytes(128).toString('base64');
+  await k.core.deleteNamespacedSecret({ namespace: METALLB_NS, name: 'memberlist' }).catch(() => undefined);
+  await k.core.createNamespacedSecret({ namespace: METALLB_NS, body: { metadata: { name: 'memberlist' }, stringData: { secretkey: secretKey } } });
+  const versions = async () => new Map(await Promise.all([...want.keys()].map(async (n) => [n, (await getService(k, ns, n)).metadata?.resourceVersion] as const)));
+  const before = await versions();
+
+  for (const round of ['takeover', 'restart']) {
+    const c = await controller();
+    await eventually(async () => (await c.metric('metallb_allocator_addresses_in_use_total', 'pool="takeover"')) === 3, 10_000, `${round}: 3 addresses registered (${c.tail()})`);
+    await new Promise((r) => setTimeout(r, 1500)); // room for any stray write to show up
+    assert.deepEqual(await versions(), before, `${round}: resourceVersions unchanged (zero status writes)`);
+    for (const [name, ip] of want) assert.deepEqual(ipsOf(await getService(k, ns, name)), [ip], `${round}: ${name} keeps ${ip}`);
+    for (const name of want.keys()) assert.deepEqual((await eventsFor(k, ns, 'Service', name)).map((e) => e.reason), [], `${round}: no events on ${name}`);
+    const secret = await k.core.readNamespacedSecret({ namespace: METALLB_NS, name: 'memberlist' });
+    assert.equal(Buffer.from(secret.data?.['secretkey'] ?? '', 'base64').toString(), secretKey, `${round}: existing memberlist Secret kept`);
+    assertHealthy(c);
+    await c.stop();
+  }
+  await cleanup(cluster, ns);
+});
+
+test('odd Services get an Event and never crash the controller; other load-balancer classes are left alone', async () => {
+  const { cluster, k } = await setup();
+  await putConfig(k, layer2Config([{ name: 'odd', addresses: ['192.168.30.0/28'] }]));
+  const c = await controller();
+  const pid = c.pid;
+  const ns = await cluster.createNamespace('odd');
+  const table: Array<{ name: string; opts: Parameters<typeof createService>[3]; reason?: string }> = [
+    { name: 'headless', opts: { clusterIP: 'None', type: 'ClusterIP' } },
+    { name: 'wrong-family', opts: { loadBalancerIP: '2001:db8::1' }, reason: 'AllocationFailed' },
+    { name: 'not-in-pool', opts: { loadBalancerIP: '10.9.9.9' }, reason: 'AllocationFailed' },
+    { name: 'bad-lbips', opts: { annotations: { 'metallb.universe.tf/loadBalancerIPs': 'banana,,1.2.3' } }, reason: 'AllocationFailed' },
+    { name: 'bad-pool', opts: { annotations: { 'metallb.universe.tf/address-pool': 'no-such-pool' } }, reason: 'AllocationFailed' },
+    { name: 'both-requests', opts: { loadBalancerIP: '192.168.30.1', annotations: { 'metallb.universe.tf/loadBalancerIPs': '192.168.30.2' } }, reason: 'LoadBalancerFailed' },
+    { name: 'many-ports', opts: { ports: Array.from({ length: 400 }, (_, i) => ({ port: 1000 + i, protocol: i % 2 ? 'UDP' : 'TCP' })) } },
+    { name: 'other-class', opts: { loadBalancerClass: 'example.com/other' } },
+  ];
+  for (const row of table) await createService(k, ns, row.name, row.opts);
+  for (const row of table) {
+    if (row.reason) {
+      const ev = await waitForEvent(k, ns, 'Service', row.name, row.reason);
+      assert.equal(ev.type, 'Warning', row.name);
+      assert.deepEqual(ipsOf(await getService(k, ns, row.name)), [], `${row.name}: no IP`);
+    }
+  }
+  assert.equal((await waitForIps(k, ns, 'many-ports')).length, 1, 'a huge port list still gets an address');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(ipsOf(await getService(k, ns, 'other-class')), [], 'another class: no status');
+  assert.deepEqual((await eventsFor(k, ns, 'Service', 'other-class')).map((e) => e.reason), [], 'another class: no events');
+  assert.deepEqual(ipsOf(await getService(k, ns, 'headless')), []);
+  assert.equal(c.pid, pid);
+  assertHealthy(c);
+  await c.stop();
+  await cleanup(cluster, ns);
+});
+
+test('--lb-class selects only Services naming that class', async () => {
+  const { cluster, k } = await setup();
+  await putConfig(k, layer2Config([{ name: 'cls', addresses: ['192.168.40.0/29'] }]));
+  const c = await controller(['--lb-class=metallb-ts']);
+  const ns = await cluster.createNamespace('lbclass');
+  await createService(k, ns, 'ours', { loadBalancerClass: 'metallb-ts' });
+  await createService(k, ns, 'unclassed');
+  assert.deepEqual(await waitForIps(k, ns, 'ours'), ['192.168.40.0']);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(ipsOf(await getService(k, ns, 'unclassed')), []);
+  assertHealthy(c);
+  await c.stop();
+  await cleanup(cluster, ns);
+});
