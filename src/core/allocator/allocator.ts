@@ -227,7 +227,9 @@ export class Allocator {
   /**
    * The first address of `range` (ascending) that `svc` may take: the lower of the first free one
    * and the first used one it may share. Free runs are jumped over via the used-run index, and
-   * only addresses carrying the same sharing key are examined for sharing.
+   * only addresses carrying the same sharing key are examined for sharing (below the first free
+   * address only). That last walk grows with the number of addresses using the requester's key,
+   * never with pool size; sharing groups are small in practice.
    */
   private firstUsable(range: Range, avoidBuggy: boolean, svc: string, ports: readonly Port[], sharingKey: string, backendKey: string): IpAddr | undefined {
     const { family, lo, hi } = range;
