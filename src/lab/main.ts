@@ -5,12 +5,12 @@
 // manifests and a layer-2 config applied, the controller (and later the speakers) as local processes with
 // their own ServiceAccount tokens, and a demo LoadBalancer Service. Needs root (ip netns).
 // State lives in .lab/ (METALLB_TS_LAB_DIR); namespaces are named mlts-* (METALLB_TS_LAB_PREFIX).
-import { existsSync, mkdirSync, copyFileSync, symlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, symlinkSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { TestCluster } from '../testing/cluster/cluster.js';
 import { ensureBinaries, repoRoot } from '../testing/cluster/binaries.js';
-import { startDaemon, stopPid, isAlive, waitFor, freePort, run } from '../testing/cluster/processes.js';
+import { startDaemon, stopPid, isAlive, waitFor, freePort, run, StopWaiting } from '../testing/cluster/processes.js';
 import { labPaths, labPrefix, readState, writeState, type LabPaths, type LabState } from './state.js';
 import { buildTopology, topologyNames, netnsExists, netnsPids, deleteNetns, checkConnectivity } from './topology.js';
 import { startBird, birdProtocols } from './router.js';
@@ -123,16 +123,27 @@ async function startController(cluster: TestCluster, paths: LabPaths, state: Lab
   save();
   try {
     await waitFor('the controller metrics endpoint', 10_000, async () => {
-      if (!isAlive(pid)) throw new Error('it exited');
+      if (!isAlive(pid)) throw new StopWaiting('it exited');
       return (await httpStatus(`http://127.0.0.1:${port}/metrics`)) === 200;
     }, 100);
   } catch (err) {
-    say(`controller: not running (${(err as Error).message}; log ${logFile})`);
+    say(`controller: not running (${(err as Error).message}; log ${logFile}: ${lastLine(logFile)})`);
     await stopPid(pid, 1000);
+    delete state.pids.controller;
+    state.ports = state.ports.filter((p) => p !== port);
+    save();
     return false;
   }
   say(`controller: running as system:serviceaccount:metallb-system:controller, pid ${pid}, metrics http://127.0.0.1:${port}/metrics, log ${logFile}`);
   return true;
+}
+
+function lastLine(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).slice(0, 2).join(' / ').slice(0, 200);
+  } catch {
+    return '(empty)';
+  }
 }
 
 function httpStatus(url: string): Promise<number> {

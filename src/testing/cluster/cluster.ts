@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { request } from 'node:https';
 import { createPki, type Pki } from './pki.js';
 import { binaryDir, missingBinaries } from './binaries.js';
-import { startDaemon, stopPid, waitFor, freePort, run, isAlive, type RunResult } from './processes.js';
+import { startDaemon, stopPid, waitFor, freePort, run, isAlive, StopWaiting, type RunResult } from './processes.js';
 import { startNetnsRelay } from './netns-relay.js';
 
 export interface ClusterInfo {
@@ -117,14 +117,14 @@ export class TestCluster {
       writeInfo();
       log('apiserverStarting', { server, pid: pids.apiserver });
       await waitFor('kube-apiserver /readyz', 60_000, async () => {
-        if (!isAlive(pids.apiserver)) throw new Error(`kube-apiserver exited; see ${join(dir, 'logs', 'kube-apiserver.log')}`);
+        if (!isAlive(pids.apiserver)) throw new StopWaiting(`kube-apiserver exited; see ${join(dir, 'logs', 'kube-apiserver.log')}`);
         return (await getReadyz(port, pki)) === 200;
       }, 200);
       pids.controllerManager = startControllerManager(binDir, dir, info.adminKubeconfig);
       writeInfo();
       // The serviceaccount controller creating "default" proves the controller manager is working.
       await waitFor('kube-controller-manager (default ServiceAccount)', 30_000, async () => {
-        if (!isAlive(pids.controllerManager)) throw new Error(`kube-controller-manager exited; see ${join(dir, 'logs', 'kube-controller-manager.log')}`);
+        if (!isAlive(pids.controllerManager)) throw new StopWaiting(`kube-controller-manager exited; see ${join(dir, 'logs', 'kube-controller-manager.log')}`);
         return (await cluster.kubectlResult(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'])).code === 0;
       }, 200);
       log('clusterReady', { server, dir });

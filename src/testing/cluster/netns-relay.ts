@@ -1,7 +1,7 @@
 // Starts netns-relay-main.js as a detached process and waits until it listens in every namespace.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startDaemon, waitFor, isAlive } from './processes.js';
+import { startDaemon, waitFor, isAlive, StopWaiting } from './processes.js';
 
 export interface NetnsRelayOptions {
   /** The apiserver's port on the host's 127.0.0.1; the relay listens on the same port inside each namespace. */
@@ -21,7 +21,7 @@ export async function startNetnsRelay(options: NetnsRelayOptions): Promise<numbe
   });
   await waitFor(`the netns relay (pid ${pid}) to listen in ${options.namespaces.join(', ')}`, 15_000, () => {
     if (existsSync(options.readyFile)) return true;
-    if (!isAlive(pid)) throw new Error(`netns relay exited: ${tail(options.logFile)}`);
+    if (!isAlive(pid)) throw new StopWaiting(`netns relay exited: ${tail(options.logFile)}`);
     return false;
   }, 50);
   return pid;

@@ -63,7 +63,13 @@ export async function stopPid(pid: number, graceMs = 5000): Promise<void> {
   while (isAlive(pid) && Date.now() < hardDeadline) await sleep(20);
 }
 
-/** Polls check() every intervalMs until it resolves true; throws with `what` after timeoutMs. */
+/** Thrown from a waitFor() check to give up at once (the process being waited for died). */
+export class StopWaiting extends Error {}
+
+/**
+ * Polls check() every intervalMs until it resolves true; throws with `what` after timeoutMs. A check that
+ * throws is retried (connection refused while starting), unless it throws StopWaiting.
+ */
 export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -71,6 +77,7 @@ export async function waitFor(what: string, timeoutMs: number, check: () => Prom
     try {
       if (await check()) return;
     } catch (err) {
+      if (err instanceof StopWaiting) throw new Error(`${what}: ${err.message}`);
       lastError = err;
     }
     await sleep(intervalMs);
