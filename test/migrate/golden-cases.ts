@@ -10,7 +10,7 @@ export interface GoldenCase {
   readonly desc: string;
   readonly onlyData: boolean;
   readonly passwordSecrets: boolean;
-  /** Warning code and the line (in the input file) it points at, in report order. */
+  /** Warning code and the line (in the input file) it points at, top to bottom. */
   readonly warnings: readonly { readonly code: string; readonly line: number | undefined }[];
   readonly renames: readonly string[];
 }
@@ -38,11 +38,11 @@ export const goldenCases: readonly GoldenCase[] = [
     onlyData: false,
     passwordSecrets: false,
     warnings: [
+      { code: 'bfd-profile-renamed', line: 18 },
       { code: 'pool-renamed', line: 21 },
       { code: 'pool-renamed', line: 25 },
       { code: 'pool-renamed', line: 29 },
       { code: 'pool-renamed', line: 35 },
-      { code: 'bfd-profile-renamed', line: 18 },
     ],
     renames: [
       'pool 01-numbered-addresspool -> numbered-addresspool',
@@ -59,8 +59,8 @@ export const goldenCases: readonly GoldenCase[] = [
     passwordSecrets: false,
     warnings: [
       { code: 'unknown-key', line: 8 },
-      { code: 'unknown-key', line: 12 },
       { code: 'unknown-protocol', line: 11 },
+      { code: 'unknown-key', line: 12 },
       { code: 'unknown-protocol', line: 16 },
     ],
     renames: [],

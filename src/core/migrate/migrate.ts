@@ -73,7 +73,7 @@ export function migrate(request: MigrateRequest, validate: RawValidator): Migrat
   const locate = (issue: MigrationIssue, severity: Diagnostic['severity']): Diagnostic =>
     positioned({ severity, ...issue }, decoded.positionOf(issue.path));
   warnings.push(...conversion.warnings.map((w) => locate(w, 'warning')));
-  if (!conversion.ok) return failed(conversion.errors.map((e) => locate(e, 'error')), warnings);
+  if (!conversion.ok) return failed(conversion.errors.map((e) => locate(e, 'error')).sort(byPosition), warnings.sort(byPosition));
   const dangling = unresolvedReferences(conversion.objects);
   if (dangling.length > 0) throw new Error(`bug: migrated objects reference missing objects: ${dangling.join('; ')}`);
   return {
@@ -82,7 +82,7 @@ export function migrate(request: MigrateRequest, validate: RawValidator): Migrat
     objects: conversion.objects,
     namespace,
     renames: conversion.renames,
-    warnings,
+    warnings: [...warnings].sort(byPosition),
   };
 }
 
@@ -127,6 +127,13 @@ function fromConfigError(error: ConfigError): Diagnostic {
 
 function positioned(diagnostic: Diagnostic, position: SourcePosition | undefined): Diagnostic {
   return position ? { ...diagnostic, position } : diagnostic;
+}
+
+/** Top to bottom through the file (stable for equal positions); unpositioned ones last. */
+function byPosition(a: Diagnostic, b: Diagnostic): number {
+  const pa = a.position ?? { line: Infinity, column: 0 };
+  const pb = b.position ?? { line: Infinity, column: 0 };
+  return pa.line - pb.line || pa.column - pb.column;
 }
 
 function failed(errors: readonly Diagnostic[], warnings: readonly Diagnostic[]): MigrateOutcome {
