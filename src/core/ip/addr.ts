@@ -39,13 +39,14 @@ function parseIpv6(s: string): bigint | undefined {
   if (s.includes('%')) return undefined; // zones are not addresses of a pool or a peer
   const halves = s.split('::');
   if (halves.length > 2) return undefined;
-  const groupsOf = (part: string): number[] | undefined => {
+  // An embedded dotted IPv4 may only end the whole address (Go rejects `1.2.3.4::`).
+  const groupsOf = (part: string, mayEndWithIpv4: boolean): number[] | undefined => {
     if (part === '') return [];
     const out: number[] = [];
     const items = part.split(':');
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
-      if (i === items.length - 1 && item.includes('.')) {
+      if (mayEndWithIpv4 && i === items.length - 1 && item.includes('.')) {
         const v4 = parseIpv4(item);
         if (v4 === undefined) return undefined;
         out.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
@@ -56,8 +57,8 @@ function parseIpv6(s: string): bigint | undefined {
     }
     return out;
   };
-  const head = groupsOf(halves[0]!);
-  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
+  const head = groupsOf(halves[0]!, halves.length === 1);
+  const tail = halves.length === 2 ? groupsOf(halves[1]!, true) : [];
   if (head === undefined || tail === undefined) return undefined;
   let groups: number[];
   if (halves.length === 2) {
