@@ -140,3 +140,10 @@ test('--help prints the usage on stdout', async () => {
   assert.equal(got.code, 0);
   assert.match(got.stdout, /^usage: metallb-ts migrate/);
 });
+
+test('--only-data on a ConfigMap manifest is an error, not an empty conversion', async () => {
+  const got = await migrateCli(['--only-data', join(goldenDir, 'pools.yaml')]);
+  assert.equal(got.code, 1);
+  assert.equal(got.stdout, '');
+  assert.match(got.stderr, /the input is a ConfigMap manifest, not a bare data.config payload: drop --only-data/);
+});

@@ -59,6 +59,10 @@ export function migrate(request: MigrateRequest, validate: RawValidator): Migrat
     ? { ok: true as const, payload: { text: request.text, origin: FILE_ORIGIN as TextOrigin, namespace: undefined } }
     : parseConfigMapManifest(request.text);
   if (!payload.ok) return failed(payload.errors.map(fromConfigError), []);
+  if (request.onlyData && parseConfigMapManifest(request.text).ok) {
+    const message = 'the input is a ConfigMap manifest, not a bare data.config payload: drop --only-data';
+    return failed([{ severity: 'error', code: 'manifest-as-payload', message }], []);
+  }
   const { text, origin } = payload.payload;
   if (text.trim() === '') {
     return failed([{ severity: 'error', code: 'no-data', message: 'bad ConfigMap: no data (data.config is empty): nothing to migrate' }], []);
