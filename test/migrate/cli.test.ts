@@ -147,3 +147,10 @@ test('--only-data on a ConfigMap manifest is an error, not an empty conversion',
   assert.equal(got.stdout, '');
   assert.match(got.stderr, /the input is a ConfigMap manifest, not a bare data.config payload: drop --only-data/);
 });
+
+test('a ConfigMap without metadata.namespace converts into metallb-system', async () => {
+  const input = file('no-ns.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config\ndata:\n  config: |\n    address-pools:\n    - name: a\n      protocol: layer2\n      addresses: [10.0.0.0/24]\n');
+  const got = await migrateCli([input]);
+  assert.equal(got.code, 0, got.stderr);
+  assert.deepEqual([...got.stdout.matchAll(/namespace: (.*)/g)].map((m) => m[1]), ['metallb-system', 'metallb-system']);
+});

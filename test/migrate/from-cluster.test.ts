@@ -12,7 +12,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { load } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { getTestCluster, type TestCluster } from '../../src/testing/cluster/test-cluster.js';
 import { migrate } from '../../src/core/migrate/migrate.js';
 import { validateLegacy } from '../../src/core/migrate/validator.js';
@@ -48,7 +48,10 @@ function exampleConfigMaps(): string[] {
   const dir = join(root, 'examples');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
-    .filter((f) => (load(readFileSync(join(dir, f), 'utf8')) as { kind?: string } | null)?.kind === 'ConfigMap');
+    .filter((f) => {
+      const docs = loadAll(readFileSync(join(dir, f), 'utf8')).filter(Boolean) as { kind?: string }[];
+      return docs.length === 1 && docs[0]?.kind === 'ConfigMap';
+    });
 }
 
 test('examples/ has ConfigMaps to migrate', () => {
