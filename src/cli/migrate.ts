@@ -80,8 +80,12 @@ async function finish(outcome: MigrateOutcome, source: string, args: MigrateArgs
     io.stderr(`metallb-ts migrate: ${outcome.errors.length} error(s): nothing written\n`);
     return 1;
   }
-  const commands = await fixes(outcome.renames);
-  if (!commands.ok) return clusterFailure(commands, io);
+  const found = await fixes(outcome.renames);
+  if (!found.ok) {
+    // The conversion itself is fine; only the Service check is missing, so say so and still write it.
+    io.stderr(`metallb-ts migrate: warning: ${found.error}; check metallb.universe.tf/address-pool annotations yourself\n`);
+  }
+  const commands = found.ok ? found : { ok: true as const, value: [] };
   try {
     if (args.output) await writeFile(args.output, outcome.yaml);
     else io.stdout(outcome.yaml);
@@ -89,17 +93,26 @@ async function finish(outcome: MigrateOutcome, source: string, args: MigrateArgs
     io.stderr(`metallb-ts migrate: cannot write ${args.output}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
-  io.stderr(summary(outcome.objects.length, outcome.namespace, outcome.renames, args, commands.value));
+  io.stderr(summary(outcome.objects.length, outcome.namespace, outcome.renames, args, commands.value, found.ok));
   return 0;
 }
 
-function summary(count: number, namespace: string, renames: readonly Rename[], args: MigrateArgs, commands: readonly string[]): string {
+function summary(
+  count: number,
+  namespace: string,
+  renames: readonly Rename[],
+  args: MigrateArgs,
+  commands: readonly string[],
+  checked: boolean,
+): string {
   const lines = [`metallb-ts migrate: ${count} object(s) in namespace ${namespace}${args.output ? ` written to ${args.output}` : ''}`];
   const pools = renames.filter((r) => r.kind === 'pool');
   if (pools.length > 0) {
     lines.push('renamed pools (legacy name -> IPAddressPool):', ...pools.map((r) => `  ${r.from} -> ${r.to}`));
     if (!args.fromCluster) {
       lines.push('Services annotated metallb.universe.tf/address-pool with an old name must be re-annotated; --from-cluster lists them');
+    } else if (!checked) {
+      lines.push('Services could not be checked (see the warning above)');
     } else if (commands.length === 0) {
       lines.push('no Service is annotated with a renamed pool');
     } else {

@@ -123,3 +123,34 @@ test('--from-cluster: a missing ConfigMap is exit 1 with a plain reason', async 
     return true;
   });
 });
+
+test('--from-cluster without permission to list Services still converts, and says what it could not check', async () => {
+  const namespace = await cluster.createNamespace('migrate-rbac');
+  const manifest = inNamespace(readFileSync(join(goldenDir, 'names.yaml'), 'utf8'), namespace);
+  await cluster.kubectl(['apply', '-f', '-'], { input: manifest });
+  const rbac = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: migrator, namespace: ${namespace}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: read-config, namespace: ${namespace}}
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: read-config, namespace: ${namespace}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: read-config}
+subjects:
+- {kind: ServiceAccount, name: migrator, namespace: ${namespace}}
+`;
+  await cluster.kubectl(['apply', '-f', '-'], { input: rbac });
+  const kubeconfig = await cluster.kubeconfigFor(namespace, 'migrator');
+  const args = [cliMain, 'migrate', '--from-cluster', '--kubeconfig', kubeconfig, '--namespace', namespace];
+  const { stdout, stderr } = await run(process.execPath, args, { encoding: 'utf8' });
+  const golden = readFileSync(join(goldenDir, 'names.golden.yaml'), 'utf8');
+  assert.equal(stdout, golden.replaceAll('namespace: metallb-system', `namespace: ${namespace}`));
+  assert.match(stderr, /warning: listing Services: 403: .*forbidden.*; check metallb.universe.tf\/address-pool annotations yourself/);
+  assert.match(stderr, /Services could not be checked/);
+});
