@@ -154,3 +154,12 @@ test('a ConfigMap without metadata.namespace converts into metallb-system', asyn
   assert.equal(got.code, 0, got.stderr);
   assert.deepEqual([...got.stdout.matchAll(/namespace: (.*)/g)].map((m) => m[1]), ['metallb-system', 'metallb-system']);
 });
+
+test('a duplicate key is a warning and the last value is converted (yaml.v2 Unmarshal, as upstream)', async () => {
+  const input = file('dup.yaml', manifest('address-pools:\n- name: a\n  protocol: bgp\n  protocol: layer2\n  addresses: [10.0.0.0/24]\n'));
+  const got = await migrateCli([input]);
+  assert.equal(got.code, 0, got.stderr);
+  assert.match(got.stdout, /kind: L2Advertisement/);
+  assert.doesNotMatch(got.stdout, /kind: BGPAdvertisement/);
+  assert.match(got.stderr, /dup\.yaml:11:\d+: warning: .*protocol.*\n  hint: the last value is the one converted/);
+});
