@@ -1,7 +1,7 @@
 /** `metallb-ts migrate` in file mode, through run() with in-memory streams. */
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, type MigrateIo } from '../../src/cli/migrate.js';
@@ -32,6 +32,7 @@ const manifest = (config: string, namespace = 'lb-test') =>
     .join('\n')}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'migrate-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
