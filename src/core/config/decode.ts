@@ -5,7 +5,7 @@
  * fill their field are kept in a form the JSON Schema rejects, so ajv reports every shape error
  * in one pass. Every decoded value and key is indexed by JSON pointer for error positions.
  */
-import { type MapNode, type YamlNode, deref } from '../yaml/nodes.js';
+import { type MapEntry, type MapNode, type YamlNode, deref } from '../yaml/nodes.js';
 import { resolveScalar, toGoBool, toGoInteger, toGoString, type GoIntKind } from '../yaml/resolve.js';
 import { type SchemaNode, resolveRef } from './schema.js';
 
@@ -21,22 +21,54 @@ export interface DecodeIssue {
 export interface Decoded {
   /** The decoded document (undefined for an empty document). */
   readonly value: unknown;
-  /** JSON pointer → the YAML node of that value. */
-  readonly valueNodes: ReadonlyMap<string, YamlNode>;
-  /** JSON pointer → the YAML key node that introduced that value. */
-  readonly keyNodes: ReadonlyMap<string, YamlNode>;
   readonly errors: readonly DecodeIssue[];
   readonly warnings: readonly DecodeIssue[];
 }
 
 /** JSON-pointer escaping of one path segment (RFC 6901), as ajv's instancePath uses. */
 export function pointerSegment(key: string | number): string {
-  return String(key).replaceAll('~', '~0').replaceAll('/', '~1');
+  const text = String(key);
+  return text.includes('~') || text.includes('/') ? text.replaceAll('~', '~0').replaceAll('/', '~1') : text;
+}
+
+/** The YAML nodes behind a JSON pointer: the value and, inside a mapping, its key. */
+export interface LocatedNode {
+  readonly value: YamlNode | undefined;
+  readonly key: YamlNode | undefined;
+}
+
+/**
+ * Walks the YAML tree along a JSON pointer (computed on demand, so decoding keeps no index).
+ * With duplicate keys, the entry decoding used wins (first when strict, last when lenient), else
+ * any entry through which the whole path resolves. Undefined when the path leaves the tree.
+ */
+export function findNode(root: YamlNode | undefined, path: string, strict: boolean): LocatedNode | undefined {
+  if (root === undefined) return undefined;
+  const segments = path === '' ? [] : path.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return walk({ value: root, key: undefined }, segments, 0, strict);
+}
+
+function walk(located: LocatedNode, segments: readonly string[], at: number, strict: boolean): LocatedNode | undefined {
+  if (at === segments.length) return located;
+  const segment = segments[at]!;
+  const node = located.value ? deref(located.value) : undefined;
+  if (node?.kind === 'seq') {
+    const item = /^\d+$/.test(segment) ? node.items[Number(segment)] : undefined;
+    return item === undefined ? undefined : walk({ value: item, key: undefined }, segments, at + 1, strict);
+  }
+  if (node?.kind !== 'map') return undefined;
+  const count = node.entries.length;
+  for (let n = 0; n < count; n++) {
+    const entry: MapEntry = node.entries[strict ? n : count - 1 - n]!;
+    const k = deref(entry.key);
+    if ((k.kind === 'scalar' ? k.value : k.kind === 'null' ? '' : undefined) !== segment) continue;
+    const found = walk({ value: entry.value, key: entry.key }, segments, at + 1, strict);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 class Decoder {
-  readonly valueNodes = new Map<string, YamlNode>();
-  readonly keyNodes = new Map<string, YamlNode>();
   readonly errors: DecodeIssue[] = [];
   readonly warnings: DecodeIssue[] = [];
   private readonly strict: boolean;
@@ -47,7 +79,6 @@ class Decoder {
 
   /** Decodes `node` for a field of `schema`; undefined = the field keeps its zero value. */
   decode(node: YamlNode, schemaRef: SchemaNode, path: string): unknown {
-    this.valueNodes.set(path, node);
     const schema = resolveRef(schemaRef);
     const target = deref(node);
     if (target.kind === 'null') return undefined;
@@ -84,8 +115,9 @@ class Decoder {
     return text;
   }
 
-  /** Keys of a mapping as text, reporting duplicates and non-scalar keys. */
-  private *keys(node: MapNode, path: string): Generator<{ key: string; keyNode: YamlNode; value: YamlNode }> {
+  /** Entries of a mapping with text keys, reporting duplicates and non-scalar keys. */
+  private keys(node: MapNode, path: string): { key: string; keyNode: YamlNode; value: YamlNode }[] {
+    const out: { key: string; keyNode: YamlNode; value: YamlNode }[] = [];
     const seen = new Set<string>();
     for (const entry of node.entries) {
       const keyTarget = deref(entry.key);
@@ -103,15 +135,15 @@ class Decoder {
         if (this.strict) continue;
       }
       seen.add(key);
-      yield { key, keyNode: entry.key, value: entry.value };
+      out.push({ key, keyNode: entry.key, value: entry.value });
     }
+    return out;
   }
 
   private struct(node: MapNode, schema: SchemaNode, path: string): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const { key, keyNode, value } of this.keys(node, path)) {
       const childPath = `${path}/${pointerSegment(key)}`;
-      this.keyNodes.set(childPath, keyNode);
       const field = Object.hasOwn(schema.properties!, key) ? schema.properties![key] : undefined;
       if (field === undefined) {
         if (!this.strict) {
@@ -120,12 +152,11 @@ class Decoder {
           continue;
         }
         // Kept so the schema's additionalProperties reports it with every other shape error.
-        this.valueNodes.set(childPath, value);
         defineValue(out, key, deref(value).kind === 'scalar' ? '' : {});
         continue;
       }
       const decoded = this.decode(value, field, childPath);
-      if (decoded !== undefined) defineValue(out, key, decoded);
+      if (decoded !== undefined) out[key] = decoded; // a schema property name, never __proto__
       else delete out[key]; // lenient duplicate: a later null resets the field
     }
     return out;
@@ -134,10 +165,9 @@ class Decoder {
   private map(node: MapNode, schema: SchemaNode, path: string): Record<string, unknown> {
     const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     const valueSchema = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : {};
-    for (const { key, keyNode, value } of this.keys(node, path)) {
-      const childPath = `${path}/${pointerSegment(key)}`;
-      this.keyNodes.set(childPath, keyNode);
-      defineValue(out, key, this.decode(value, valueSchema, childPath) ?? zeroOf(valueSchema));
+    for (const { key, value } of this.keys(node, path)) {
+      // A null-prototype object: even a `__proto__` key is just an own property.
+      out[key] = this.decode(value, valueSchema, `${path}/${pointerSegment(key)}`) ?? zeroOf(valueSchema);
     }
     return out;
   }
@@ -164,11 +194,5 @@ function zeroOf(schemaRef: SchemaNode): unknown {
 export function decodeDocument(root: YamlNode | undefined, schema: SchemaNode, strict: boolean): Decoded {
   const decoder = new Decoder(strict);
   const value = root === undefined ? undefined : decoder.decode(root, schema, '');
-  return {
-    value,
-    valueNodes: decoder.valueNodes,
-    keyNodes: decoder.keyNodes,
-    errors: decoder.errors,
-    warnings: decoder.warnings,
-  };
+  return { value, errors: decoder.errors, warnings: decoder.warnings };
 }

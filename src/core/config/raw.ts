@@ -9,7 +9,7 @@
  */
 import { loadYaml } from '../yaml/load.js';
 import type { YamlNode } from '../yaml/nodes.js';
-import { decodeDocument, type DecodeIssue } from './decode.js';
+import { decodeDocument, findNode, type DecodeIssue } from './decode.js';
 import { CONFIG_SCHEMA, type SchemaNode } from './schema.js';
 import { checkShape, type ShapeIssue } from './shape.js';
 import { FILE_ORIGIN, PositionMapper, type TextOrigin } from './source.js';
@@ -49,7 +49,7 @@ export function decodeRawConfig(text: string, options: RawDecodeOptions): RawDec
   if (!loaded.ok) {
     const { kind, message, offset } = loaded.error;
     const error: ConfigError = { kind, message, path: '', position: mapper.at(offset) };
-    return resultOf(undefined, [error], [], mapper, new Map(), new Map());
+    return resultOf(undefined, [error], [], mapper, undefined, options.strict);
   }
   const decoded = decodeDocument(loaded.root, CONFIG_SCHEMA as unknown as SchemaNode, options.strict);
   const locate = (issue: DecodeIssue | ShapeIssue): ConfigError => ({
@@ -61,10 +61,10 @@ export function decodeRawConfig(text: string, options: RawDecodeOptions): RawDec
   });
   const errors = decoded.errors.map(locate);
   const value = decoded.value ?? {};
-  errors.push(...checkShape(value, decoded.valueNodes, decoded.keyNodes).map(locate));
+  errors.push(...checkShape(value, loaded.root, options.strict).map(locate));
   errors.sort(byPosition);
   const raw = errors.length === 0 ? (value as RawConfig) : undefined;
-  return resultOf(raw, errors, decoded.warnings.map(locate), mapper, decoded.valueNodes, decoded.keyNodes);
+  return resultOf(raw, errors, decoded.warnings.map(locate), mapper, loaded.root, options.strict);
 }
 
 function byPosition(a: ConfigError, b: ConfigError): number {
@@ -78,12 +78,13 @@ function resultOf(
   errors: ConfigError[],
   warnings: ConfigError[],
   mapper: PositionMapper,
-  valueNodes: ReadonlyMap<string, YamlNode>,
-  keyNodes: ReadonlyMap<string, YamlNode>,
+  root: YamlNode | undefined,
+  strict: boolean,
 ): RawDecodeResult {
   const nodeAt = (path: string): YamlNode | undefined => {
     for (let p = path; ; p = p.slice(0, p.lastIndexOf('/'))) {
-      const node = valueNodes.get(p) ?? keyNodes.get(p);
+      const located = findNode(root, p, strict);
+      const node = located?.value ?? located?.key;
       if (node || p === '') return node;
     }
   };

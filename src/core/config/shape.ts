@@ -5,7 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { CONFIG_SCHEMA } from './schema.js';
-import { pointerSegment } from './decode.js';
+import { findNode, pointerSegment } from './decode.js';
 import { type YamlNode, deref } from '../yaml/nodes.js';
 import { resolveScalar } from '../yaml/resolve.js';
 
@@ -38,14 +38,14 @@ export function yamlTagOf(node: YamlNode): string {
   return resolveScalar(target).tag;
 }
 
-function describe(error: ErrorObject, valueNodes: ReadonlyMap<string, YamlNode>, keyNodes: ReadonlyMap<string, YamlNode>): ShapeIssue {
+function describe(error: ErrorObject, root: YamlNode | undefined, strict: boolean): ShapeIssue {
   const goType = (error.parentSchema as { 'x-go-type'?: string } | undefined)?.['x-go-type'] ?? 'value';
   if (error.keyword === 'additionalProperties') {
     const key = String((error.params as { additionalProperty: string }).additionalProperty);
     const path = `${error.instancePath}/${pointerSegment(key)}`;
-    return { kind: 'unknown-key', message: `field ${key} not found in type ${goType}`, value: key, path, node: keyNodes.get(path) };
+    return { kind: 'unknown-key', message: `field ${key} not found in type ${goType}`, value: key, path, node: findNode(root, path, strict)?.key };
   }
-  const node = valueNodes.get(error.instancePath);
+  const node = findNode(root, error.instancePath, strict)?.value;
   if (node && ['type', 'minimum', 'maximum'].includes(error.keyword)) {
     const target = deref(node);
     const text = target.kind === 'scalar' ? target.value : '';
@@ -58,12 +58,8 @@ function describe(error: ErrorObject, valueNodes: ReadonlyMap<string, YamlNode>,
 }
 
 /** Validates a decoded document; [] when its shape is valid. */
-export function checkShape(
-  value: unknown,
-  valueNodes: ReadonlyMap<string, YamlNode>,
-  keyNodes: ReadonlyMap<string, YamlNode>,
-): ShapeIssue[] {
+export function checkShape(value: unknown, root: YamlNode | undefined, strict: boolean): ShapeIssue[] {
   const validate = validator();
   if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => describe(e, valueNodes, keyNodes));
+  return (validate.errors ?? []).map((e) => describe(e, root, strict));
 }

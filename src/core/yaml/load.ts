@@ -45,18 +45,34 @@ const textOnlySchema = FAILSAFE_SCHEMA.extend(explicitScalarTags);
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** Prototype of every node: a distinctive toString for js-yaml's mapping keys. */
-const nodeProto = {
-  toString(this: { id: number }): string {
+/**
+ * The one concrete node class: every node has the same fields (monomorphic, fast to build), and a
+ * distinctive toString so js-yaml can use nodes as mapping keys.
+ */
+class BuiltNode {
+  id = 0;
+  kind = '';
+  start = 0;
+  end = 0;
+  expandedSize = 1;
+  value: string | undefined = undefined;
+  plain: boolean | undefined = undefined;
+  tag: string | undefined = undefined;
+  entries: MapEntry[] | undefined = undefined;
+  items: YamlNode[] | undefined = undefined;
+  target: YamlNode | undefined = undefined;
+
+  toString(): string {
     return `\u0000${this.id}`;
-  },
+  }
+
   get [Symbol.toStringTag](): string {
     return 'YamlNode';
-  },
-};
+  }
+}
 
 function isNode(value: unknown): value is YamlNode {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === nodeProto;
+  return value instanceof BuiltNode;
 }
 
 interface ListenerState {
@@ -81,7 +97,7 @@ class AbortLoad extends Error {
 /** Builds nodes for one load. */
 class NodeBuilder {
   private nextId = 1;
-  private readonly byId = new Map<number, YamlNode>();
+  private readonly byId: YamlNode[] = [];
   count = 0;
   private readonly text: string;
 
@@ -90,11 +106,22 @@ class NodeBuilder {
   }
 
   make<T extends YamlNode>(fields: DistributiveOmit<T, 'id'>): T {
-    const node = Object.create(nodeProto) as T;
-    Object.assign(node, fields, { id: this.nextId++ });
-    this.byId.set(node.id, node);
+    const node = new BuiltNode();
+    const f = fields as Partial<BuiltNode>;
+    node.id = this.nextId++;
+    node.kind = f.kind!;
+    node.start = f.start!;
+    node.end = f.end!;
+    node.expandedSize = f.expandedSize!;
+    node.value = f.value;
+    node.plain = f.plain;
+    node.tag = f.tag;
+    node.entries = f.entries;
+    node.items = f.items;
+    node.target = f.target;
+    this.byId[node.id] = node as unknown as YamlNode;
     this.count++;
-    return node;
+    return node as unknown as T;
   }
 
   nullAt(offset: number): NullNode {
@@ -103,8 +130,7 @@ class NodeBuilder {
 
   /** The node a mapping key stringified to, or a synthetic scalar for keys js-yaml made itself. */
   keyNode(key: string, near: number): YamlNode {
-    const match = /^\u0000(\d+)$/.exec(key);
-    const node = match ? this.byId.get(Number(match[1])) : undefined;
+    const node = key.charCodeAt(0) === 0 ? this.byId[Number(key.slice(1))] : undefined;
     if (node) return node;
     return this.make<ScalarNode>({
       kind: 'scalar', value: key, plain: true, tag: undefined, start: near, end: near + 1, expandedSize: 1,
