@@ -1,0 +1,128 @@
+/** MetalLB rules beyond the vectors: durations, selectors, error positions, dump round trips, purity. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { formatGoDuration, parseGoDuration, parseGoUint16 } from '../../../src/core/config/go-parse.js';
+import { compileNodeSelector } from '../../../src/core/config/selector.js';
+import { parseConfig, parseConfigDocument } from '../../../src/core/config/parse.js';
+import { dumpConfig } from '../../../src/core/config/dump.js';
+import { repoRoot } from '../../conformance/vectors.js';
+import { vectorForm } from './vector-form.js';
+
+test('parseGoDuration: Go time.ParseDuration values and error texts', () => {
+  const cases: { input: string; want: string }[] = [
+    { input: '90s', want: '90000000000' },
+    { input: '1m30s', want: '90000000000' },
+    { input: '1.5h', want: '5400000000000' },
+    { input: '500ms', want: '500000000' },
+    { input: '2.9s', want: '2900000000' },
+    { input: '1µs', want: '1000' },
+    { input: '-3s', want: '-3000000000' },
+    { input: '0', want: '0' },
+    { input: '90', want: 'time: missing unit in duration "90"' },
+    { input: 'foo', want: 'time: invalid duration "foo"' },
+    { input: '', want: 'time: invalid duration ""' },
+    { input: '5d', want: 'time: unknown unit "d" in duration "5d"' },
+    { input: '.s', want: 'time: invalid duration ".s"' },
+    { input: '9999999999h', want: 'time: invalid duration "9999999999h"' },
+  ];
+  for (const c of cases) {
+    const got = parseGoDuration(c.input);
+    assert.equal(got.ok ? String(got.value) : got.error, c.want, c.input);
+  }
+  assert.equal(formatGoDuration(100_000_000_000n / 3n), '33.333333333s');
+  assert.equal(formatGoDuration(5_400_000_000_000n), '1h30m0s');
+  assert.equal(formatGoDuration(0n), '0s');
+  assert.deepEqual(parseGoUint16('65536'), { ok: false, error: 'strconv.ParseUint: parsing "65536": value out of range' });
+  assert.deepEqual(parseGoUint16('+1'), { ok: false, error: 'strconv.ParseUint: parsing "+1": invalid syntax' });
+});
+
+test('node selectors: Kubernetes matching, String() form and validation', () => {
+  const compiled = compileNodeSelector({
+    'match-labels': { zone: 'a' },
+    'match-expressions': [
+      { key: 'rack', operator: 'NotIn', values: ['r2', 'r1', 'r1'] },
+      { key: 'gpu', operator: 'DoesNotExist' },
+      { key: 'arch', operator: 'Exists' },
+    ],
+  });
+  assert.ok(compiled.ok);
+  assert.equal(compiled.selector.text, 'arch,!gpu,rack notin (r1,r2),zone=a');
+  const cases: { labels: Record<string, string>; want: boolean }[] = [
+    { labels: { zone: 'a', arch: 'x' }, want: true },
+    { labels: { zone: 'a', arch: 'x', rack: 'r3' }, want: true },
+    { labels: { zone: 'a', arch: 'x', rack: 'r1' }, want: false },
+    { labels: { zone: 'a', arch: 'x', gpu: '' }, want: false },
+    { labels: { zone: 'b', arch: 'x' }, want: false },
+    { labels: { zone: 'a' }, want: false },
+  ];
+  for (const c of cases) assert.equal(compiled.selector.matches(c.labels), c.want, JSON.stringify(c.labels));
+  const invalid: { desc: string; raw: Parameters<typeof compileNodeSelector>[0]; value: string }[] = [
+    { desc: 'bad operator', raw: { 'match-expressions': [{ key: 'a', operator: 'Surrounds', values: ['x'] }] }, value: 'Surrounds' },
+    { desc: 'In without values', raw: { 'match-expressions': [{ key: 'a', operator: 'In' }] }, value: 'a' },
+    { desc: 'Exists with values', raw: { 'match-expressions': [{ key: 'a', operator: 'Exists', values: ['x'] }] }, value: 'a' },
+    { desc: 'bad key', raw: { 'match-labels': { 'bad key': 'x' } }, value: 'bad key' },
+    { desc: 'bad value', raw: { 'match-labels': { k: 'bad value!' } }, value: 'bad value!' },
+  ];
+  for (const c of invalid) {
+    const got = compileNodeSelector(c.raw);
+    assert.equal(got.ok ? undefined : got.value, c.value, c.desc);
+  }
+});
+
+test('semantic errors point at the offending node, or at the item missing it', () => {
+  const cases: { desc: string; input: string; want: [string, string] }[] = [
+    { desc: 'missing peer-address → the peer', input: 'peers:\n- my-asn: 1\n  peer-asn: 2\n', want: ['invalid-peer-address', '2:3'] },
+    { desc: 'bad hold-time → its value', input: 'peers:\n- my-asn: 1\n  peer-asn: 2\n  peer-address: 1.2.3.4\n  hold-time: 2s\n', want: ['invalid-hold-time', '5:14'] },
+    { desc: 'community alias', input: 'bgp-communities:\n  a: 1:2:3\n', want: ['invalid-community-alias', '2:6'] },
+    { desc: 'ad community: the first bad one (x)', input: 'address-pools:\n- name: p\n  protocol: bgp\n  addresses: [10.0.0.0/24]\n  bgp-advertisements:\n  - communities: [x, "1:99999"]\n', want: ['invalid-community', '6:19'] },
+    { desc: 'duplicate peer → second peer', input: 'peers:\n- {my-asn: 1, peer-asn: 2, peer-address: 1.2.3.4}\n- {my-asn: 1, peer-asn: 2, peer-address: 1.2.3.4}\n', want: ['duplicate-peer', '3:3'] },
+    { desc: 'aggregation → its key value', input: 'address-pools:\n- name: p\n  protocol: bgp\n  addresses: [10.0.0.0/24]\n  bgp-advertisements:\n  - aggregation-length: 20\n', want: ['invalid-aggregation-length', '6:25'] },
+  ];
+  for (const c of cases) {
+    const got = parseConfig(c.input);
+    assert.ok(!got.ok, c.desc);
+    const e = got.errors[0]!;
+    assert.deepEqual([e.kind, `${e.position?.line}:${e.position?.column}`], c.want, `${c.desc}: ${e.message}`);
+  }
+});
+
+test('dumpConfig round-trips every example', () => {
+  for (const name of readdirSync(join(repoRoot, 'examples')).filter((f) => f.endsWith('.yaml'))) {
+    const first = parseConfigDocument(readFileSync(join(repoRoot, 'examples', name), 'utf8'));
+    assert.ok(first.ok, name);
+    const again = parseConfig(dumpConfig(first.config));
+    assert.ok(again.ok, `${name}: ${JSON.stringify(!again.ok && again.errors)}`);
+    assert.deepEqual(vectorForm(again.config), vectorForm(first.config), name);
+    assert.deepEqual([...again.config.communityAliases], [...first.config.communityAliases], name);
+  }
+});
+
+/** Relative imports reachable from a compiled module (static and dynamic). */
+function importGraph(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]+)['"]/g)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec));
+      else seen.add(`pkg:${spec}`);
+    }
+  }
+  return seen;
+}
+
+test('validate and the config core never load the Kubernetes client, and the core does no I/O', () => {
+  const dist = join(repoRoot, 'dist', 'src');
+  const validate = importGraph(join(dist, 'cli', 'validate.js'));
+  assert.ok(!validate.has('pkg:@kubernetes/client-node'), 'validate imports @kubernetes/client-node');
+  const core = [...importGraph(join(dist, 'core', 'config', 'parse.js'))];
+  const packages = core.filter((f) => f.startsWith('pkg:')).sort();
+  assert.deepEqual(packages, ['pkg:ajv', 'pkg:js-yaml']);
+  assert.ok(core.filter((f) => !f.startsWith('pkg:')).every((f) => f.includes(`${join('dist', 'src', 'core')}`)), 'core imports only core');
+});
