@@ -3,8 +3,9 @@
  * turned into a ConfigError worded like yaml.v2's decode errors (`field x not found in type
  * config.peer`, ``cannot unmarshal !!str `90` into uint32``) and pointing at its YAML node.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { CONFIG_SCHEMA } from './schema.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { CONFIG_SCHEMA, type SchemaNode, resolveRef } from './schema.js';
+import { validate as generatedValidate } from './shape-validator.generated.js';
 import { findNode, pointerSegment } from './decode.js';
 import { type YamlNode, deref } from '../yaml/nodes.js';
 import { resolveScalar } from '../yaml/resolve.js';
@@ -18,15 +19,21 @@ export interface ShapeIssue {
   readonly node: YamlNode | undefined;
 }
 
-let compiled: ValidateFunction | undefined;
+/** The schema compiled ahead of time by ajv (shape-codegen.ts). */
+const validator = generatedValidate as unknown as ValidateFunction;
 
-function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-    ajv.addKeyword({ keyword: 'x-go-type', schemaType: 'string' });
-    compiled = ajv.compile(CONFIG_SCHEMA);
+/** The `x-go-type` of the schema node describing the value at a JSON pointer of the document. */
+function goTypeAt(instancePath: string): string {
+  let node: SchemaNode | undefined = CONFIG_SCHEMA as unknown as SchemaNode;
+  for (const raw of instancePath.split('/').slice(1)) {
+    if (!node) break;
+    const schema: SchemaNode = resolveRef(node);
+    const segment = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (schema.properties && Object.hasOwn(schema.properties, segment)) node = schema.properties[segment];
+    else if (typeof schema.additionalProperties === 'object') node = schema.additionalProperties;
+    else node = schema.items;
   }
-  return compiled;
+  return (node ? resolveRef(node) : undefined)?.['x-go-type'] ?? 'value';
 }
 
 /** yaml.v2's short tag of a node (`!!str`, `!!int`, `!!map`…). */
@@ -39,7 +46,7 @@ export function yamlTagOf(node: YamlNode): string {
 }
 
 function describe(error: ErrorObject, root: YamlNode | undefined, strict: boolean): ShapeIssue {
-  const goType = (error.parentSchema as { 'x-go-type'?: string } | undefined)?.['x-go-type'] ?? 'value';
+  const goType = goTypeAt(error.instancePath);
   if (error.keyword === 'additionalProperties') {
     const key = String((error.params as { additionalProperty: string }).additionalProperty);
     const path = `${error.instancePath}/${pointerSegment(key)}`;
@@ -59,7 +66,6 @@ function describe(error: ErrorObject, root: YamlNode | undefined, strict: boolea
 
 /** Validates a decoded document; [] when its shape is valid. */
 export function checkShape(value: unknown, root: YamlNode | undefined, strict: boolean): ShapeIssue[] {
-  const validate = validator();
-  if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => describe(e, root, strict));
+  if (validator(value)) return [];
+  return (validator.errors ?? []).map((e) => describe(e, root, strict));
 }

@@ -123,6 +123,6 @@ test('validate and the config core never load the Kubernetes client, and the cor
   assert.ok(!validate.has('pkg:@kubernetes/client-node'), 'validate imports @kubernetes/client-node');
   const core = [...importGraph(join(dist, 'core', 'config', 'parse.js'))];
   const packages = core.filter((f) => f.startsWith('pkg:')).sort();
-  assert.deepEqual(packages, ['pkg:ajv', 'pkg:js-yaml']);
+  assert.deepEqual(packages, ['pkg:js-yaml'], 'the ajv compiler is not loaded at run time (the validator is pre-generated)');
   assert.ok(core.filter((f) => !f.startsWith('pkg:')).every((f) => f.includes(`${join('dist', 'src', 'core')}`)), 'core imports only core');
 });
