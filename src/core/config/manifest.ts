@@ -38,6 +38,12 @@ function isConfigMap(root: YamlNode | undefined): boolean {
   return scalarText(lookup(root, 'kind')) === 'ConfigMap';
 }
 
+/** The ConfigMap named `config`, else the first ConfigMap, among the documents. */
+function pickConfigMap(documents: readonly (YamlNode | undefined)[]): YamlNode | undefined {
+  const configMaps = documents.filter(isConfigMap);
+  return configMaps.find((d) => scalarText(lookup(lookup(d, 'metadata'), 'name')) === 'config') ?? configMaps[0];
+}
+
 /** Origin of a `data.config` scalar: line-exact for literal blocks (`|`), its start otherwise. */
 function originOf(text: string, node: ScalarNode, index: LineIndex): TextOrigin {
   const start = index.at(node.start);
@@ -49,8 +55,9 @@ function originOf(text: string, node: ScalarNode, index: LineIndex): TextOrigin 
 }
 
 /**
- * Parses a ConfigMap manifest and returns its `data.config` payload. Errors when the text is not
- * YAML, not a ConfigMap, or `data`/`data.config` have the wrong type.
+ * Parses a ConfigMap manifest and returns its `data.config` payload. In a `---`-separated stream
+ * the ConfigMap named `config` is used (else the first ConfigMap). Errors when the text is not
+ * YAML, holds no ConfigMap, or `data`/`data.config` have the wrong type.
  */
 export function parseConfigMapManifest(text: string): PayloadResult {
   const loaded = loadYaml(text);
@@ -62,8 +69,8 @@ export function parseConfigMapManifest(text: string): PayloadResult {
   if (!loaded.ok) {
     return { ok: false, errors: [{ kind: loaded.error.kind, message: loaded.error.message, path: '', position: index.at(loaded.error.offset) }] };
   }
-  const root = loaded.root;
-  if (!isConfigMap(root)) return fail('not a ConfigMap manifest (kind: ConfigMap)', root);
+  const root = pickConfigMap(loaded.documents);
+  if (!root) return fail('not a ConfigMap manifest (kind: ConfigMap)', loaded.root);
   const metadata = lookup(root, 'metadata');
   const name = scalarText(lookup(metadata, 'name'));
   const namespace = scalarText(lookup(metadata, 'namespace'));
@@ -85,6 +92,6 @@ export function parseConfigMapManifest(text: string): PayloadResult {
  */
 export function readConfigSource(text: string): PayloadResult {
   const loaded = loadYaml(text);
-  if (loaded.ok && isConfigMap(loaded.root)) return parseConfigMapManifest(text);
+  if (loaded.ok && pickConfigMap(loaded.documents)) return parseConfigMapManifest(text);
   return { ok: true, payload: { text, origin: FILE_ORIGIN } };
 }

@@ -10,7 +10,7 @@
  * Aliases share the anchored node; every node carries its alias-expanded size, so a billion-laughs
  * document is rejected here in O(nodes) before anything walks it.
  */
-import { load as jsYamlLoad, FAILSAFE_SCHEMA, Type, YAMLException } from 'js-yaml';
+import { loadAll as jsYamlLoadAll, FAILSAFE_SCHEMA, Type, YAMLException } from 'js-yaml';
 import type { MapEntry, NullNode, ScalarNode, YamlNode } from './nodes.js';
 
 /** Default budget of extra nodes that alias expansion may add to a document. */
@@ -29,7 +29,14 @@ export interface LoadError {
 }
 
 export type LoadResult =
-  | { readonly ok: true; readonly root: YamlNode | undefined; readonly nodeCount: number }
+  | {
+      readonly ok: true;
+      /** The first document (what yaml.v2's Unmarshal reads); undefined for an empty stream. */
+      readonly root: YamlNode | undefined;
+      /** Every document of a `---`-separated stream (undefined for an empty one). */
+      readonly documents: readonly (YamlNode | undefined)[];
+      readonly nodeCount: number;
+    }
   | { readonly ok: false; readonly error: LoadError };
 
 const explicitScalarTags = ['bool', 'int', 'float', 'null', 'timestamp', 'binary', 'merge'].map(
@@ -170,7 +177,7 @@ class NodeBuilder {
   }
 }
 
-/** Loads one YAML document into positioned nodes. Never throws for bad input. */
+/** Loads a YAML stream into positioned nodes (see LoadResult). Never throws for bad input. */
 export function loadYaml(text: string, options: LoadOptions = {}): LoadResult {
   const builder = new NodeBuilder(text);
   const opens: number[] = [];
@@ -183,9 +190,9 @@ export function loadYaml(text: string, options: LoadOptions = {}): LoadResult {
     state.result = closeNode(builder, state, openedAt);
     if (state.anchor !== null && !isAliasResult(state)) state.anchorMap[state.anchor] = state.result;
   };
-  let value: unknown;
+  let values: unknown[];
   try {
-    value = jsYamlLoad(text, { schema: textOnlySchema, listener: listener as never });
+    values = jsYamlLoadAll(text, null, { schema: textOnlySchema, listener: listener as never });
   } catch (err) {
     if (err instanceof AbortLoad) return { ok: false, error: err.error };
     if (err instanceof YAMLException) {
@@ -198,19 +205,21 @@ export function loadYaml(text: string, options: LoadOptions = {}): LoadResult {
     }
     throw err;
   }
-  const root = isNode(value) ? value : undefined;
+  const documents = values.map((v) => (isNode(v) ? v : undefined));
   const budget = options.aliasBudget ?? DEFAULT_ALIAS_BUDGET;
-  if (root && root.expandedSize > builder.count + budget) {
+  const expanded = documents.reduce((sum, doc) => sum + (doc?.expandedSize ?? 0), 0);
+  if (expanded > builder.count + budget) {
+    const worst = documents.reduce((a, b) => ((b?.expandedSize ?? 0) > (a?.expandedSize ?? 0) ? b : a));
     const error: LoadError = {
       kind: 'yaml-alias-limit',
       message:
         `aliases expand the document to more than ${builder.count + budget} nodes ` +
         `(${builder.count} written): refusing a "billion laughs" document`,
-      offset: largestAlias(root)?.start ?? root.start,
+      offset: (worst && largestAlias(worst)?.start) ?? 0,
     };
     return { ok: false, error };
   }
-  return { ok: true, root, nodeCount: builder.count };
+  return { ok: true, root: documents[0], documents, nodeCount: builder.count };
 }
 
 function isAliasResult(state: ListenerState): boolean {

@@ -98,6 +98,12 @@ test('ConfigMap manifests: data.config extracted, positions in manifest lines', 
     assert.equal(got.ok, c.ok, c.desc);
     if (got.ok) assert.equal(got.payload.text, c.text, c.desc);
   }
+  const stream = `apiVersion: v1\nkind: Namespace\nmetadata: {name: metallb-system}\n---\n${MANIFEST('  config: |\n    peers: 5\n')}`;
+  const fromStream = parseConfigDocument(stream);
+  assert.deepEqual(!fromStream.ok && fromStream.errors.map((e) => [e.kind, e.position]), [['type-mismatch', { line: 12, column: 12 }]], 'the ConfigMap in a manifest stream');
+  const firstDocument = parseConfig('address-pools: []\n---\nnot: [valid\n');
+  assert.equal(firstDocument.ok, false, 'later documents are still parsed for syntax');
+  assert.equal(parseConfig('address-pools: []\n---\nfoo: 1\n').ok, true, 'only the first document is the config (yaml.v2)');
   const bare = readConfigSource('address-pools: []\n');
   assert.ok(bare.ok && bare.payload.origin.kind === 'file' && bare.payload.text === 'address-pools: []\n');
 });
