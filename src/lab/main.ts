@@ -19,8 +19,21 @@ import { createNodes, applyFiles, createDemoService, demoExternalIp, DEMO_SERVIC
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const seconds = (t0: number) => ((Date.now() - t0) / 1000).toFixed(2);
 
+/** Set by SIGINT/SIGTERM during `up`; checked between steps so `up` stops and cleans up after itself. */
+let interrupted: string | undefined;
+function checkpoint(): void {
+  if (interrupted) throw new Error(`interrupted by ${interrupted}`);
+}
+
 async function up(configFile: string | undefined): Promise<void> {
   const t0 = Date.now();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (interrupted) process.exit(130); // a second signal: give up on the cleanup
+      interrupted = signal;
+      say(`lab: ${signal}: stopping after the current step and cleaning up (again to quit at once)`);
+    });
+  }
   const paths = labPaths();
   const prefix = labPrefix();
   await checkPrerequisites();
@@ -34,11 +47,12 @@ async function up(configFile: string | undefined): Promise<void> {
 
   mkdirSync(paths.logs, { recursive: true });
   const state: LabState = { version: 1, prefix, namespaces: [], pids: {}, ports: [], startedAt: new Date().toISOString() };
-  const save = () => writeState(paths, state);
+  const save = () => { writeState(paths, state); checkpoint(); };
   save();
   try {
     const topo = topologyNames(prefix);
-    const [cluster] = await Promise.all([
+    // Both at once; allSettled so that a failure in one never lets the cleanup race the other.
+    const [started, built] = await Promise.allSettled([
       TestCluster.start({ dir: paths.clusterDir }).then((c) => {
         state.clusterInfo = c.infoFile;
         state.ports.push(c.info.port, c.info.etcdPort, c.info.etcdPeerPort);
@@ -47,7 +61,11 @@ async function up(configFile: string | undefined): Promise<void> {
       }),
       buildTopology(prefix, (ns) => { state.namespaces.push(ns); save(); }),
     ]);
+    if (started.status === 'rejected') throw started.reason;
+    if (built.status === 'rejected') throw built.reason;
+    const cluster = started.value;
     say(`lab: cluster ${cluster.server} and network namespaces ${topo.all.join(' ')} up after ${seconds(t0)} s`);
+    checkpoint();
     const unreachable = await checkConnectivity(prefix);
     if (unreachable.length > 0) throw new Error(`the lab network is broken, no ping: ${unreachable.join(', ')}`);
     say('lab: network ok (client and ext reach the nodes over IPv4 and IPv6, through the router)');
@@ -63,12 +81,14 @@ async function up(configFile: string | undefined): Promise<void> {
     rmSync(paths.kubectl, { force: true });
     symlinkSync(cluster.kubectlPath, paths.kubectl);
 
+    checkpoint();
     await createNodes(cluster, topo.nodes);
     const manifests = join(repoRoot(), 'manifests');
     await applyFiles(cluster, [join(manifests, 'namespace.yaml'), join(manifests, 'metallb.yaml')]);
     await applyFiles(cluster, [config]);
     say(`lab: nodes ${topo.nodes.map((n) => n.name).join(', ')} Ready; manifests and ${config} applied`);
 
+    checkpoint();
     const controllerRunning = await startController(cluster, paths, state, save);
     // With the speaker: per node, startDaemon({ command: 'ip', args: ['netns', 'exec', node.netns, process.execPath,
     // cli, 'speaker', '--kubeconfig', await cluster.kubeconfigFor('metallb-system', 'speaker'), …] }) with
@@ -76,6 +96,7 @@ async function up(configFile: string | undefined): Promise<void> {
     // kubeconfig works inside the namespace (the relay above).
     say('speaker: not implemented yet (coming with the speaker issue)');
 
+    checkpoint();
     await createDemoService(cluster);
     if (controllerRunning) {
       try {
@@ -165,9 +186,9 @@ async function down(): Promise<void> {
     if (isAlive(pid)) say(`lab: stopping ${role} (pid ${pid})`);
     await stopPid(pid, 3000);
   }
-  if (state?.clusterInfo && existsSync(state.clusterInfo)) {
-    await TestCluster.attach(state.clusterInfo).stop();
-  }
+  // cluster.json is written as soon as etcd starts, so this also finds a cluster whose start was interrupted.
+  const clusterInfo = state?.clusterInfo ?? join(paths.clusterDir, 'cluster.json');
+  if (existsSync(clusterInfo)) await TestCluster.attach(clusterInfo).stop();
   const namespaces = [...new Set([...(state?.namespaces ?? []), ...topologyNames(prefix).all])].filter(netnsExists);
   for (const ns of namespaces) {
     for (const pid of await netnsPids(ns)) {
