@@ -48,9 +48,21 @@ if (build.status !== 0) {
 const env = { ...process.env };
 if (cluster) env.METALLB_TS_TEST_CLUSTER = cluster.infoFile;
 const child = spawn(process.execPath, ['--test', ...selected], { stdio: 'inherit', env });
+let stopping = false;
 const stopAndExit = async (code) => {
+  if (stopping) return;
+  stopping = true;
   if (cluster) await cluster.stop();
+  cluster = undefined;
   process.exit(code);
 };
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+// Interrupted: pass the signal on, and if the tests do not wind down within 10 s, stop the cluster anyway.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    child.kill(signal);
+    setTimeout(() => { say(`tests still running 10 s after ${signal}; stopping the cluster`); void stopAndExit(130); }, 10_000).unref();
+  });
+}
+// Last resort if this process dies some other way: kill the cluster's processes synchronously.
+process.on('exit', () => { if (cluster) cluster.killNow(); });
 child.on('exit', (code, signal) => { void stopAndExit(code ?? (signal ? 1 : 0)); });
