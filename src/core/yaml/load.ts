@@ -12,6 +12,7 @@
  */
 import { loadAll as jsYamlLoadAll, FAILSAFE_SCHEMA, Type, YAMLException } from 'js-yaml';
 import type { MapEntry, NullNode, ScalarNode, YamlNode } from './nodes.js';
+import { guardEmptySequenceEntries } from './empty-entry-guard.js';
 
 /** Default budget of extra nodes that alias expansion may add to a document. */
 export const DEFAULT_ALIAS_BUDGET = 100_000;
@@ -131,6 +132,16 @@ class NodeBuilder {
     return node as unknown as T;
   }
 
+  /** Moves every node's span through `map` (offsets of a patched text back to the user's text). */
+  remapOffsets(map: (offset: number) => number): void {
+    for (const node of this.byId) {
+      if (!node) continue;
+      const mutable = node as unknown as { start: number; end: number };
+      mutable.start = map(mutable.start);
+      mutable.end = Math.max(map(mutable.end), mutable.start + 1);
+    }
+  }
+
   nullAt(offset: number): NullNode {
     return this.make<NullNode>({ kind: 'null', start: offset, end: offset + 1, expandedSize: 1 });
   }
@@ -178,7 +189,9 @@ class NodeBuilder {
 }
 
 /** Loads a YAML stream into positioned nodes (see LoadResult). Never throws for bad input. */
-export function loadYaml(text: string, options: LoadOptions = {}): LoadResult {
+export function loadYaml(originalText: string, options: LoadOptions = {}): LoadResult {
+  const guarded = guardEmptySequenceEntries(originalText);
+  const text = guarded.text;
   const builder = new NodeBuilder(text);
   const opens: number[] = [];
   const listener = (event: string, state: ListenerState): void => {
@@ -194,9 +207,9 @@ export function loadYaml(text: string, options: LoadOptions = {}): LoadResult {
   try {
     values = jsYamlLoadAll(text, null, { schema: textOnlySchema, listener: listener as never });
   } catch (err) {
-    if (err instanceof AbortLoad) return { ok: false, error: err.error };
+    if (err instanceof AbortLoad) return { ok: false, error: { ...err.error, offset: guarded.toOriginal(err.error.offset) } };
     if (err instanceof YAMLException) {
-      const offset = err.mark?.position ?? 0;
+      const offset = guarded.toOriginal(err.mark?.position ?? 0);
       return { ok: false, error: { kind: 'yaml-syntax', message: err.reason || err.message, offset } };
     }
     if (err instanceof RangeError) {
@@ -205,6 +218,7 @@ export function loadYaml(text: string, options: LoadOptions = {}): LoadResult {
     }
     throw err;
   }
+  if (guarded.changed) builder.remapOffsets(guarded.toOriginal);
   const documents = values.map((v) => (isNode(v) ? v : undefined));
   const budget = options.aliasBudget ?? DEFAULT_ALIAS_BUDGET;
   const expanded = documents.reduce((sum, doc) => sum + (doc?.expandedSize ?? 0), 0);
