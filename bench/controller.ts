@@ -1,0 +1,108 @@
+/**
+ * Controller throughput on a private real apiserver: 1,000 LoadBalancer Services created by a concurrent client,
+ * time until all have an IP, compared with the ceiling measured in the same run — the same apiserver taking 1,000
+ * `services/status` PUTs sent with the controller's own ServiceAccount token at the controller's concurrency
+ * (CONTROLLER_WORKERS), through the same client library. Also p50/p99 create-to-IP latency and controller RSS idle
+ * and holding 1,000 Services.
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { V1Service } from '@kubernetes/client-node';
+import type { BenchResult } from './types.js';
+import { TestCluster } from '../src/testing/cluster/test-cluster.js';
+import { ensureBinaries } from '../src/testing/cluster/binaries.js';
+import { loadKubeClients, type KubeClients } from '../src/adapters/k8s/client.js';
+import { CONTROLLER_WORKERS } from '../src/controller/reconciler.js';
+import { eventually, installMetallb, startController } from '../test/controller/helpers/controller-process.js';
+import { adminClients, ipsOf, layer2Config, putConfig, serviceBody } from '../test/controller/helpers/kube.js';
+
+const SERVICES = 1000;
+const CLIENT_CONCURRENCY = 32;
+// IPv6 Services: the test cluster's IPv4 ServiceCIDR is a /25 (128 ClusterIPs), its IPv6 one a /112.
+const V6 = { ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack' };
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  }));
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:')) ?? '0';
+  return Math.round(Number(/(\d+)/.exec(line)?.[1] ?? 0) / 102.4) / 10;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const names = Array.from({ length: SERVICES }, (_, i) => `svc-${i}`);
+
+/** 1,000 status PUTs with the controller's token at the controller's concurrency: the apiserver's ceiling. */
+async function measureCeiling(cluster: TestCluster, admin: KubeClients, controllerKubeconfig: string): Promise<number> {
+  const ns = await cluster.createNamespace('bench-ceiling');
+  await pool(names, CLIENT_CONCURRENCY, async (n) => { await admin.core.createNamespacedService({ namespace: ns, body: serviceBody(ns, n, V6) }); });
+  const asController = await loadKubeClients(controllerKubeconfig);
+  const list = (await asController.core.listServiceForAllNamespaces({ fieldSelector: `metadata.namespace=${ns}` })).items;
+  let i = 0;
+  const start = performance.now();
+  await pool(list, CONTROLLER_WORKERS, async (svc) => {
+    const ip = `fc00:ce11::${(i++).toString(16)}`;
+    await asController.core.replaceNamespacedServiceStatus({ name: svc.metadata?.name ?? '', namespace: ns, body: { ...svc, status: { loadBalancer: { ingress: [{ ip }] } } } });
+  });
+  const ms = performance.now() - start;
+  await cluster.kubectl(['delete', 'services', '--all', '-n', ns, '--wait=true']);
+  return ms;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  ensureBinaries();
+  const cluster = await TestCluster.start();
+  try {
+    const kubeconfig = await installMetallb(cluster);
+    const admin = await adminClients(cluster);
+    await putConfig(admin, layer2Config([{ name: 'bench', addresses: ['fc00:be0c::/118'] }]));
+    const ceilingMs = await measureCeiling(cluster, admin, kubeconfig);
+
+    const controller = await startController(kubeconfig, ['--log-level=info']);
+    await controller.waitReady();
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleRss = rssMiB(controller.pid);
+
+    const ns = await cluster.createNamespace('bench');
+    const createdAt = new Map<string, number>();
+    const ipAt = new Map<string, number>();
+    const lw = new admin.k8s.ListWatch<V1Service>(`/api/v1/namespaces/${ns}/services`, new admin.k8s.Watch(admin.kc), () => admin.core.listNamespacedService({ namespace: ns }), false);
+    const seen = (svc: V1Service) => { const n = svc.metadata?.name ?? ''; if (!ipAt.has(n) && ipsOf(svc).length > 0) ipAt.set(n, performance.now()); };
+    lw.on('add', seen);
+    lw.on('update', seen);
+    await lw.start();
+    const start = performance.now();
+    await pool(names, CLIENT_CONCURRENCY, async (n) => {
+      createdAt.set(n, performance.now());
+      await admin.core.createNamespacedService({ namespace: ns, body: serviceBody(ns, n, V6) });
+    });
+    const createsDoneMs = performance.now() - start;
+    await eventually(() => ipAt.size === SERVICES, 300_000, 'every bench Service has an IP', 20);
+    const allMs = Math.max(...ipAt.values()) - start;
+    await lw.stop();
+    const latencies = names.map((n) => (ipAt.get(n) as number) - (createdAt.get(n) as number)).sort((a, b) => a - b);
+    await new Promise((r) => setTimeout(r, 2000));
+    const loadedRss = rssMiB(controller.pid);
+    await controller.stop();
+    const round = (x: number) => Math.round(x);
+    return [
+      { name: `${SERVICES} Services created → all have an IP`, value: round(allMs), unit: 'ms',
+        reference: { name: `ceiling: ${SERVICES} services/status PUTs, controller token, ${CONTROLLER_WORKERS} concurrent`, value: round(ceilingMs) },
+        note: `creates alone took ${round(createsDoneMs)} ms (client concurrency ${CLIENT_CONCURRENCY}); goal: ceiling/time ≥ 0.70` },
+      { name: 'throughput as a fraction of the ceiling (ceiling / time)', value: Number((ceilingMs / allMs).toFixed(3)), unit: 'ratio', note: 'goal ≥ 0.70' },
+      { name: 'create-to-IP latency p50', value: round(percentile(latencies, 50)), unit: 'ms' },
+      { name: 'create-to-IP latency p99', value: round(percentile(latencies, 99)), unit: 'ms' },
+      { name: 'controller RSS idle (synced, no Services)', value: idleRss, unit: 'MiB' },
+      { name: `controller RSS holding ${SERVICES} Services`, value: loadedRss, unit: 'MiB' },
+    ];
+  } finally {
+    await cluster.stop();
+  }
+}
