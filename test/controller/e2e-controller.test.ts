@@ -10,10 +10,16 @@ import { getTestCluster, type TestCluster } from '../../src/testing/cluster/test
 import type { KubeClients } from '../../src/adapters/k8s/client.js';
 import { METALLB_NS, eventually, installMetallb, startController, type ControllerProcess } from './helpers/controller-process.js';
 import {
-  adminClients, createService, deleteConfig, deleteService, eventsFor, getService, ipsOf, layer2Config, putConfig, waitForEvent, waitForIps,
+  adminClients, createService as createAnyService, deleteConfig, deleteService, eventsFor, getService, ipsOf, layer2Config, putConfig, waitForEvent, waitForIps,
 } from './helpers/kube.js';
 
 const SEED_POOL = '192.168.1.230-192.168.1.240';
+/**
+ * Other test files share this cluster and may create LoadBalancer Services at any time; the controllers here
+ * serve only this class so those never take addresses from the pools counted below (the `--lb-class` scenario
+ * checks class-less Services separately).
+ */
+const CLASS = 'metallb-ts.test/e2e-controller';
 let env: { cluster: TestCluster; k: KubeClients; kubeconfig: string } | undefined;
 const running: ControllerProcess[] = [];
 
@@ -30,7 +36,7 @@ async function controller(extra: string[] = []): Promise<ControllerProcess> {
   const { kubeconfig } = await setup();
   // A scenario that failed half-way left its controller running: never let two controllers race.
   await Promise.all(running.splice(0).map((old) => old.stop()));
-  const c = await startController(kubeconfig, extra);
+  const c = await startController(kubeconfig, extra.some((a) => a.startsWith('--lb-class')) ? extra : [`--lb-class=${CLASS}`, ...extra]);
   running.push(c);
   await c.waitReady();
   return c;
@@ -39,6 +45,12 @@ async function controller(extra: string[] = []): Promise<ControllerProcess> {
 after(async () => {
   await Promise.all(running.map((c) => c.stop()));
 });
+
+/** Creates a Service of this file's class (a ClusterIP one cannot carry a class). */
+function createService(k: KubeClients, ns: string, name: string, o: Parameters<typeof createAnyService>[3] = {}) {
+  const classed = (o.type ?? 'LoadBalancer') === 'LoadBalancer' && o.loadBalancerClass === undefined;
+  return createAnyService(k, ns, name, classed ? { ...o, loadBalancerClass: CLASS } : o);
+}
 
 /** Deletes the namespace's Services now (the next scenario's config must not see their addresses), then the namespace. */
 async function cleanup(cluster: TestCluster, ns: string): Promise<void> {
@@ -220,8 +232,8 @@ test('--lb-class selects only Services naming that class', async () => {
   await putConfig(k, layer2Config([{ name: 'cls', addresses: ['192.168.40.0/29'] }]));
   const c = await controller(['--lb-class=metallb-ts']);
   const ns = await cluster.createNamespace('lbclass');
-  await createService(k, ns, 'ours', { loadBalancerClass: 'metallb-ts' });
-  await createService(k, ns, 'unclassed');
+  await createAnyService(k, ns, 'ours', { loadBalancerClass: 'metallb-ts' });
+  await createAnyService(k, ns, 'unclassed');
   assert.deepEqual(await waitForIps(k, ns, 'ours'), ['192.168.40.0']);
   await new Promise((r) => setTimeout(r, 1000));
   assert.deepEqual(ipsOf(await getService(k, ns, 'unclassed')), []);
