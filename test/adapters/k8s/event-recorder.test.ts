@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventRecorder, type EventApi } from '../../../src/adapters/k8s/event-recorder.js';
+import { NOOP_LOGGER } from '../../../src/core/ports.js';
+
+/** Records API calls; `failPatchWith` makes the next patch fail with that HTTP code. */
+class FakeEventApi implements EventApi {
+  calls: Array<{ verb: 'create' | 'patch'; namespace: string; name?: string; body: Record<string, unknown> }> = [];
+  failPatchWith: number | undefined;
+  async create(namespace: string, body: Record<string, unknown>): Promise<void> {
+    this.calls.push({ verb: 'create', namespace, body });
+  }
+  async patch(namespace: string, name: string, body: Record<string, unknown>): Promise<void> {
+    if (this.failPatchWith !== undefined) {
+      const code = this.failPatchWith;
+      this.failPatchWith = undefined;
+      throw Object.assign(new Error('not found'), { code });
+    }
+    this.calls.push({ verb: 'patch', namespace, name, body });
+  }
+}
+
+const svc = { kind: 'Service', apiVersion: 'v1', namespace: 'ns', name: 'web', uid: 'u1', resourceVersion: '7' };
+const allocated = { type: 'Normal' as const, reason: 'IPAllocated', message: 'Assigned IP "192.168.1.230"' };
+const now = () => new Date('2026-01-02T03:04:05.000Z');
+
+test('an Event names its object, source component and timestamps as MetalLB/client-go do', async () => {
+  const api = new FakeEventApi();
+  const rec = new EventRecorder({ api, component: 'metallb-controller', logger: NOOP_LOGGER, now });
+  rec.record(svc, allocated);
+  await rec.flush();
+  assert.equal(api.calls.length, 1);
+  const body = api.calls[0]!.body as Record<string, any>;
+  assert.match(body['metadata'].name, /^web\.[0-9a-f]+$/);
+  assert.deepEqual({ ...body, metadata: { ...body['metadata'], name: 'X' } }, {
+    apiVersion: 'v1', kind: 'Event', metadata: { name: 'X', namespace: 'ns' },
+    involvedObject: { kind: 'Service', apiVersion: 'v1', namespace: 'ns', name: 'web', uid: 'u1', resourceVersion: '7' },
+    type: 'Normal', reason: 'IPAllocated', message: 'Assigned IP "192.168.1.230"',
+    source: { component: 'metallb-controller' }, reportingComponent: 'metallb-controller', reportingInstance: 'metallb-controller',
+    firstTimestamp: '2026-01-02T03:04:05.000Z', lastTimestamp: '2026-01-02T03:04:05.000Z', count: 1,
+  });
+});
+
+test('repeats are aggregated by patching count; an expired Event (404) is created afresh; other messages are new Events', async () => {
+  const api = new FakeEventApi();
+  const rec = new EventRecorder({ api, component: 'metallb-controller', logger: NOOP_LOGGER, now });
+  rec.record(svc, allocated);
+  await rec.flush();
+  rec.record(svc, allocated);
+  await rec.flush();
+  rec.record(svc, { ...allocated, message: 'Assigned IP "192.168.1.231"' });
+  await rec.flush();
+  api.failPatchWith = 404;
+  rec.record(svc, allocated);
+  await rec.flush();
+  const created = api.calls[0]!.body as Record<string, any>;
+  assert.deepEqual(api.calls.map((c) => [c.verb, c.verb === 'patch' ? c.body['count'] : (c.body as any)['count']]), [
+    ['create', 1], ['patch', 2], ['create', 1], ['create', 1],
+  ]);
+  assert.equal(api.calls[1]!.name, created['metadata'].name, 'the patch targets the first Event');
+});
+
+test('a full queue drops the oldest pending events', async () => {
+  const api = new FakeEventApi();
+  const rec = new EventRecorder({ api, component: 'c', logger: NOOP_LOGGER, now, concurrency: 1, maxPending: 2 });
+  for (let i = 0; i < 5; i += 1) rec.record({ ...svc, name: `s${i}` }, allocated);
+  await rec.flush();
+  assert.deepEqual(api.calls.map((c) => (c.body as any).involvedObject.name), ['s0', 's3', 's4'], 's0 was already sending; s1, s2 dropped');
+});
