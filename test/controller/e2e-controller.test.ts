@@ -241,3 +241,33 @@ test('--lb-class selects only Services naming that class', async () => {
   await c.stop();
   await cleanup(cluster, ns);
 });
+
+test('memberlist Secret: created at start-up when absent (16 random bytes, unpadded base64, owned by the Deployment); SIGTERM exits 0', async () => {
+  const { k } = await setup();
+  await k.core.deleteNamespacedSecret({ namespace: METALLB_NS, name: 'memberlist' }).catch(() => undefined);
+  const c = await controller();
+  const secret = await k.core.readNamespacedSecret({ namespace: METALLB_NS, name: 'memberlist' });
+  const key = Buffer.from(secret.data?.['secretkey'] ?? '', 'base64').toString();
+  assert.match(key, /^[A-Za-z0-9+/]{22}$/);
+  assert.equal(Buffer.from(key, 'base64').length, 16);
+  const deployment = await k.apps.readNamespacedDeployment({ namespace: METALLB_NS, name: 'controller' });
+  assert.deepEqual(secret.metadata?.ownerReferences?.map((o) => [o.apiVersion, o.kind, o.name, o.uid]), [['apps/v1', 'Deployment', 'controller', deployment.metadata?.uid]]);
+  await c.waitForLog((l) => l['event'] === 'createdMemberlistSecret');
+  c.kill('SIGTERM');
+  assert.equal(await c.exited, 0);
+});
+
+test('dual-stack Services get one address per family from one pool', async () => {
+  const { cluster, k } = await setup();
+  await putConfig(k, layer2Config([{ name: 'dual', addresses: ['192.168.50.0/29', 'fc00:50::/125'] }]));
+  const c = await controller();
+  const ns = await cluster.createNamespace('dual');
+  await createService(k, ns, 'both', { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] });
+  await createService(k, ns, 'v6', { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] });
+  await eventually(async () => ipsOf(await getService(k, ns, 'both')).length === 2, 20_000, 'two addresses');
+  assert.deepEqual(ipsOf(await getService(k, ns, 'both')), ['192.168.50.0', 'fc00:50::']);
+  assert.deepEqual(await waitForIps(k, ns, 'v6'), ['fc00:50::1']);
+  assertHealthy(c);
+  await c.stop();
+  await cleanup(cluster, ns);
+});
