@@ -53,7 +53,7 @@ async function up(configFile: string | undefined): Promise<void> {
     const topo = topologyNames(prefix);
     // Both at once; allSettled so that a failure in one never lets the cleanup race the other.
     const [started, built] = await Promise.allSettled([
-      TestCluster.start({ dir: paths.clusterDir }).then((c) => {
+      TestCluster.start({ dir: paths.clusterDir, keepAfterExit: true }).then((c) => {
         state.clusterInfo = c.infoFile;
         state.ports.push(c.info.port, c.info.etcdPort, c.info.etcdPeerPort);
         save();

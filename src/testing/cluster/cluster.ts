@@ -1,7 +1,9 @@
 // A real, throwaway Kubernetes control plane: etcd + kube-apiserver + kube-controller-manager, no kubelet.
 //
 // API (stable; tests, the lab and the controller's tests use it):
-//   TestCluster.start(options?: StartOptions): Promise<TestCluster>   start a new cluster (binaries must be built)
+//   TestCluster.start(options?: StartOptions): Promise<TestCluster>   start a new cluster (binaries must be built);
+//                                                                       killed when this process exits unless
+//                                                                       options.keepAfterExit
 //   TestCluster.attach(infoFile: string): TestCluster                   use a cluster another process started
 //   cluster.info: ClusterInfo                                           ports, PIDs, files (also in <dir>/cluster.json)
 //   cluster.server: string                                              https://127.0.0.1:<port>
@@ -42,7 +44,7 @@ export interface ClusterInfo {
   adminKubeconfig: string;
   caFile: string;
   pids: { etcd: number; apiserver: number; controllerManager: number; relays: number[] };
-  /** ServiceCIDRs: documentation ranges; nothing routes them (there is no kube-proxy). */
+  /** Service ClusterIP ranges; nothing routes them (there is no kube-proxy). */
   serviceCidrs: string[];
 }
 
@@ -51,11 +53,20 @@ export interface StartOptions {
   parentDir?: string;
   /** Fixed directory instead of a new temp dir (the lab uses .lab/cluster). Must not exist or be empty. */
   dir?: string;
+  /**
+   * Keep the cluster running after the starting process exits (the lab: `lab up` returns, `lab down` stops it).
+   * By default a process 'exit' handler kills a cluster that was not stopped, so a crashed test leaks nothing.
+   */
+  keepAfterExit?: boolean;
   /** Log progress lines (JSON) to this function. */
   log?: (event: string, fields?: Record<string, unknown>) => void;
 }
 
-const SERVICE_CIDRS = ['198.51.100.128/25', '2001:db8:5ec::/112'];
+// ClusterIPs are only labels here: no kube-proxy, no route, nothing ever sends to them. They come from
+// Kubernetes' usual private ranges rather than the documentation ranges because (1) tests create hundreds of
+// Services and an IPv4 documentation /24 holds 254, and (2) they must never look like the pool and lab
+// addresses, which are all in the documentation ranges. IPv4 first: single-stack Services are IPv4.
+const SERVICE_CIDRS = ['10.96.0.0/16', 'fd00:10:96::/108'];
 const TOKEN_LIFETIME = '8760h';
 
 export function uniqueName(prefix: string): string {
@@ -128,6 +139,7 @@ export class TestCluster {
         return (await cluster.kubectlResult(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'])).code === 0;
       }, 200);
       log('clusterReady', { server, dir });
+      if (!options.keepAfterExit) cluster.killOnExit();
       return cluster;
     } catch (err) {
       await cluster.stop({ keepDir: true });
@@ -194,8 +206,17 @@ export class TestCluster {
     return pid;
   }
 
+  private exitHandler: (() => void) | undefined;
+
+  private killOnExit(): void {
+    this.exitHandler = () => this.killNow();
+    process.on('exit', this.exitHandler);
+  }
+
   /** Stops the relays, the controller manager, the apiserver and etcd (that order), by PID; removes dir. */
   async stop(options: { keepDir?: boolean } = {}): Promise<void> {
+    if (this.exitHandler) process.off('exit', this.exitHandler);
+    this.exitHandler = undefined;
     const { pids } = this.info;
     await Promise.all(pids.relays.map((pid) => stopPid(pid, 2000)));
     if (pids.controllerManager) await stopPid(pids.controllerManager);

@@ -36,10 +36,7 @@ async function openCluster(): Promise<TestCluster> {
     stopping = true;
     void cluster.stop();
   });
-  // process.exit() or a crash skips beforeExit: then only synchronous work is possible, so kill hard.
-  process.on('exit', () => {
-    if (!stopping) cluster.killNow();
-  });
+  // process.exit() or a crash skips beforeExit; TestCluster.start's own exit handler then kills it.
   return cluster;
 }
 
