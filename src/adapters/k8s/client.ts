@@ -25,7 +25,35 @@ export async function loadKubeClients(kubeconfigPath: string | undefined): Promi
   else if (process.env['KUBERNETES_SERVICE_HOST'] && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
   else kc.loadFromDefault();
   if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster configured (use --kubeconfig or run in a pod)');
+  await reuseConnections(kc);
   return { k8s, kc, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api) };
+}
+
+/** Per-agent socket cap: watches hold one each, the reconcile workers and event senders one per request. */
+const MAX_SOCKETS = 64;
+
+/**
+ * client-node 1.4 builds a new https.Agent (without keep-alive) for every request, so every status write and Event
+ * costs a full TLS handshake on both ends: measured, that was most of the controller's CPU and it slowed the
+ * apiserver for everyone (bench/controller.ts). This keeps one keep-alive agent per distinct TLS identity
+ * (CA, client certificate and key; a rotated certificate gets a new agent) and leaves proxies to the library.
+ */
+async function reuseConnections(kc: K8s.KubeConfig): Promise<void> {
+  const { Agent } = await import('node:https');
+  type AgentFactory = (cluster: { server?: string; proxyUrl?: string } | null, options: Record<string, unknown>) => unknown;
+  const target = kc as unknown as { createAgent: AgentFactory };
+  const original = target.createAgent.bind(kc);
+  const agents = new Map<string, InstanceType<typeof Agent>>();
+  target.createAgent = (cluster, options) => {
+    if (cluster?.proxyUrl || !cluster?.server?.startsWith('https:')) return original(cluster, options);
+    const identity = ['ca', 'cert', 'key', 'pfx', 'rejectUnauthorized', 'servername'].map((k) => String(options[k] ?? '')).join('\0');
+    let agent = agents.get(identity);
+    if (!agent) {
+      agent = new Agent({ ...options, keepAlive: true, maxSockets: MAX_SOCKETS });
+      agents.set(identity, agent);
+    }
+    return agent;
+  };
 }
 
 /** HTTP status of a client-node error (ApiException.code, or statusCode on watch errors); undefined if none. */

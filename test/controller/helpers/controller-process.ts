@@ -100,7 +100,9 @@ export async function startController(kubeconfig: string, extraArgs: string[] = 
   const argv = existsSync(mainJs)
     ? [mainJs, ...args]
     : ['--input-type=module', '-e', `import(${JSON.stringify(join(repoRoot, 'dist', 'src', 'cli', 'controller.js'))}).then((m) => m.run(process.argv.slice(1))).then((c) => process.exit(c))`, '--', ...args.slice(1)];
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, METALLB_NAMESPACE: '' } });
+  // e.g. METALLB_TS_CONTROLLER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the controller.
+  const nodeArgs = (process.env['METALLB_TS_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, METALLB_NAMESPACE: '' } });
   return new ControllerProcess(child, port);
 }
 
