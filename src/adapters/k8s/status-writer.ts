@@ -20,11 +20,15 @@ export type StatusWriteResult =
  */
 export type ServiceStatusWriter = (service: object, ingress: readonly Ingress[]) => Promise<StatusWriteResult>;
 
-/** The PUT body: the Service with only status.loadBalancer replaced. */
+/**
+ * The PUT body: the Service with only status.loadBalancer replaced. `managedFields` is left out (an update without
+ * it keeps the stored ones), which roughly halves what is sent and what the apiserver decodes.
+ */
 export function withIngress(service: object, ingress: readonly Ingress[]): Record<string, unknown> {
-  const svc = service as { status?: Record<string, unknown> | null };
+  const svc = service as { metadata?: Record<string, unknown> | null; status?: Record<string, unknown> | null };
   const entries = ingress.map((e) => (e.ip !== undefined ? { ip: e.ip } : { hostname: e.hostname }));
-  return { ...svc, status: { ...(svc.status ?? {}), loadBalancer: entries.length > 0 ? { ingress: entries } : {} } };
+  const { managedFields: _dropped, ...metadata } = svc.metadata ?? {};
+  return { ...svc, metadata, status: { ...(svc.status ?? {}), loadBalancer: entries.length > 0 ? { ingress: entries } : {} } };
 }
 
 /** A ServiceStatusWriter over client-node's CoreV1Api. */
