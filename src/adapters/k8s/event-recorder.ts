@@ -37,9 +37,9 @@ export interface EventRecorderOptions {
   readonly component: string;
   readonly logger: Logger;
   readonly now?: () => Date;
-  /** Concurrent API calls (default 4). */
+  /** Concurrent API calls (default 2: Events yield the apiserver to status writes, which users wait for). */
   readonly concurrency?: number;
-  /** Queue bound (default 1000). */
+  /** Queue bound (default 5000: a burst of allocations on a large cluster must not drop Events). */
   readonly maxPending?: number;
 }
 
@@ -59,7 +59,7 @@ export class EventRecorder implements EventSink {
   }
 
   record(target: EventTarget, event: ServiceEvent): void {
-    if (this.pending.length >= (this.options.maxPending ?? 1000)) {
+    if (this.pending.length >= (this.options.maxPending ?? 5000)) {
       this.pending.shift();
       this.options.logger.warn({ op: 'recordEvent', error: 'event queue full', msg: 'dropped the oldest pending event' });
     }
@@ -74,7 +74,7 @@ export class EventRecorder implements EventSink {
   }
 
   private pump(): void {
-    while (this.active < (this.options.concurrency ?? 4) && this.pending.length > 0) {
+    while (this.active < (this.options.concurrency ?? 2) && this.pending.length > 0) {
       const task = this.pending.shift() as () => Promise<void>;
       this.active += 1;
       void task().finally(() => {
