@@ -63,7 +63,9 @@ async function runController(flags: ControllerFlags, clients: KubeClients, logge
   clientMetrics.setConfigLoaded(false);
   const core = new Controller({ logger, ...(flags.lbClass !== undefined ? { lbClass: flags.lbClass } : {}) });
   const queue = new WorkQueue<WorkKey>(realClock);
-  const recorder = new EventRecorder({ api: createEventApi(clients), component: EVENT_COMPONENT, logger });
+  // Events wait while status writes are in flight: users wait for the IP, the Event is information.
+  let writesInFlight = 0;
+  const recorder = new EventRecorder({ api: createEventApi(clients), component: EVENT_COMPONENT, logger, yieldTo: () => writesInFlight > 0 });
   const { services, configMaps } = makeListWatches(clients, flags);
   const onService = (_kind: string, obj: ServiceObject) => queue.add(serviceKey(obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
   const serviceInformer = new ResilientInformer<ServiceObject>({ name: 'services', listWatch: services, onChange: onService, clock: realClock, logger });
@@ -75,7 +77,13 @@ async function runController(flags: ControllerFlags, clients: KubeClients, logge
     configMap: () => configInformer.get(flags.config, flags.namespace),
     service: (nsName) => { const i = nsName.indexOf('/'); return serviceInformer.get(nsName.slice(i + 1), nsName.slice(0, i)); },
     services: () => serviceInformer.list(),
-    writeStatus: (svc, ingress) => writeStatus(svc, ingress),
+    writeStatus: async (svc, ingress) => {
+      writesInFlight += 1;
+      try { return await writeStatus(svc, ingress); } finally {
+        writesInFlight -= 1;
+        if (writesInFlight === 0) recorder.resume();
+      }
+    },
     recordEvent: (target, event) => recorder.record(target, event),
     metrics: {
       setConfigLoaded: (b) => clientMetrics.setConfigLoaded(b),

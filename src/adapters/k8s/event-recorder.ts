@@ -41,14 +41,24 @@ export interface EventRecorderOptions {
   readonly concurrency?: number;
   /** Queue bound (default 5000: a burst of allocations on a large cluster must not drop Events). */
   readonly maxPending?: number;
+  /**
+   * While this returns true (e.g. status writes are in flight), Events wait, at most maxDelayMs each, so the
+   * apiserver serves the writes users wait for first; call resume() when it turns false.
+   */
+  readonly yieldTo?: () => boolean;
+  /** Longest an Event waits behind yieldTo (default 2000 ms). */
+  readonly maxDelayMs?: number;
 }
+
+interface PendingEvent { readonly target: EventTarget; readonly event: ServiceEvent; readonly at: Date }
 
 interface Seen { readonly name: string; count: number }
 const MAX_SEEN = 4096;
 
 export class EventRecorder implements EventSink {
   private readonly options: EventRecorderOptions;
-  private readonly pending: Array<() => Promise<void>> = [];
+  private readonly pending: PendingEvent[] = [];
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly seen = new Map<string, Seen>();
   private active = 0;
   private sequence = 0;
@@ -63,7 +73,12 @@ export class EventRecorder implements EventSink {
       this.pending.shift();
       this.options.logger.warn({ op: 'recordEvent', error: 'event queue full', msg: 'dropped the oldest pending event' });
     }
-    this.pending.push(() => this.send(target, event));
+    this.pending.push({ target, event, at: this.now() });
+    this.pump();
+  }
+
+  /** Sends waiting Events now that yieldTo() turned false. */
+  resume(): void {
     this.pump();
   }
 
@@ -73,11 +88,22 @@ export class EventRecorder implements EventSink {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private now(): Date {
+    return (this.options.now ?? (() => new Date()))();
+  }
+
   private pump(): void {
     while (this.active < (this.options.concurrency ?? 2) && this.pending.length > 0) {
-      const task = this.pending.shift() as () => Promise<void>;
+      const head = this.pending[0] as PendingEvent;
+      const waited = this.now().getTime() - head.at.getTime();
+      const maxDelay = this.options.maxDelayMs ?? 2000;
+      if (this.options.yieldTo?.() && waited < maxDelay) {
+        this.retryAfter(maxDelay - waited);
+        return;
+      }
+      this.pending.shift();
       this.active += 1;
-      void task().finally(() => {
+      void this.send(head.target, head.event, head.at).finally(() => {
         this.active -= 1;
         this.pump();
         if (this.active === 0 && this.pending.length === 0) for (const w of this.idleWaiters.splice(0)) w();
@@ -85,8 +111,14 @@ export class EventRecorder implements EventSink {
     }
   }
 
-  private async send(target: EventTarget, event: ServiceEvent): Promise<void> {
-    const now = (this.options.now ?? (() => new Date()))();
+  private retryAfter(ms: number): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.pump(); }, Math.max(1, ms));
+    this.retryTimer.unref();
+  }
+
+  /** `now` is when the event happened (record time), so a delayed Event keeps its true timestamp. */
+  private async send(target: EventTarget, event: ServiceEvent, now: Date): Promise<void> {
     const key = `${target.kind}|${target.namespace}|${target.name}|${target.uid ?? ''}|${event.type}|${event.reason}|${event.message}`;
     const seen = this.seen.get(key);
     try {

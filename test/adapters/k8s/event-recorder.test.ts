@@ -67,3 +67,27 @@ test('a full queue drops the oldest pending events', async () => {
   await rec.flush();
   assert.deepEqual(api.calls.map((c) => (c.body as any).involvedObject.name), ['s0', 's3', 's4'], 's0 was already sending; s1, s2 dropped');
 });
+
+test('events yield to status writes for at most maxDelayMs, keeping the time they happened', async () => {
+  const api = new FakeEventApi();
+  let busy = true;
+  let clock = new Date('2026-01-02T03:04:05.000Z').getTime();
+  const rec = new EventRecorder({ api, component: 'c', logger: NOOP_LOGGER, now: () => new Date(clock), yieldTo: () => busy, maxDelayMs: 60_000 });
+  rec.record(svc, allocated);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(api.calls.length, 0, 'held while writes are in flight');
+  clock += 500;
+  busy = false;
+  rec.resume();
+  await rec.flush();
+  assert.equal(api.calls.length, 1);
+  assert.equal((api.calls[0]!.body as any).firstTimestamp, '2026-01-02T03:04:05.000Z', 'timestamp of record(), not of sending');
+  busy = true;
+  clock += 61_000;
+  rec.record(svc, { ...allocated, message: 'other' });
+  const t = clock;
+  clock = t + 60_000; // the event is already as old as maxDelayMs when the queue is pumped
+  rec.resume();
+  await rec.flush();
+  assert.equal(api.calls.length, 2, 'never starved beyond maxDelayMs');
+});
