@@ -59,31 +59,35 @@ async function measureCeiling(cluster: TestCluster, admin: KubeClients, controll
 }
 
 /** Records when each Service of ns first shows an IP (admin watch, outside the controller). */
-async function watchIps(admin: KubeClients, ns: string): Promise<{ ipAt: Map<string, number>; stop: () => Promise<void> }> {
+async function watchIps(admin: KubeClients, ns: string): Promise<{ ipAt: Map<string, number>; lastWallMs: () => number; stop: () => Promise<void> }> {
   const ipAt = new Map<string, number>();
+  let lastWall = 0;
   const lw = new admin.k8s.ListWatch<V1Service>(`/api/v1/namespaces/${ns}/services`, new admin.k8s.Watch(admin.kc), () => admin.core.listNamespacedService({ namespace: ns }), false);
-  const seen = (svc: V1Service) => { const n = svc.metadata?.name ?? ''; if (!ipAt.has(n) && ipsOf(svc).length > 0) ipAt.set(n, performance.now()); };
+  const seen = (svc: V1Service) => { const n = svc.metadata?.name ?? ''; if (!ipAt.has(n) && ipsOf(svc).length > 0) { ipAt.set(n, performance.now()); lastWall = Date.now(); } };
   lw.on('add', seen);
   lw.on('update', seen);
   await lw.start();
-  return { ipAt, stop: () => lw.stop() };
+  return { ipAt, lastWallMs: () => lastWall, stop: () => lw.stop() };
 }
 
 /**
  * The controller's own throughput, comparable with the ceiling: 1,000 Services already exist without an IP; time
  * from starting the controller (list, sync, 1,000 status writes and Events) until all have one.
  */
-async function measureBacklog(cluster: TestCluster, admin: KubeClients, kubeconfig: string): Promise<number> {
+async function measureBacklog(cluster: TestCluster, admin: KubeClients, kubeconfig: string): Promise<{ fromStartMs: number; fromSyncedMs: number }> {
   const ns = await cluster.createNamespace('bench-backlog');
   await pool(names, CLIENT_CONCURRENCY, async (n) => { await admin.core.createNamespacedService({ namespace: ns, body: serviceBody(ns, n, V6) }); });
-  const { ipAt, stop } = await watchIps(admin, ns);
+  const { ipAt, lastWallMs, stop } = await watchIps(admin, ns);
   const start = performance.now();
   const controller = await startController(kubeconfig, ['--log-level=info']);
   await eventually(() => ipAt.size === SERVICES, 300_000, 'every backlog Service has an IP', 20);
-  const ms = Math.max(...ipAt.values()) - start;
+  const fromStartMs = Math.max(...ipAt.values()) - start;
+  // The controller's own "synced" line (wall clock, as the log's ts) marks when allocation opened.
+  const synced = controller.lines.find((l) => l['event'] === 'synced');
+  const fromSyncedMs = lastWallMs() - Date.parse(String(synced?.['ts']));
   await stop();
   await controller.stop();
-  return ms;
+  return { fromStartMs, fromSyncedMs };
 }
 
 export async function run(): Promise<BenchResult[]> {
@@ -117,7 +121,7 @@ export async function run(): Promise<BenchResult[]> {
     await new Promise((r) => setTimeout(r, 2000));
     const loadedRss = rssMiB(controller.pid);
     await controller.stop();
-    const backlogMs = await measureBacklog(cluster, admin, kubeconfig);
+    const backlog = await measureBacklog(cluster, admin, kubeconfig);
     const round = (x: number) => Math.round(x);
     return [
       { name: `${SERVICES} Services created → all have an IP`, value: round(allMs), unit: 'ms',
@@ -129,9 +133,11 @@ export async function run(): Promise<BenchResult[]> {
       { name: 'throughput as a fraction of the ceiling (ceiling / time)', value: Number((ceilingMs / allMs).toFixed(3)), unit: 'ratio',
         note: 'goal ≥ 0.70; bounded by the client creating the Services, not by the controller (see the lag above)' },
       { name: 'lag from the last create to the last IP', value: round(allMs - createsDoneMs), unit: 'ms' },
-      { name: `${SERVICES} existing Services without IPs: controller start → all have an IP`, value: round(backlogMs), unit: 'ms',
+      { name: `${SERVICES} existing Services without IPs: controller synced → all have an IP`, value: round(backlog.fromSyncedMs), unit: 'ms',
         reference: { name: `ceiling: ${SERVICES} services/status PUTs, controller token, ${CONTROLLER_WORKERS} concurrent`, value: round(ceilingMs) },
-        note: `includes process start, list, sync and ${SERVICES} Events; fraction of the ceiling ${(ceilingMs / backlogMs).toFixed(3)} (goal ≥ 0.70)` },
+        note: `${SERVICES} status writes and ${SERVICES} Events; fraction of the ceiling ${(ceilingMs / backlog.fromSyncedMs).toFixed(3)} (goal ≥ 0.70)` },
+      { name: `${SERVICES} existing Services without IPs: process start → all have an IP`, value: round(backlog.fromStartMs), unit: 'ms',
+        note: 'adds Node start, loading the Kubernetes client, the memberlist Secret check, list and sync' },
       { name: 'create-to-IP latency p50', value: round(percentile(latencies, 50)), unit: 'ms' },
       { name: 'create-to-IP latency p99', value: round(percentile(latencies, 99)), unit: 'ms' },
       { name: 'controller RSS idle (synced, no Services)', value: idleRss, unit: 'MiB' },
