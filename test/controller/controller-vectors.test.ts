@@ -11,6 +11,7 @@ import { Controller, type BalancerResult, type ConfigDecision } from '../../src/
 import type { ServiceLike } from '../../src/core/service/view.js';
 import { NOOP_LOGGER, type SyncState } from '../../src/core/ports.js';
 import { configFromVector, type VectorPool } from '../helpers/vector-pools.js';
+import { prng } from '../helpers/prng.js';
 
 interface VectorService {
   readonly type: string;
@@ -100,14 +101,7 @@ function syncedController(pools: Record<string, VectorPool>): Controller {
 
 /** Deterministic shuffle (mulberry32) so a failure reproduces. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let s = seed >>> 0;
-  const rand = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = prng(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));

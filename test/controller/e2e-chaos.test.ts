@@ -17,6 +17,7 @@ import { NOOP_LOGGER } from '../../src/core/ports.js';
 import { installMetallb, startController, eventually, type ControllerProcess } from './helpers/controller-process.js';
 import { adminClients, ipsOf, layer2Config, putConfig, serviceBody } from './helpers/kube.js';
 import { restartEtcdAndApiserver } from './helpers/control-plane.js';
+import { prng } from '../helpers/prng.js';
 
 const TOTAL_SERVICES = Number(process.env['METALLB_TS_CHAOS_SERVICES'] ?? 500);
 const t0 = Date.now();
@@ -25,17 +26,6 @@ const progress = (msg: string) => process.stderr.write(`chaos +${((Date.now() - 
 const POOL = 'fc00:c4a0::/118'; // 1024 addresses ≥ 2 × 500
 const V6 = { ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack' };
 
-/** mulberry32: a small seeded PRNG so a failing schedule can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
