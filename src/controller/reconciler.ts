@@ -11,7 +11,7 @@
  * It imports no adapter: main.ts passes the informer caches, writers and metrics in as ReconcilerPorts.
  */
 import { EMPTY_CONFIG, type Config, type ConfigResult } from '../core/config/types.js';
-import type { Logger, ServiceEvent, SyncState } from '../core/ports.js';
+import type { EventTarget, Logger, ServiceEvent, SyncState } from '../core/ports.js';
 import type { Ingress, ServiceLike } from '../core/service/view.js';
 import type { BalancerResult, ConfigDecision, PoolStat } from './controller.js';
 
@@ -50,15 +50,8 @@ export interface ControllerCore {
   poolStats(): ReadonlyMap<string, PoolStat>;
 }
 
-/** The object an Event is recorded against. */
-export interface EventTargetRef {
-  readonly kind: string;
-  readonly apiVersion: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid?: string | undefined;
-  readonly resourceVersion?: string | undefined;
-}
+/** The object an Event is recorded against (declared in core so adapters and this file share it). */
+export type EventTargetRef = EventTarget;
 
 export type WriteResult = { readonly ok: true; readonly service: unknown } | { readonly ok: false; readonly status: number | undefined; readonly error: string };
 

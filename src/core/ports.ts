@@ -32,6 +32,16 @@ export interface Logger {
 }
 
 /** A Kubernetes Event to record against the Service being processed (component `metallb-controller`). */
+/** The object a Kubernetes Event is recorded against (Service, ConfigMap, Node…). */
+export interface EventTarget {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string | undefined;
+  readonly resourceVersion?: string | undefined;
+}
+
 export interface ServiceEvent {
   readonly type: 'Normal' | 'Warning';
   readonly reason: string;

@@ -6,19 +6,11 @@
  * creating a new one. Shared by controller and speaker.
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
-import type { Logger, ServiceEvent } from '../../core/ports.js';
+import type { EventTarget, Logger, ServiceEvent } from '../../core/ports.js';
 import type { KubeClients } from './client.js';
 import { describeApiError, httpStatusOf } from './client.js';
 
-/** The object an Event is about. */
-export interface EventTarget {
-  readonly kind: string;
-  readonly apiVersion: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid?: string | undefined;
-  readonly resourceVersion?: string | undefined;
-}
+export type { EventTarget };
 
 /** What the reconciler calls. */
 export interface EventSink {
