@@ -3,11 +3,11 @@
  * ServiceAccount's token (exactly the RBAC of manifests/metallb.yaml), and observes it: JSON log lines, /metrics.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../conformance/vectors.js';
 import type { TestCluster } from '../../../src/testing/cluster/test-cluster.js';
-import { freePort } from '../../../src/testing/cluster/processes.js';
+import { freePort, StopWaiting, waitFor } from '../../../src/testing/cluster/processes.js';
 
 export const METALLB_NS = 'metallb-system';
 
@@ -96,24 +96,27 @@ export async function startController(kubeconfig: string, extraArgs: string[] = 
   const port = await freePort();
   const args = ['controller', `--kubeconfig=${kubeconfig}`, `--namespace=${METALLB_NS}`, `--port=${port}`,
     '--config=config', '--log-level=debug', '--ml-secret-name=memberlist', '--deployment=controller', ...extraArgs];
-  const mainJs = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-  const argv = existsSync(mainJs)
-    ? [mainJs, ...args]
-    : ['--input-type=module', '-e', `import(${JSON.stringify(join(repoRoot, 'dist', 'src', 'cli', 'controller.js'))}).then((m) => m.run(process.argv.slice(1))).then((c) => process.exit(c))`, '--', ...args.slice(1)];
+  // The real CLI entry, exactly as the Deployment runs it.
+  const argv = [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), ...args];
   // e.g. METALLB_TS_CONTROLLER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the controller.
   const nodeArgs = (process.env['METALLB_TS_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, [...nodeArgs, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, METALLB_NAMESPACE: '' } });
   return new ControllerProcess(child, port);
 }
 
-/** Polls check until it returns true. */
+/**
+ * Polls check until it returns true (the harness's waitFor). Unlike waitFor, a check that throws fails at
+ * once: in these tests a throw is an assertion, not a server still starting.
+ */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, intervalMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  const failFast = async (): Promise<boolean> => {
+    try {
+      return await check();
+    } catch (err) {
+      throw new StopWaiting((err as Error).message);
+    }
+  };
+  await waitFor(what, timeoutMs, failFast, intervalMs);
 }
 
 async function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
