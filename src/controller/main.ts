@@ -19,7 +19,8 @@ import { parseConfig } from '../core/config/parse.js';
 import type { Logger } from '../core/ports.js';
 import { Controller } from './controller.js';
 import { parseControllerFlags, type ControllerFlags } from './flags.js';
-import { CONFIG_KEY, CONTROLLER_WORKERS, ControllerReconciler, SYNCED_KEY, serviceKey, type ConfigMapObject, type ServiceObject, type WorkKey } from './reconciler.js';
+import { CONFIG_KEY, CONTROLLER_WORKERS, ControllerReconciler, SYNCED_KEY, serviceKey, type WorkKey } from './reconciler.js';
+import type { ConfigMapObject, ServiceObject } from '../core/k8s/objects.js';
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 const EVENT_COMPONENT = 'metallb-controller';

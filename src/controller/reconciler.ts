@@ -13,6 +13,7 @@
 import { EMPTY_CONFIG, type Config, type ConfigResult } from '../core/config/types.js';
 import type { EventTarget, Logger, ServiceEvent, SyncState } from '../core/ports.js';
 import type { Ingress, ServiceLike } from '../core/service/view.js';
+import { configMapTarget, nsNameOf, serviceTarget, type ConfigMapObject, type ServiceObject } from '../core/k8s/objects.js';
 import type { BalancerResult, ConfigDecision, PoolStat } from './controller.js';
 
 /** Queue keys: the ConfigMap, the one-shot synced marker, and one per Service (`service:<ns>/<name>`). */
@@ -27,21 +28,6 @@ export function serviceKey(namespace: string, name: string): WorkKey {
   return `service:${namespace}/${name}`;
 }
 
-interface ObjectMeta {
-  readonly namespace?: string | null;
-  readonly name?: string | null;
-  readonly uid?: string | null;
-  readonly resourceVersion?: string | null;
-}
-
-/** A Service as the informer holds it (a V1Service or its raw JSON). */
-export type ServiceObject = ServiceLike & { readonly metadata?: ObjectMeta | null };
-/** The ConfigMap fields read here. */
-export interface ConfigMapObject {
-  readonly metadata?: ObjectMeta | null;
-  readonly data?: Readonly<Record<string, string>> | null;
-}
-
 /** The pure controller's surface (src/controller/controller.ts). */
 export interface ControllerCore {
   setConfig(cfg: Config | undefined): ConfigDecision;
@@ -49,9 +35,6 @@ export interface ControllerCore {
   markSynced(): SyncState;
   poolStats(): ReadonlyMap<string, PoolStat>;
 }
-
-/** The object an Event is recorded against (declared in core so adapters and this file share it). */
-export type EventTargetRef = EventTarget;
 
 export type WriteResult = { readonly ok: true; readonly service: unknown } | { readonly ok: false; readonly status: number | undefined; readonly error: string };
 
@@ -63,7 +46,7 @@ export interface ReconcilerPorts {
   readonly service: (nsName: string) => ServiceObject | undefined;
   readonly services: () => Iterable<ServiceObject>;
   readonly writeStatus: (service: ServiceObject, ingress: readonly Ingress[]) => Promise<WriteResult>;
-  readonly recordEvent: (target: EventTargetRef, event: ServiceEvent) => void;
+  readonly recordEvent: (target: EventTarget, event: ServiceEvent) => void;
   readonly metrics: {
     setConfigLoaded(loaded: boolean): void;
     setConfigStale(stale: boolean): void;
@@ -255,25 +238,6 @@ function releasesAddress(svc: ServiceObject, next: readonly Ingress[]): boolean 
   return (svc.status?.loadBalancer?.ingress ?? []).some((e) => typeof e.ip === 'string' && !kept.has(e.ip));
 }
 
-function nsNameOf(svc: ServiceObject): string {
-  return `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
-}
-
 function keyOf(svc: ServiceObject): WorkKey {
   return serviceKey(svc.metadata?.namespace ?? '', svc.metadata?.name ?? '');
-}
-
-function serviceTarget(svc: ServiceObject): EventTargetRef {
-  return objectTarget('Service', svc.metadata);
-}
-
-function configMapTarget(cm: ConfigMapObject): EventTargetRef {
-  return objectTarget('ConfigMap', cm.metadata);
-}
-
-function objectTarget(kind: string, meta: ObjectMeta | null | undefined): EventTargetRef {
-  return {
-    kind, apiVersion: 'v1', namespace: meta?.namespace ?? '', name: meta?.name ?? '',
-    uid: meta?.uid ?? undefined, resourceVersion: meta?.resourceVersion ?? undefined,
-  };
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ControllerReconciler, type ConfigMapObject, type ControllerCore, type ServiceObject, type WorkKey, type WriteResult } from '../../src/controller/reconciler.js';
+import { ControllerReconciler, type ControllerCore, type WorkKey, type WriteResult } from '../../src/controller/reconciler.js';
+import type { ConfigMapObject, ServiceObject } from '../../src/core/k8s/objects.js';
 import type { Config, ConfigResult } from '../../src/core/config/types.js';
 import { EMPTY_CONFIG } from '../../src/core/config/types.js';
 import { NOOP_LOGGER, type ServiceEvent } from '../../src/core/ports.js';
