@@ -8,7 +8,8 @@ import { realClock } from '../adapters/clock.js';
 import { createJsonLogger, parseLogLevel } from '../adapters/log/json-logger.js';
 import { loadKubeClients, type KubeClients } from '../adapters/k8s/client.js';
 import { ensureMemberlistSecret } from '../adapters/k8s/memberlist-secret.js';
-import { ResilientInformer, type ListWatchLike } from '../adapters/k8s/informer.js';
+import { ResilientInformer } from '../adapters/k8s/informer.js';
+import { configMapListWatch, servicesListWatch } from '../adapters/k8s/list-watches.js';
 import { WorkQueue } from '../adapters/k8s/workqueue.js';
 import { ReconcileLoop } from '../adapters/k8s/reconcile-loop.js';
 import { createStatusWriter } from '../adapters/k8s/status-writer.js';
@@ -67,7 +68,8 @@ async function runController(flags: ControllerFlags, clients: KubeClients, logge
   // Events wait while status writes are in flight: users wait for the IP, the Event is information.
   let writesInFlight = 0;
   const recorder = new EventRecorder({ api: createEventApi(clients), component: EVENT_COMPONENT, logger, yieldTo: () => writesInFlight > 0 });
-  const { services, configMaps } = makeListWatches(clients, flags);
+  const services = servicesListWatch(clients);
+  const configMaps = configMapListWatch(clients, flags.namespace, flags.config);
   const onService = (_kind: string, obj: ServiceObject) => queue.add(serviceKey(obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
   const serviceInformer = new ResilientInformer<ServiceObject>({ name: 'services', listWatch: services, onChange: onService, clock: realClock, logger });
   const configInformer = new ResilientInformer<ConfigMapObject>({ name: 'configmap', listWatch: configMaps, onChange: () => queue.add(CONFIG_KEY), clock: realClock, logger });
@@ -119,15 +121,6 @@ async function runController(flags: ControllerFlags, clients: KubeClients, logge
   await Promise.race([Promise.all([loop.stopped(), recorder.flush()]), delay(2000)]);
   await server.close();
   return 0;
-}
-
-function makeListWatches(clients: KubeClients, flags: ControllerFlags): { services: ListWatchLike<ServiceObject>; configMaps: ListWatchLike<ConfigMapObject> } {
-  const { k8s, kc, core } = clients;
-  const fieldSelector = `metadata.name=${flags.config}`;
-  const services = new k8s.ListWatch('/api/v1/services', new k8s.Watch(kc), () => core.listServiceForAllNamespaces(), false);
-  const configMaps = new k8s.ListWatch(`/api/v1/namespaces/${flags.namespace}/configmaps`, new k8s.Watch(kc),
-    () => core.listNamespacedConfigMap({ namespace: flags.namespace, fieldSelector }), false, undefined, fieldSelector);
-  return { services: services as ListWatchLike<ServiceObject>, configMaps: configMaps as ListWatchLike<ConfigMapObject> };
 }
 
 function readServiceAccountNamespace(): string | undefined {
