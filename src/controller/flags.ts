@@ -3,7 +3,7 @@
  * there is no Go profiler to expose) and `--lb-class` (Services with another `spec.loadBalancerClass` are left
  * alone). `--namespace` falls back to METALLB_NAMESPACE, then to the pod's ServiceAccount namespace file.
  */
-import { parseGoFlags, type FlagSpec } from '../cli/go-flags.js';
+import { parseGoFlags, type FlagSpec } from '../core/go/flags.js';
 
 export interface ControllerFlags {
   readonly port: number;

@@ -2,7 +2,7 @@
  * BGP community values (`hi:lo`, two 16-bit halves) and `bgp-communities` aliases, with MetalLB
  * v0.12.1's error texts. No well-known names are built in: `no-export` must be an alias.
  */
-import { parseGoUint16 } from './go-parse.js';
+import { parseGoUint16 } from '../go/strconv.js';
 
 export type CommunityParse =
   | { readonly ok: true; readonly value: number }

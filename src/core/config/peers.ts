@@ -3,7 +3,7 @@
  * BFD-profile reference and exact-duplicate checks. Durations become milliseconds.
  */
 import { type IpAddr, formatIp, parseIp } from '../ip/index.js';
-import { parseGoDuration } from './go-parse.js';
+import { parseGoDuration } from '../go/duration.js';
 import type { RawPeer } from './raw-types.js';
 import { EVERYTHING, compileNodeSelector } from './selector.js';
 import type { SemanticError } from './semantic-error.js';

@@ -19,7 +19,7 @@ import type {
 } from './crds.js';
 import { METALLB_V1BETA1, METALLB_V1BETA2 } from './crds.js';
 import type { MigrationError, MigrationWarning, Rename } from './issues.js';
-import { formatGoSeconds, parseGoDuration, wholeSeconds } from './go-duration.js';
+import { formatGoSeconds, parseGoDuration, wholeSeconds } from '../go/duration.js';
 import { planNames, type RenamePlan } from './rename-plan.js';
 import { encodeBase64 } from './base64.js';
 
@@ -107,8 +107,8 @@ function bgpPeer(peer: LegacyPeer, index: number, plan: RenamePlan, options: Mig
 /** Whole seconds of a Go duration string; undefined when absent or empty (upstream: the default). */
 function durationSeconds(text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
-  const nanos = parseGoDuration(text);
-  return nanos === undefined ? undefined : wholeSeconds(nanos);
+  const parsed = parseGoDuration(text);
+  return parsed.ok ? wholeSeconds(parsed.value) : undefined;
 }
 
 function nonEmpty<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

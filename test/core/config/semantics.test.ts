@@ -3,40 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { formatGoDuration, parseGoDuration, parseGoUint16 } from '../../../src/core/config/go-parse.js';
 import { compileNodeSelector } from '../../../src/core/config/selector.js';
 import { parseConfig, parseConfigDocument } from '../../../src/core/config/parse.js';
 import { dumpConfig } from '../../../src/core/config/dump.js';
 import { repoRoot } from '../../conformance/vectors.js';
 import { vectorForm } from './vector-form.js';
-
-test('parseGoDuration: Go time.ParseDuration values and error texts', () => {
-  const cases: { input: string; want: string }[] = [
-    { input: '90s', want: '90000000000' },
-    { input: '1m30s', want: '90000000000' },
-    { input: '1.5h', want: '5400000000000' },
-    { input: '500ms', want: '500000000' },
-    { input: '2.9s', want: '2900000000' },
-    { input: '1µs', want: '1000' },
-    { input: '-3s', want: '-3000000000' },
-    { input: '0', want: '0' },
-    { input: '90', want: 'time: missing unit in duration "90"' },
-    { input: 'foo', want: 'time: invalid duration "foo"' },
-    { input: '', want: 'time: invalid duration ""' },
-    { input: '5d', want: 'time: unknown unit "d" in duration "5d"' },
-    { input: '.s', want: 'time: invalid duration ".s"' },
-    { input: '9999999999h', want: 'time: invalid duration "9999999999h"' },
-  ];
-  for (const c of cases) {
-    const got = parseGoDuration(c.input);
-    assert.equal(got.ok ? String(got.value) : got.error, c.want, c.input);
-  }
-  assert.equal(formatGoDuration(100_000_000_000n / 3n), '33.333333333s');
-  assert.equal(formatGoDuration(5_400_000_000_000n), '1h30m0s');
-  assert.equal(formatGoDuration(0n), '0s');
-  assert.deepEqual(parseGoUint16('65536'), { ok: false, error: 'strconv.ParseUint: parsing "65536": value out of range' });
-  assert.deepEqual(parseGoUint16('+1'), { ok: false, error: 'strconv.ParseUint: parsing "+1": invalid syntax' });
-});
 
 test('node selectors: Kubernetes matching, String() form and validation', () => {
   const compiled = compileNodeSelector({

@@ -1,6 +1,7 @@
 /**
- * The two Go standard-library parsers whose behaviour (and error texts, Go 1.16 as MetalLB was
- * built) MetalLB's config exposes: `time.ParseDuration` and `strconv.ParseUint(s, 10, 16)`.
+ * Go's `time.Duration` text (Go 1.16, as MetalLB was built): `time.ParseDuration` with its error texts, and
+ * `Duration.String()`. MetalLB's config exposes both (peer hold-time, keepalive-time), and the migration prints
+ * the BGPPeer CRD's `metav1.Duration` with them. The one home of Go duration handling.
  */
 
 export type GoParse<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
@@ -75,15 +76,12 @@ function decimal(value: bigint, unit: bigint): string {
   return `${whole}.${String(rest).padStart(digits, '0').replace(/0+$/, '')}`;
 }
 
-/** Go's `strconv.ParseUint(s, 10, 16)`. */
-export function parseGoUint16(text: string): GoParse<number> {
-  const fail = (why: string) => ({ ok: false, error: `strconv.ParseUint: parsing ${JSON.stringify(text)}: ${why}` }) as const;
-  if (text === '') return fail('invalid syntax');
-  let value = 0;
-  for (const ch of text) {
-    if (ch < '0' || ch > '9') return fail('invalid syntax');
-    value = value * 10 + Number(ch);
-    if (value > 65535) return fail('value out of range');
-  }
-  return { ok: true, value };
+/** Go's `int(d.Seconds())`: whole seconds of `nanos`, truncated toward zero. */
+export function wholeSeconds(nanos: bigint): number {
+  return Number(nanos / 1_000_000_000n);
+}
+
+/** `time.Duration.String()` of a whole number of seconds: `0s`, `45s`, `1m30s`, `2m0s`, `1h0m0s`. */
+export function formatGoSeconds(seconds: number): string {
+  return formatGoDuration(BigInt(Math.trunc(seconds)) * 1_000_000_000n);
 }

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGoFlags, type FlagSpec } from '../../../src/core/go/flags.js';
+
+const SPECS: Record<string, FlagSpec> = {
+  port: { kind: 'int', default: 7472 },
+  host: { kind: 'string', env: 'METALLB_HOST' },
+  'disable-epslices': { kind: 'bool', default: false },
+};
+
+test('Go flag forms: -name, --name, --name=value, --name value; bools without a value', () => {
+  for (const argv of [['-port', '1'], ['--port', '1'], ['--port=1'], ['-port=1']]) {
+    const r = parseGoFlags(argv, SPECS, {});
+    assert.deepEqual(r.ok && r.flags['port'], 1, argv.join(' '));
+  }
+  const b = parseGoFlags(['--disable-epslices'], SPECS, {});
+  assert.equal(b.ok && b.flags['disable-epslices'], true);
+  const f = parseGoFlags(['--disable-epslices=false'], SPECS, {});
+  assert.equal(f.ok && f.flags['disable-epslices'], false);
+});
+
+test('a flag beats its environment variable, which beats the default; empty env counts as unset', () => {
+  const flag = parseGoFlags(['--host=a'], SPECS, { METALLB_HOST: 'b' });
+  assert.equal(flag.ok && flag.flags['host'], 'a');
+  const env = parseGoFlags([], SPECS, { METALLB_HOST: 'b' });
+  assert.equal(env.ok && env.flags['host'], 'b');
+  const empty = parseGoFlags([], SPECS, { METALLB_HOST: '' });
+  assert.equal(empty.ok && empty.flags['host'], undefined);
+  const dflt = parseGoFlags([], SPECS, {});
+  assert.equal(dflt.ok && dflt.flags['port'], 7472);
+});
+
+test('errors use Go flag package wording', () => {
+  assert.deepEqual(parseGoFlags(['--nope'], SPECS, {}), { ok: false, error: 'flag provided but not defined: -nope' });
+  assert.deepEqual(parseGoFlags(['--port'], SPECS, {}), { ok: false, error: 'flag needs an argument: -port' });
+  assert.deepEqual(parseGoFlags(['--port=x'], SPECS, {}), { ok: false, error: 'invalid value "x" for flag -port: parse error' });
+  assert.deepEqual(parseGoFlags(['--disable-epslices=maybe'], SPECS, {}), { ok: false, error: 'invalid boolean value "maybe" for -disable-epslices: parse error' });
+  assert.deepEqual(parseGoFlags(['stray'], SPECS, {}), { ok: false, error: 'unexpected argument: stray' });
+});
