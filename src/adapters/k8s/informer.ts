@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../../core/ports.js';
 import type { Clock } from '../clock.js';
-import { backoffDelay, type BackoffOptions } from './workqueue.js';
+import { backoffDelay, type BackoffOptions } from '../../core/backoff.js';
 import { errorText } from './reconcile-loop.js';
 
 /** The slice of client-node's ListWatch this wrapper drives (a fake implements it in tests). */

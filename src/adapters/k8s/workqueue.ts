@@ -6,21 +6,7 @@
  * throughput for large clusters. Shared by controller and speaker.
  */
 import type { Clock } from '../clock.js';
-
-export interface BackoffOptions {
-  /** First retry delay (client-go: 5 ms). */
-  readonly baseMs: number;
-  /** Cap on the delay (client-go: 1000 s; we cap lower so a recovered apiserver is retried promptly). */
-  readonly maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 5, maxMs: 30_000 };
-
-/** Delay before retry number `failures` (1-based): base·2^(failures-1), capped. */
-export function backoffDelay(failures: number, options: BackoffOptions): number {
-  const exponent = Math.min(Math.max(failures - 1, 0), 40);
-  return Math.min(options.baseMs * 2 ** exponent, options.maxMs);
-}
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from '../../core/backoff.js';
 
 export class WorkQueue<K extends string = string> {
   private readonly queue: K[] = [];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue, backoffDelay } from '../../../src/adapters/k8s/workqueue.js';
+import { WorkQueue } from '../../../src/adapters/k8s/workqueue.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
 /** Drains what is immediately available (each key is marked done right away). */
@@ -13,14 +13,6 @@ async function drain(q: WorkQueue): Promise<string[]> {
   }
   return out;
 }
-
-test('backoffDelay doubles from the base and stops at the cap', () => {
-  const cases = [
-    { failures: 1, want: 5 }, { failures: 2, want: 10 }, { failures: 4, want: 40 },
-    { failures: 13, want: 20_480 }, { failures: 14, want: 30_000 }, { failures: 500, want: 30_000 },
-  ];
-  for (const c of cases) assert.equal(backoffDelay(c.failures, { baseMs: 5, maxMs: 30_000 }), c.want, `failures=${c.failures}`);
-});
 
 test('a waiting key is held once however often it is added, in first-add order', async () => {
   const q = new WorkQueue(new FakeClock());
