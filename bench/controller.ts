@@ -13,8 +13,8 @@ import { TestCluster } from '../src/testing/cluster/test-cluster.js';
 import { ensureBinaries } from '../src/testing/cluster/binaries.js';
 import { loadKubeClients, type KubeClients } from '../src/adapters/k8s/client.js';
 import { CONTROLLER_WORKERS } from '../src/controller/reconciler.js';
-import { eventually, installMetallb, startController } from '../test/controller/helpers/controller-process.js';
-import { adminClients, ipsOf, layer2Config, putConfig, serviceBody } from '../test/controller/helpers/kube.js';
+import { eventually, installMetallb, startController } from '../src/testing/metallb/process.js';
+import { adminClients, ipsOf, layer2Config, putConfig, serviceBody } from '../src/testing/metallb/kube.js';
 
 const SERVICES = 1000;
 const CLIENT_CONCURRENCY = 32;

@@ -14,8 +14,8 @@ import { ensureBinaries } from '../../src/testing/cluster/binaries.js';
 import { ResilientInformer } from '../../src/adapters/k8s/informer.js';
 import { realClock } from '../../src/adapters/clock.js';
 import { NOOP_LOGGER } from '../../src/core/ports.js';
-import { installMetallb, startController, eventually, type ControllerProcess } from './helpers/controller-process.js';
-import { adminClients, ipsOf, layer2Config, putConfig, serviceBody } from './helpers/kube.js';
+import { installMetallb, startController, eventually, type ControllerProcess } from '../../src/testing/metallb/process.js';
+import { adminClients, ipsOf, layer2Config, putConfig, serviceBody } from '../../src/testing/metallb/kube.js';
 import { restartEtcdAndApiserver } from './helpers/control-plane.js';
 import { prng } from '../helpers/prng.js';
 

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { getTestCluster, type TestCluster } from '../../src/testing/cluster/test-cluster.js';
 import type { KubeClients } from '../../src/adapters/k8s/client.js';
-import { METALLB_NS, eventually, installMetallb, startController, type ControllerProcess } from './helpers/controller-process.js';
+import { METALLB_NS, eventually, installMetallb, startController, type ControllerProcess } from '../../src/testing/metallb/process.js';
 import {
   adminClients, createService as createAnyService, deleteConfig, deleteService, eventsFor, getService, ipsOf, layer2Config, putConfig, waitForEvent, waitForIps,
-} from './helpers/kube.js';
+} from '../../src/testing/metallb/kube.js';
 
 const SEED_POOL = '192.168.1.230-192.168.1.240';
 /**

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestCluster } from '../../../src/testing/cluster/test-cluster.js';
 import { startDaemon, stopPid } from '../../../src/testing/cluster/processes.js';
-import { eventually } from './controller-process.js';
+import { eventually } from '../../../src/testing/metallb/process.js';
 
 function commandLine(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');

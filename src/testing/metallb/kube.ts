@@ -1,8 +1,8 @@
-/** Admin-side helpers for the controller's e2e tests: create Services, read status and Events, edit the ConfigMap. */
+/** Admin-side helpers for the e2e tests and the bench: create Services, read status and Events, edit the ConfigMap. */
 import type { CoreV1Event, V1Service } from '@kubernetes/client-node';
-import { loadKubeClients, type KubeClients } from '../../../src/adapters/k8s/client.js';
-import type { TestCluster } from '../../../src/testing/cluster/test-cluster.js';
-import { METALLB_NS, eventually } from './controller-process.js';
+import { loadKubeClients, type KubeClients } from '../../adapters/k8s/client.js';
+import type { TestCluster } from '../cluster/test-cluster.js';
+import { METALLB_NS, eventually } from './process.js';
 
 export async function adminClients(cluster: TestCluster): Promise<KubeClients> {
   return loadKubeClients(cluster.adminKubeconfig);

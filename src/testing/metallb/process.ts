@@ -1,20 +1,21 @@
 /**
  * Runs `metallb-ts controller` as a real child process against the test cluster, with the `controller`
  * ServiceAccount's token (exactly the RBAC of manifests/metallb.yaml), and observes it: JSON log lines, /metrics.
+ * Used by the e2e tests and the bench (which must not import test/).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../conformance/vectors.js';
-import type { TestCluster } from '../../../src/testing/cluster/test-cluster.js';
-import { freePort, StopWaiting, waitFor } from '../../../src/testing/cluster/processes.js';
+import type { TestCluster } from '../cluster/test-cluster.js';
+import { repoRoot } from '../cluster/binaries.js';
+import { freePort, StopWaiting, waitFor } from '../cluster/processes.js';
 
 export const METALLB_NS = 'metallb-system';
 
 /** Applies manifests/namespace.yaml and metallb.yaml (idempotent) and returns the controller's kubeconfig. */
 export async function installMetallb(cluster: TestCluster): Promise<string> {
   for (const file of ['namespace.yaml', 'metallb.yaml']) {
-    await cluster.kubectl(['apply', '-f', '-'], { input: readFileSync(join(repoRoot, 'manifests', file), 'utf8') });
+    await cluster.kubectl(['apply', '-f', '-'], { input: readFileSync(join(repoRoot(), 'manifests', file), 'utf8') });
   }
   return cluster.kubeconfigFor(METALLB_NS, 'controller');
 }
@@ -97,7 +98,7 @@ export async function startController(kubeconfig: string, extraArgs: string[] = 
   const args = ['controller', `--kubeconfig=${kubeconfig}`, `--namespace=${METALLB_NS}`, `--port=${port}`,
     '--config=config', '--log-level=debug', '--ml-secret-name=memberlist', '--deployment=controller', ...extraArgs];
   // The real CLI entry, exactly as the Deployment runs it.
-  const argv = [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), ...args];
+  const argv = [join(repoRoot(), 'dist', 'src', 'cli', 'main.js'), ...args];
   // e.g. METALLB_TS_CONTROLLER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the controller.
   const nodeArgs = (process.env['METALLB_TS_CONTROLLER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, [...nodeArgs, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, METALLB_NAMESPACE: '' } });
