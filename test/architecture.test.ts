@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { repoRoot } from './conformance/vectors.js';
 
 const srcDir = join(repoRoot, 'src');
@@ -57,6 +57,53 @@ test('only composition roots import src/adapters', () => {
     }
   }
   assert.deepEqual(offenders, []);
+});
+
+/** Repo-relative paths (posix, `.ts`) of the relative imports of every .ts file under `dir`. */
+function relativeImports(dir: string): Array<{ from: string; to: string }> {
+  const edges: Array<{ from: string; to: string }> = [];
+  for (const file of tsFiles(dir)) {
+    for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+      if (!spec.startsWith('.')) continue;
+      const to = relative(repoRoot, resolve(dirname(file), spec)).split(sep).join('/').replace(/\.js$/, '.ts');
+      edges.push({ from: relative(repoRoot, file).split(sep).join('/'), to });
+    }
+  }
+  return edges;
+}
+
+/** Import edges matching `forbidden(from, to)`, worded for the assertion message. */
+function offendingEdges(dir: string, forbidden: (from: string, to: string) => boolean): string[] {
+  return relativeImports(dir).filter((e) => forbidden(e.from, e.to)).map((e) => `${e.from} imports ${e.to}`);
+}
+
+const componentOf = (path: string): string | undefined => /^src\/(controller|speaker|cli)\//.exec(path)?.[1];
+
+test('controller and speaker never import each other or src/cli', () => {
+  const offenders = offendingEdges(srcDir, (from, to) => {
+    const a = componentOf(from);
+    const b = componentOf(to);
+    return (a === 'controller' || a === 'speaker') && b !== undefined && b !== a;
+  });
+  assert.deepEqual(offenders, []);
+});
+
+test('only src/cli imports a component main.ts', () => {
+  const offenders = offendingEdges(srcDir, (from, to) => /^src\/[^/]+\/main\.ts$/.test(to) && !from.startsWith('src/cli/'));
+  assert.deepEqual(offenders, []);
+});
+
+test('src/core imports nothing from controller, speaker or cli', () => {
+  assert.deepEqual(offendingEdges(join(srcDir, 'core'), (_from, to) => componentOf(to) !== undefined), []);
+});
+
+test('bench imports nothing from test/', () => {
+  assert.deepEqual(offendingEdges(join(repoRoot, 'bench'), (_from, to) => to.startsWith('test/')), []);
+});
+
+test('the edge scanner resolves relative imports to repo paths', () => {
+  const edges = relativeImports(join(srcDir, 'controller'));
+  assert.ok(edges.some((e) => e.from === 'src/controller/main.ts' && e.to === 'src/controller/reconciler.ts'), JSON.stringify(edges.slice(0, 3)));
 });
 
 test('the scanner sees static, dynamic and side-effect imports', () => {
