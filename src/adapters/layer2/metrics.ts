@@ -1,0 +1,28 @@
+/**
+ * MetalLB's layer-2 counters (spec §7), names and labels unchanged: `metallb_layer2_requests_received{ip}`
+ * (ARP/NDP requests for owned IPs), `metallb_layer2_responses_sent{ip}`, `metallb_layer2_gratuitous_sent{ip}`
+ * (+1 per packet per interface). As in v0.11 the series are never deleted.
+ */
+import { Counter, type Registry } from 'prom-client';
+
+/** The announcer's metrics port. */
+export interface Layer2Metrics {
+  requestReceived(ip: string): void;
+  responseSent(ip: string): void;
+  gratuitousSent(ip: string, packets: number): void;
+}
+
+export function createLayer2Metrics(registry: Registry): Layer2Metrics {
+  const labelNames = ['ip'] as const;
+  const requests = new Counter({ name: 'metallb_layer2_requests_received', help: 'Number of layer2 requests received for owned IPs', labelNames, registers: [registry] });
+  const responses = new Counter({ name: 'metallb_layer2_responses_sent', help: 'Number of layer2 responses sent for owned IPs', labelNames, registers: [registry] });
+  const gratuitous = new Counter({ name: 'metallb_layer2_gratuitous_sent', help: 'Number of gratuitous layer2 packets sent for owned IPs', labelNames, registers: [registry] });
+  return {
+    requestReceived: (ip) => requests.inc({ ip }),
+    responseSent: (ip) => responses.inc({ ip }),
+    gratuitousSent: (ip, packets) => gratuitous.inc({ ip }, packets),
+  };
+}
+
+/** Metrics that go nowhere (tools, tests that do not read them). */
+export const NOOP_LAYER2_METRICS: Layer2Metrics = { requestReceived() {}, responseSent() {}, gratuitousSent() {} };

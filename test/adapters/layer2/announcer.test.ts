@@ -1,0 +1,137 @@
+/**
+ * The announcer's bookkeeping with a fake clock, a fake interface scan and fake captures (frames recorded
+ * instead of sent): refcounts, gratuitous timing (v0.11: t = 0, 1.1, 2.2, 3.3, 4.4 s, window extended by each
+ * setBalancer), answers only for owned IPs, responders following the scan, ring budget, and a failing
+ * interface not aborting the scan. Real frames on real interfaces are in announcer-netns.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { startLayer2Announcer } from '../../../src/adapters/layer2/announcer.js';
+import type { Layer2Interface } from '../../../src/adapters/layer2/interfaces.js';
+import type { Layer2Metrics } from '../../../src/adapters/layer2/metrics.js';
+import { NOOP_LOGGER } from '../../../src/core/ports.js';
+import { encodeArpFrame, ipBytes, parseMac, BROADCAST_MAC, ARP_REQUEST, parseEthernet, parseArp } from '../../../src/core/layer2/index.js';
+
+interface FakeCapture { device: string; bufferBytes: number; filter: string; sent: Buffer[]; deliver: (f: Buffer) => void; closed: boolean }
+
+function harness(initial: Layer2Interface[], opts: { total?: number; max?: number; failOpen?: string[] } = {}) {
+  const clock = new FakeClock();
+  let ifaces = initial;
+  const captures: FakeCapture[] = [];
+  const counts = { requests: new Map<string, number>(), responses: new Map<string, number>(), gratuitous: new Map<string, number>() };
+  const bump = (m: Map<string, number>, ip: string, n = 1) => m.set(ip, (m.get(ip) ?? 0) + n);
+  const metrics: Layer2Metrics = {
+    requestReceived: (ip) => bump(counts.requests, ip), responseSent: (ip) => bump(counts.responses, ip),
+    gratuitousSent: (ip, n) => bump(counts.gratuitous, ip, n),
+  };
+  const start = () => startLayer2Announcer({
+    logger: NOOP_LOGGER, metrics, clock, watchLinks: false,
+    captureBufferTotalBytes: opts.total ?? 1 << 20, captureBufferMaxBytes: opts.max ?? 1 << 18,
+    scan: () => ({ interfaces: ifaces, errors: [{ name: 'broken0', error: 'EIO' }] }),
+    open: (device, filter, bufferBytes, onFrame) => {
+      if (opts.failOpen?.includes(device)) throw new Error('no such device');
+      const c: FakeCapture = { device, bufferBytes, filter, sent: [], deliver: onFrame, closed: false };
+      captures.push(c);
+      return { device, bufferBytes, send: (f) => { c.sent.push(f); }, close: () => { c.closed = true; } };
+    },
+  });
+  return { clock, captures, counts, start, setInterfaces: (i: Layer2Interface[]) => { ifaces = i; }, live: () => captures.filter((c) => !c.closed) };
+}
+
+const eth = (name: string, n: number, q: { arp?: boolean; ndp?: boolean } = {}): Layer2Interface =>
+  ({ name, mac: `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`, arp: q.arp ?? true, ndp: q.ndp ?? true });
+
+const arpRequest = (target: string) => encodeArpFrame({
+  ethDst: BROADCAST_MAC, ethSrc: parseMac('02:00:00:00:00:50')!, op: ARP_REQUEST, senderMac: parseMac('02:00:00:00:00:50')!,
+  senderIp: ipBytes('192.0.2.50')!, targetMac: Buffer.alloc(6), targetIp: ipBytes(target)!,
+});
+
+test('gratuitous bursts follow v0.11 timing: immediate, then every 1.1 s within 5 s, extended by each setBalancer', async () => {
+  const h = harness([eth('eth0', 0x12), eth('eth1', 0x13, { ndp: false })]);
+  const a = await h.start();
+  const times: number[] = [];
+  const total = () => h.captures.reduce((s, c) => s + c.sent.length, 0);
+  let last = 0;
+  const record = () => { if (total() !== last) { times.push(h.clock.now()); last = total(); } };
+  a.setBalancer('svc', ['192.0.2.100']);
+  record();
+  for (let t = 0; t < 8000; t += 100) { h.clock.advance(100); record(); }
+  assert.deepEqual(times, [0, 1100, 2200, 3300, 4400]);
+  // Request + reply per ARP interface per burst: 2 interfaces × 2 frames × 5 bursts.
+  assert.equal(h.counts.gratuitous.get('192.0.2.100'), 20);
+  // IPv6 only on the NDP interface; a re-sync within the window extends it without an immediate burst.
+  a.setBalancer('v6', ['2001:db8::100']);
+  assert.equal(h.captures[0]!.sent.length, 11);
+  h.clock.advance(3000);
+  a.setBalancer('v6', ['2001:db8::100']);
+  assert.equal(h.captures[0]!.sent.length, 11 + 2);
+  h.clock.advance(10_000);
+  // Taken at T: bursts at T, T+1.1, T+2.2; re-sync at T+3 moves the end to T+8: T+3.3, 4.4, 5.5, 6.6, 7.7.
+  assert.equal(h.counts.gratuitous.get('2001:db8::100'), 8);
+  assert.equal(h.captures[1]!.sent.length, 10, 'no IPv6 frames on the ARP-only interface');
+  await a.close();
+});
+
+test('answers only owned IPs; refcounts keep a shared IP until the last name goes; invalid IPs ignored', async () => {
+  const h = harness([eth('eth0', 0x12)]);
+  const a = await h.start();
+  const cap = h.captures[0]!;
+  cap.deliver(arpRequest('192.0.2.100'));
+  assert.equal(cap.sent.length, 0);
+  assert.equal(a.stats().drops.AnnounceIP, 1);
+  a.setBalancer('a', ['192.0.2.100', 'garbage']);
+  a.setBalancer('b', ['192.0.2.100']);
+  const before = cap.sent.length;
+  cap.deliver(arpRequest('192.0.2.100'));
+  assert.equal(cap.sent.length, before + 1);
+  const reply = parseArp(parseEthernet(cap.sent.at(-1)!)!.payload)!;
+  assert.deepEqual([...reply.senderIp], [192, 0, 2, 100]);
+  assert.equal(h.counts.requests.get('192.0.2.100'), 1);
+  assert.equal(h.counts.responses.get('192.0.2.100'), 1);
+  a.deleteBalancer('a');
+  assert.deepEqual(a.stats().owned, ['192.0.2.100']);
+  a.deleteBalancer('b');
+  a.deleteBalancer('never-set');
+  assert.deepEqual(a.stats().owned, []);
+  const n = cap.sent.length;
+  cap.deliver(arpRequest('192.0.2.100'));
+  h.clock.advance(6000);
+  assert.equal(cap.sent.length, n, 'no answer and no more gratuitous once withdrawn');
+  // Changing a name's IPs releases the old one.
+  a.setBalancer('c', ['192.0.2.101']);
+  a.setBalancer('c', ['192.0.2.102']);
+  assert.deepEqual(a.stats().owned, ['192.0.2.102']);
+  await a.close();
+});
+
+test('responders follow the scan; filters match what the interface qualifies for; a failing interface does not stop the others', async () => {
+  const h = harness([eth('eth0', 0x12), eth('eth1', 0x13, { ndp: false }), eth('bad0', 0x14)], { failOpen: ['bad0'] });
+  const a = await h.start();
+  assert.deepEqual(a.stats().interfaces.map((i) => i.name).sort(), ['eth0', 'eth1']);
+  assert.equal(h.captures[0]!.filter, '(arp or (icmp6 and ip6[40] == 135)) and not ether src 02:00:00:00:00:12');
+  assert.equal(h.captures[1]!.filter, '(arp) and not ether src 02:00:00:00:00:13');
+  h.setInterfaces([eth('eth1', 0x13, { ndp: false }), eth('eth2', 0x15)]);
+  a.rescan();
+  assert.deepEqual(a.stats().interfaces.map((i) => i.name).sort(), ['eth1', 'eth2']);
+  assert.ok(h.captures[0]!.closed);
+  // Periodic rescan (10 s) picks up a new interface without being asked.
+  h.setInterfaces([eth('eth1', 0x13, { ndp: false }), eth('eth2', 0x15), eth('eth3', 0x16)]);
+  h.clock.advance(10_000);
+  assert.deepEqual(a.stats().interfaces.map((i) => i.name).sort(), ['eth1', 'eth2', 'eth3']);
+  await a.close();
+  assert.ok(h.captures.every((c) => c.closed));
+});
+
+test('capture rings stay under the total: per interface min(max, total / count), big rings shrink as interfaces appear', async () => {
+  const h = harness([eth('eth0', 1), eth('eth1', 2)], { total: 1000, max: 400 });
+  const a = await h.start();
+  assert.deepEqual(a.stats().interfaces.map((i) => i.bufferBytes), [400, 400]);
+  h.setInterfaces(Array.from({ length: 10 }, (_, i) => eth(`veth${i}`, 10 + i)).concat([eth('eth0', 1), eth('eth1', 2)]));
+  a.rescan();
+  const s = a.stats();
+  assert.equal(s.interfaces.length, 12);
+  assert.ok(s.ringBytes <= 1000, `ring ${s.ringBytes} over the total`);
+  assert.ok(s.interfaces.every((i) => i.bufferBytes === Math.floor(1000 / 12)));
+  await a.close();
+});
