@@ -14,9 +14,7 @@
  * `endpoints[].nodeName`). The spec's "topology hostname, not nodeName" is v1beta1's rule; in v1
  * the hostname topology moved to `deprecatedTopology` and `nodeName` is the field to read.
  */
-
-/** Label tying an EndpointSlice to its Service (same namespace). */
-export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+import { SERVICE_NAME_LABEL } from '../k8s/objects.js';
 
 /** Ready endpoints of one Service, by node. */
 export interface EndpointsView {
@@ -163,6 +161,6 @@ export function serviceKeyOfSlice(slice: unknown): string | undefined {
   const meta = slice['metadata'];
   const namespace = nonEmptyString(meta['namespace']);
   const labels = meta['labels'];
-  const name = isObject(labels) ? nonEmptyString(labels[LABEL_SERVICE_NAME]) : undefined;
+  const name = isObject(labels) ? nonEmptyString(labels[SERVICE_NAME_LABEL]) : undefined;
   return namespace === undefined || name === undefined ? undefined : `${namespace}/${name}`;
 }
