@@ -137,3 +137,17 @@ export function decideService(input: DecideInput): DecideResult {
   const decision: Decision = { kind: 'announce', announcement };
   return withdrawFirst === undefined ? { decision } : { decision, withdrawFirst };
 }
+
+/**
+ * The speaker's fail-static rule for a new config (spec §4 SetConfig): the names of announced
+ * Services whose addresses no pool of `config` holds (sorted). Non-empty = refuse the config
+ * (`service has no configuration under new config`), keep the last good one, mark it stale.
+ */
+export function announcedWithoutPool(config: Config, announced: ReadonlyMap<string, Announcement>): string[] {
+  const out: string[] = [];
+  for (const [name, a] of announced) {
+    const ips = a.ips.map((t) => parseIp(t));
+    if (ips.some((ip) => ip === undefined) || speakerPoolFor(config.pools, ips as IpAddr[]) === undefined) out.push(name);
+  }
+  return out.sort();
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../../src/core/config/parse.js';
 import type { Config, Protocol } from '../../../src/core/config/types.js';
-import { decideService, speakerPoolFor, type Announcement, type DecideInput } from '../../../src/core/speaker/decide.js';
+import { announcedWithoutPool, decideService, speakerPoolFor, type Announcement, type DecideInput } from '../../../src/core/speaker/decide.js';
 import { endpointsFromEndpoints, endpointsFromSlices, NO_ENDPOINTS, type EndpointsView } from '../../../src/core/service/endpoints.js';
 import type { ServiceLike } from '../../../src/core/service/service-like.js';
 import { electOwner } from '../../../src/core/election/index.js';
@@ -159,4 +159,18 @@ test('garbage Services never throw', () => {
     const r = decideService(input({ service: g as ServiceLike }));
     assert.ok(['announce', 'withdraw'].includes(r.decision.kind), JSON.stringify(g));
   }
+});
+
+test('announcedWithoutPool: the announced Services a new config would orphan (spec §4 SetConfig)', () => {
+  const announced = new Map<string, Announcement>([
+    ['ns/a', { protocol: 'layer2', ips: ['192.0.2.100'], pool: 'l2' }],
+    ['ns/b', { protocol: 'bgp', ips: ['203.0.113.5'], pool: 'routed' }],
+    ['ns/c', { protocol: 'layer2', ips: ['192.0.2.150', '2001:db8::150'], pool: 'l2' }],
+  ]);
+  assert.deepEqual(announcedWithoutPool(CONFIG, announced), []);
+  const v4only = config(`address-pools:\n- name: l2\n  protocol: layer2\n  addresses: [192.0.2.0/24]\n`);
+  assert.deepEqual(announcedWithoutPool(v4only, announced), ['ns/b', 'ns/c']);
+  // A pool rename or protocol change keeps the addresses covered: not an orphan (decide then withdraws/re-announces).
+  const renamed = config(`address-pools:\n- name: other\n  protocol: bgp\n  addresses: [192.0.2.0/24, 203.0.113.0/24, 2001:db8::/64]\n`);
+  assert.deepEqual(announcedWithoutPool(renamed, announced), []);
 });
