@@ -9,7 +9,7 @@ import { createJsonLogger, parseLogLevel } from '../adapters/log/json-logger.js'
 import { loadKubeClients, type KubeClients } from '../adapters/k8s/client.js';
 import { ensureMemberlistSecret } from '../adapters/k8s/memberlist-secret.js';
 import { ResilientInformer } from '../adapters/k8s/informer.js';
-import { configMapListWatch, servicesListWatch } from '../adapters/k8s/list-watches.js';
+import { servicesListWatch } from '../adapters/k8s/list-watches.js';
 import { WorkQueue } from '../adapters/k8s/workqueue.js';
 import { ReconcileLoop } from '../adapters/k8s/reconcile-loop.js';
 import { createStatusWriter } from '../adapters/k8s/status-writer.js';
@@ -20,8 +20,9 @@ import { parseConfig } from '../core/config/parse.js';
 import type { Logger } from '../core/ports.js';
 import { Controller } from './controller.js';
 import { parseControllerFlags, type ControllerFlags } from './flags.js';
-import { CONFIG_KEY, CONTROLLER_WORKERS, ControllerReconciler, SYNCED_KEY, serviceKey, type WorkKey } from './reconciler.js';
-import type { ConfigMapObject, ServiceObject } from '../core/k8s/objects.js';
+import { CONFIG_KEY, CONTROLLER_WORKERS, ControllerReconciler, LAST_APPLIED_KEY, SYNCED_KEY, serviceKey, type WorkKey } from './reconciler.js';
+import type { ServiceObject } from '../core/k8s/objects.js';
+import { ConfigSource, configSourceListWatches, createLastAppliedWriter } from '../adapters/k8s/config-source.js';
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 const EVENT_COMPONENT = 'metallb-controller';
@@ -69,15 +70,22 @@ async function runController(flags: ControllerFlags, clients: KubeClients, logge
   let writesInFlight = 0;
   const recorder = new EventRecorder({ api: createEventApi(clients), component: EVENT_COMPONENT, logger, yieldTo: () => writesInFlight > 0 });
   const services = servicesListWatch(clients);
-  const configMaps = configMapListWatch(clients, flags.namespace, flags.config);
   const onService = (_kind: string, obj: ServiceObject) => queue.add(serviceKey(obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
   const serviceInformer = new ResilientInformer<ServiceObject>({ name: 'services', listWatch: services, onChange: onService, clock: realClock, logger });
-  const configInformer = new ResilientInformer<ConfigMapObject>({ name: 'configmap', listWatch: configMaps, onChange: () => queue.add(CONFIG_KEY), clock: realClock, logger });
+  // The config ConfigMap and the last-applied store (fail-static across restarts, docs/design/fail-static.md).
+  const configSource = new ConfigSource({
+    listWatches: configSourceListWatches(clients, flags.namespace, flags.config), namespace: flags.namespace, configName: flags.config, clock: realClock, logger,
+    onChange: (which) => queue.add(which === 'config' ? CONFIG_KEY : LAST_APPLIED_KEY),
+  });
+  const saveApplied = createLastAppliedWriter(clients, flags.namespace, flags.config);
   const writeStatus = createStatusWriter(clients);
   const reconciler = new ControllerReconciler({
     core, logger,
     parseConfig: (text) => parseConfig(text),
-    configMap: () => configInformer.get(flags.config, flags.namespace),
+    configMap: () => configSource.configMap(),
+    stored: () => configSource.stored(),
+    saveApplied,
+    lbClass: flags.lbClass,
     service: (nsName) => { const i = nsName.indexOf('/'); return serviceInformer.get(nsName.slice(i + 1), nsName.slice(0, i)); },
     services: () => serviceInformer.list(),
     writeStatus: async (svc, ingress) => {
@@ -109,15 +117,15 @@ async function runController(flags: ControllerFlags, clients: KubeClients, logge
   }
   loop.start();
   serviceInformer.start();
-  configInformer.start();
-  void Promise.all([serviceInformer.whenSynced(), configInformer.whenSynced()]).then(() => {
+  configSource.start();
+  void Promise.all([serviceInformer.whenSynced(), configSource.whenSynced()]).then(() => {
     logger.info({ event: 'cachesSynced', msg: 'informer caches synced; registering existing assignments' });
     queue.add(SYNCED_KEY);
   });
   const signal = await waitForSignal();
   logger.info({ event: 'shutdown', signal, msg: 'stopping' });
   queue.shutdown();
-  await Promise.all([serviceInformer.stop(), configInformer.stop()]);
+  await Promise.all([serviceInformer.stop(), configSource.stop()]);
   await Promise.race([Promise.all([loop.stopped(), recorder.flush()]), delay(2000)]);
   await server.close();
   return 0;

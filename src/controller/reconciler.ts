@@ -10,15 +10,21 @@
  * - released addresses: a deletion or release re-queues the Services still waiting for an address.
  * It imports no adapter: main.ts passes the informer caches, writers and metrics in as ReconcilerPorts.
  */
-import { EMPTY_CONFIG, type Config, type ConfigResult } from '../core/config/types.js';
+import type { Config, ConfigResult } from '../core/config/types.js';
+import {
+  chooseConfig, configMapInput, heldAddresses, parseStored, sourceOf,
+  type AppliedConfig, type HeldAddresses, type StoredConfig,
+} from '../core/config/fail-static.js';
 import type { EventTarget, Logger, ServiceEvent, SyncState } from '../core/ports.js';
 import type { Ingress, ServiceLike } from '../core/service/view.js';
 import { configMapTarget, nsNameOf, serviceTarget, type ConfigMapObject, type ServiceObject } from '../core/k8s/objects.js';
 import type { BalancerResult, ConfigDecision, PoolStat } from './controller.js';
 
 /** Queue keys: the ConfigMap, the one-shot synced marker, and one per Service (`service:<ns>/<name>`). */
-export type WorkKey = 'config' | 'synced' | `service:${string}`;
+export type WorkKey = 'config' | 'synced' | 'last-applied' | `service:${string}`;
 export const CONFIG_KEY = 'config' as const;
+/** Persist the applied config in the last-applied store. */
+export const LAST_APPLIED_KEY = 'last-applied' as const;
 export const SYNCED_KEY = 'synced' as const;
 
 /** How many keys are reconciled concurrently (their status writes overlap; the core itself is synchronous). */
@@ -42,6 +48,12 @@ export interface ReconcilerPorts {
   readonly core: ControllerCore;
   readonly parseConfig: (text: string) => ConfigResult;
   readonly configMap: () => ConfigMapObject | undefined;
+  /** The last-applied store's content (undefined = absent or never written). */
+  readonly stored: () => StoredConfig | undefined;
+  /** Writes the last-applied store. */
+  readonly saveApplied: (content: StoredConfig) => Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;
+  /** `--lb-class` (undefined = Services without a class): whose status addresses fail-static protects. */
+  readonly lbClass: string | undefined;
   /** Cached Service by `ns/name`. */
   readonly service: (nsName: string) => ServiceObject | undefined;
   readonly services: () => Iterable<ServiceObject>;
@@ -58,10 +70,13 @@ export interface ReconcilerPorts {
 
 export class ControllerReconciler {
   private readonly ports: ReconcilerPorts;
-  private configSeen = false;
   private syncedDone = false;
-  /** The last parsed config the core refused (orphaning), re-submitted when addresses are released. */
-  private pendingRefused: { readonly config: Config; readonly cm: ConfigMapObject } | undefined;
+  /** The ConfigMap's config was refused for orphaning addresses: decide again when addresses are released. */
+  private pendingRefused = false;
+  /** The config the core runs (applied by this process, or installed from the store at start-up). */
+  private running: AppliedConfig | undefined;
+  /** The applied config still to persist in the last-applied store. */
+  private toStore: StoredConfig | undefined;
   /** True between a refusal and the next applied config (decides the Normal "applied" Event). */
   private refused = false;
   private lastRefusalMessage: string | undefined;
@@ -81,6 +96,7 @@ export class ControllerReconciler {
   async handle(key: WorkKey): Promise<SyncState> {
     if (key === CONFIG_KEY) return this.handleConfig();
     if (key === SYNCED_KEY) return this.handleSynced();
+    if (key === LAST_APPLIED_KEY) return this.handleLastApplied();
     return this.handleService(key.slice('service:'.length));
   }
 
@@ -100,33 +116,61 @@ export class ControllerReconciler {
   }
 
   private handleConfig(): SyncState {
-    this.configSeen = true;
-    const { core, metrics, logger } = this.ports;
-    const cm = this.ports.configMap();
-    if (!cm) {
-      core.setConfig(undefined); // the core logs "configuration is missing"
-      this.pendingRefused = undefined;
-      metrics.setConfigStale(true);
-      return 'success';
-    }
-    const text = cm.data?.config;
-    const parsed: ConfigResult = text === undefined ? { ok: true, config: EMPTY_CONFIG } : this.ports.parseConfig(text);
-    if (!parsed.ok) {
-      this.pendingRefused = undefined;
-      const reason = parsed.errors.map((e) => e.message).join('; ');
-      metrics.setConfigStale(true);
-      logger.error({ op: 'setConfig', error: reason, msg: 'config (re)load failed, config marked stale' });
-      this.refuse(cm, reason, []);
-      return 'success';
-    }
-    return this.applyConfig(parsed.config, cm, false);
+    // Before the synced sweep the Service statuses are not known yet: the sweep decides (fail-static, fault 5).
+    if (!this.syncedDone) return 'success';
+    return this.decideConfig(false, false);
   }
 
-  private applyConfig(config: Config, cm: ConfigMapObject, retry: boolean): SyncState {
+  /**
+   * The fail-static decision (src/core/config/fail-static.ts): the ConfigMap's config is checked against the
+   * addresses in Service status before the core sees it; a refused one leaves the last applied config running
+   * (at start-up: the last-applied store's). `startup` installs that running config into the empty core.
+   */
+  private decideConfig(startup: boolean, retry: boolean): SyncState {
+    const { core, metrics, logger } = this.ports;
+    const cm = this.ports.configMap();
+    const running = this.running ?? parseStored(this.ports.stored(), this.ports.parseConfig);
+    const choice = chooseConfig({ configMap: configMapInput(cm), parse: this.ports.parseConfig, running, held: this.held() });
+    if (choice.kind === 'apply') return this.applyConfig(choice.applied, cm ?? {}, retry);
+    if (startup && choice.running) this.install(choice.running);
+    metrics.setConfigStale(true);
+    if (choice.kind === 'missing' || cm === undefined) {
+      core.setConfig(undefined); // the core logs "configuration is missing"
+      this.pendingRefused = false;
+      return 'success';
+    }
+    // A parse error stays refused until the ConfigMap changes; an orphaning config is retried on releases.
+    this.pendingRefused = choice.blockers.length > 0;
+    if (choice.blockers.length === 0) logger.error({ op: 'setConfig', error: choice.reason, msg: 'config (re)load failed, config marked stale' });
+    else logger.error({ op: 'setConfig', error: choice.reason, blockers: choice.blockers, msg: 'applying new configuration failed' });
+    this.refuse(cm, choice.reason, choice.blockers);
+    return 'success';
+  }
+
+  /** Start-up under a refused or missing config: run the last applied one (nothing is held yet, so it applies). */
+  private install(applied: AppliedConfig): void {
+    const decision = this.ports.core.setConfig(applied.config);
+    if (decision.kind !== 'applied') return;
+    this.running = applied;
+    this.ports.metrics.setConfigLoaded(true);
+    this.ports.logger.info({ event: 'configLoaded', source: 'last-applied', msg: 'running the last applied config while the ConfigMap\'s is refused' });
+  }
+
+  /** Addresses the Services this controller handles hold, as last seen or as our own last writes left them. */
+  private held(): HeldAddresses[] {
+    const services: ServiceObject[] = [];
+    for (const cached of this.ports.services()) services.push(this.effective(nsNameOf(cached)) ?? cached);
+    return heldAddresses(services, this.ports.lbClass);
+  }
+
+  private applyConfig(applied: AppliedConfig, cm: ConfigMapObject, retry: boolean): SyncState {
     const { core, metrics } = this.ports;
-    const decision = core.setConfig(config); // the core logs configLoaded / the refusal
+    const decision = core.setConfig(applied.config); // the core logs configLoaded / the refusal
     if (decision.kind === 'applied') {
-      this.pendingRefused = undefined;
+      this.pendingRefused = false;
+      this.running = applied;
+      this.toStore = { text: applied.text, source: sourceOf(cm) };
+      this.ports.enqueue(LAST_APPLIED_KEY);
       metrics.setConfigStale(false);
       metrics.setConfigLoaded(true);
       metrics.setPoolStats(core.poolStats());
@@ -142,8 +186,23 @@ export class ControllerReconciler {
     }
     metrics.setConfigStale(true);
     if (decision.kind === 'missing') return 'success';
-    this.pendingRefused = { config, cm };
+    this.pendingRefused = true;
     this.refuse(cm, decision.reason, decision.blockers);
+    return 'success';
+  }
+
+  /** Persists the applied config where the next process finds it; retried with backoff on failure. */
+  private async handleLastApplied(): Promise<SyncState> {
+    const content = this.toStore;
+    if (!content) return 'success';
+    const stored = this.ports.stored();
+    if (stored && stored.text === content.text) return 'success';
+    const result = await this.ports.saveApplied(content);
+    if (!result.ok) {
+      this.ports.logger.error({ op: 'saveLastApplied', error: result.error, msg: 'failed to persist the applied config; retrying' });
+      return 'error';
+    }
+    this.ports.logger.debug({ event: 'lastAppliedSaved', source: content.source, msg: 'applied config persisted' });
     return 'success';
   }
 
@@ -160,17 +219,14 @@ export class ControllerReconciler {
 
   /** Re-submits a refused config (after a deletion or release); on success every Service is re-queued. */
   private retryRefusedConfig(): void {
-    const pending = this.pendingRefused;
-    if (!pending) return;
-    const current = this.ports.configMap();
-    // A newer ConfigMap version is already queued as the config key; it decides, not this stale retry.
-    if (current?.metadata?.resourceVersion !== pending.cm.metadata?.resourceVersion) return;
-    if (this.applyConfig(pending.config, current ?? pending.cm, true) === 'reprocessAll') this.reprocessAll(CONFIG_KEY);
+    if (!this.pendingRefused) return;
+    if (this.decideConfig(false, true) === 'reprocessAll') this.reprocessAll(CONFIG_KEY);
   }
 
   private async handleSynced(): Promise<SyncState> {
     const { core, logger } = this.ports;
-    if (!this.configSeen) this.handleConfig();
+    this.syncedDone = true;
+    this.decideConfig(true, false);
     // Register every address already in a status before allocation opens: all synchronous, so no new
     // allocation can interleave and take an address an existing Service still holds.
     const outcomes: Array<{ nsName: string; svc: ServiceObject; result: BalancerResult }> = [];
@@ -181,7 +237,6 @@ export class ControllerReconciler {
       outcomes.push({ nsName, svc, result: core.setBalancer(nsName, svc) });
     }
     const state = core.markSynced();
-    this.syncedDone = true;
     logger.info({ event: 'synced', services: outcomes.length, msg: 'existing assignments registered; allocation enabled' });
     await Promise.all(outcomes.map((o) => this.apply(o.nsName, o.svc, o.result)));
     this.ports.metrics.setPoolStats(core.poolStats());

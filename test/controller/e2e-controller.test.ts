@@ -6,6 +6,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { repoRoot } from '../conformance/vectors.js';
 import { getTestCluster, type TestCluster } from '../../src/testing/cluster/test-cluster.js';
 import type { KubeClients } from '../../src/adapters/k8s/client.js';
 import { METALLB_NS, eventually, installMetallb, startController, type ControllerProcess } from '../../src/testing/metallb/process.js';
@@ -154,6 +156,71 @@ test('a missing ConfigMap allocates nothing until it is created; a parse error k
   await putConfig(k, layer2Config([{ name: 'p', addresses: ['192.168.10.0/29'] }]));
   assert.deepEqual(await waitForIps(k, ns, 'c'), ['192.168.10.2'], 'creating the ConfigMap later takes effect');
   assert.equal(c.pid, running[0]?.pid);
+  assertHealthy(c);
+  await c.stop();
+  await cleanup(cluster, ns);
+});
+
+/** Total `count` of the ConfigRefused Events on the ConfigMap (the recorder aggregates repeats into one Event). */
+async function refusalCount(k: KubeClients): Promise<number> {
+  return (await eventsFor(k, METALLB_NS, 'ConfigMap', 'config')).filter((e) => e.reason === 'ConfigRefused').reduce((n, e) => n + (e.count ?? 1), 0);
+}
+
+test('fail-static survives restarts (issue 8 fault 5): a refused config stays refused, edits made while down are checked too', async () => {
+  const { cluster, k } = await setup();
+  const lab = { name: 'lab', addresses: ['192.168.40.0/29'] };
+  await putConfig(k, layer2Config([{ name: 'probe', addresses: ['198.51.100.0/28'], autoAssign: false }, lab]));
+  let c = await controller();
+  const ns = await cluster.createNamespace('failstatic');
+  await createService(k, ns, 'probe', { annotations: { 'metallb.universe.tf/address-pool': 'probe' } });
+  assert.deepEqual(await waitForIps(k, ns, 'probe'), ['198.51.100.0']);
+  await eventually(async () => (await k.core.readNamespacedConfigMap({ namespace: METALLB_NS, name: 'config-last-applied' })).data?.['config']?.includes('198.51.100.0/28') === true,
+    10_000, 'the applied config is persisted in config-last-applied');
+  // Re-applying the manifest (an upgrade) keeps what the controller wrote, quietly.
+  const reapply = await cluster.kubectlResult(['apply', '-f', join(repoRoot, 'manifests', 'metallb.yaml')]);
+  assert.deepEqual([reapply.code, reapply.stderr], [0, '']);
+  assert.match((await k.core.readNamespacedConfigMap({ namespace: METALLB_NS, name: 'config-last-applied' })).data?.['config'] ?? '', /198\.51\.100\.0\/28/);
+
+  // Remove "probe": refused while running (as before).
+  await putConfig(k, layer2Config([lab]));
+  await waitForEvent(k, METALLB_NS, 'ConfigMap', 'config', 'ConfigRefused');
+  await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 1, 10_000, 'stale 1');
+
+  // SIGKILL and start again, twice: the new process refuses the same config again, keeps the address, runs the stored config.
+  for (const round of [1, 2]) {
+    const before = await refusalCount(k);
+    const probeVersion = (await getService(k, ns, 'probe')).metadata?.resourceVersion;
+    c.kill('SIGKILL');
+    await c.exited;
+    running.splice(0);
+    c = await controller();
+    await eventually(async () => (await refusalCount(k)) > before, 10_000, `round ${round}: the new process raises the Warning again`);
+    assert.equal(await c.metric('metallb_k8s_client_config_stale_bool'), 1, `round ${round}: stale 1 in the new process`);
+    assert.equal(await c.metric('metallb_k8s_client_config_loaded_bool'), 1, `round ${round}: the stored config is loaded`);
+    await createService(k, ns, `new-${round}`);
+    assert.equal((await waitForIps(k, ns, `new-${round}`))[0]?.startsWith('192.168.40.'), true, `round ${round}: the stored config allocates`);
+    const probe = await getService(k, ns, 'probe');
+    assert.deepEqual(ipsOf(probe), ['198.51.100.0'], `round ${round}: the probe Service keeps its address`);
+    assert.equal(probe.metadata?.resourceVersion, probeVersion, `round ${round}: no status write on the probe Service`);
+  }
+
+  // An edit made while the controller is down (another refused config) is checked at start too.
+  c.kill('SIGKILL');
+  await c.exited;
+  running.splice(0);
+  await putConfig(k, layer2Config([lab, { name: 'other', addresses: ['192.168.41.0/29'] }]));
+  const before = await refusalCount(k);
+  c = await controller();
+  await eventually(async () => (await refusalCount(k)) > before, 10_000, 'the edit made while down is refused at start');
+  assert.equal(await c.metric('metallb_k8s_client_config_stale_bool'), 1);
+  assert.deepEqual(ipsOf(await getService(k, ns, 'probe')), ['198.51.100.0']);
+
+  // The blocker goes: the ConfigMap's config applies and is persisted.
+  await deleteService(k, ns, 'probe');
+  await waitForEvent(k, METALLB_NS, 'ConfigMap', 'config', 'ConfigApplied');
+  await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 0, 10_000, 'stale 0 once nothing blocks');
+  await eventually(async () => (await k.core.readNamespacedConfigMap({ namespace: METALLB_NS, name: 'config-last-applied' })).data?.['config']?.includes('192.168.41.0/29') === true,
+    10_000, 'the newly applied config is persisted');
   assertHealthy(c);
   await c.stop();
   await cleanup(cluster, ns);

@@ -141,7 +141,7 @@ test('manifests keep v0.11 names and leave out the user-owned ConfigMap and Secr
   assert.deepEqual(names, [
     'ClusterRole/metallb-system:controller', 'ClusterRole/metallb-system:speaker',
     'ClusterRoleBinding/metallb-system:controller', 'ClusterRoleBinding/metallb-system:speaker',
-    'DaemonSet/speaker', 'Deployment/controller',
+    'ConfigMap/config-last-applied', 'DaemonSet/speaker', 'Deployment/controller',
     'Role/config-watcher', 'Role/controller', 'Role/pod-lister',
     'RoleBinding/config-watcher', 'RoleBinding/controller', 'RoleBinding/pod-lister',
     'ServiceAccount/controller', 'ServiceAccount/speaker',
@@ -177,7 +177,10 @@ test('workloads: v0.11 args and env, probes, no CPU limits, speaker host network
   assert.deepEqual(ports, ['monitoring:7472/TCP', 'memberlist-tcp:7946/TCP', 'memberlist-udp:7946/UDP']);
   const all = readFileSync(join(manifests, 'metallb.yaml'), 'utf8') + readFileSync(join(manifests, 'kustomization.yaml'), 'utf8');
   assert.doesNotMatch(all, /PodSecurityPolicy/);
-  assert.doesNotMatch(all, /kind: (ConfigMap|Secret)\b/);
+  assert.doesNotMatch(all, /kind: Secret\b/);
+  // The only ConfigMap is the controller-written fail-static store, shipped without data (re-applying keeps its data).
+  const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
+  assert.deepEqual(configMaps.map((o) => [o.metadata.name, (o as { data?: unknown }).data]), [['config-last-applied', undefined]]);
 });
 
 test('kustomization.yaml builds exactly namespace.yaml + metallb.yaml', async () => {

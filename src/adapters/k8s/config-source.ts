@@ -1,7 +1,7 @@
 /**
- * The ConfigMap side of fail-static (docs/design/fail-static.md), shared by controller and speaker: one informer on
- * the ConfigMaps of the MetalLB namespace that serves both the user's config ConfigMap (`--config`, default
- * `config`) and the last-applied store `<config>-last-applied`, plus the store writer (controller only).
+ * The ConfigMap side of fail-static (docs/design/fail-static.md), shared by controller and speaker: informers on
+ * the user's config ConfigMap (`--config`, default `config`) and on the last-applied store
+ * `<config>-last-applied` in the MetalLB namespace, plus the store writer (controller only).
  *
  * RBAC: reading needs only `get, list, watch` on configmaps in the namespace (the `config-watcher` Role both
  * components already have). Writing the store needs `update` on configmaps named `<config>-last-applied` (the
@@ -19,6 +19,7 @@ import type { Clock } from '../clock.js';
 import type { KubeClients } from './client.js';
 import { describeApiError, httpStatusOf } from './client.js';
 import { ResilientInformer, type ListWatchLike } from './informer.js';
+import { configMapListWatch } from './list-watches.js';
 
 export const LAST_APPLIED_SUFFIX = '-last-applied';
 
@@ -27,20 +28,20 @@ export function lastAppliedName(configName: string): string {
   return `${configName}${LAST_APPLIED_SUFFIX}`;
 }
 
-/** A client-node ListWatch over every ConfigMap of `namespace` (the config and the store in one watch). */
-export function configMapListWatch(clients: KubeClients, namespace: string): ListWatchLike<ConfigMapObject> {
-  const { k8s, kc, core } = clients;
-  const lw = new k8s.ListWatch(`/api/v1/namespaces/${namespace}/configmaps`, new k8s.Watch(kc),
-    () => core.listNamespacedConfigMap({ namespace }), false);
-  return lw as ListWatchLike<ConfigMapObject>;
+/** The two ListWatches a ConfigSource needs: the config ConfigMap and the store, each by name (field selector). */
+export function configSourceListWatches(clients: KubeClients, namespace: string, configName: string): {
+  readonly config: ListWatchLike<ConfigMapObject>; readonly store: ListWatchLike<ConfigMapObject>;
+} {
+  return { config: configMapListWatch(clients, namespace, configName), store: configMapListWatch(clients, namespace, lastAppliedName(configName)) };
 }
 
 export interface ConfigSourceOptions {
-  readonly listWatch: ListWatchLike<ConfigMapObject>;
+  /** From configSourceListWatches() (a fake in tests). */
+  readonly listWatches: { readonly config: ListWatchLike<ConfigMapObject>; readonly store: ListWatchLike<ConfigMapObject> };
   readonly namespace: string;
   /** `--config`. */
   readonly configName: string;
-  /** Called on any add/update/delete of the config ConfigMap or the store (not other ConfigMaps). */
+  /** Called on any add/update/delete of the config ConfigMap or the store. */
   readonly onChange: (which: 'config' | 'store') => void;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -53,7 +54,8 @@ export interface ConfigSourceOptions {
  * from src/core/config/fail-static.ts.
  */
 export class ConfigSource {
-  private readonly informer: ResilientInformer<ConfigMapObject>;
+  private readonly config: ResilientInformer<ConfigMapObject>;
+  private readonly store: ResilientInformer<ConfigMapObject>;
   private readonly namespace: string;
   readonly configName: string;
   readonly storeName: string;
@@ -62,23 +64,18 @@ export class ConfigSource {
     this.namespace = opts.namespace;
     this.configName = opts.configName;
     this.storeName = lastAppliedName(opts.configName);
-    this.informer = new ResilientInformer<ConfigMapObject>({
-      name: 'configmaps', listWatch: opts.listWatch, clock: opts.clock, logger: opts.logger,
-      onChange: (_kind, cm) => {
-        const name = cm.metadata?.name;
-        if (name === this.configName) opts.onChange('config');
-        else if (name === this.storeName) opts.onChange('store');
-      },
-    });
+    const common = { clock: opts.clock, logger: opts.logger };
+    this.config = new ResilientInformer<ConfigMapObject>({ ...common, name: 'configmap', listWatch: opts.listWatches.config, onChange: () => opts.onChange('config') });
+    this.store = new ResilientInformer<ConfigMapObject>({ ...common, name: 'last-applied', listWatch: opts.listWatches.store, onChange: () => opts.onChange('store') });
   }
 
-  start(): void { this.informer.start(); }
-  whenSynced(): Promise<void> { return this.informer.whenSynced(); }
-  stop(): Promise<void> { return this.informer.stop(); }
+  start(): void { this.config.start(); this.store.start(); }
+  async whenSynced(): Promise<void> { await Promise.all([this.config.whenSynced(), this.store.whenSynced()]); }
+  async stop(): Promise<void> { await Promise.all([this.config.stop(), this.store.stop()]); }
 
   /** The config ConfigMap as cached, undefined when absent. */
   configMap(): ConfigMapObject | undefined {
-    return this.informer.get(this.configName, this.namespace);
+    return this.config.get(this.configName, this.namespace);
   }
 
   /** The config ConfigMap as fail-static input. */
@@ -88,7 +85,7 @@ export class ConfigSource {
 
   /** The store's content, undefined when absent or never written. */
   stored(): StoredConfig | undefined {
-    return storedConfigOf(this.informer.get(this.storeName, this.namespace));
+    return storedConfigOf(this.store.get(this.storeName, this.namespace));
   }
 }
 

@@ -15,7 +15,10 @@ import { isBuggyIp } from '../allocator/pool-count.js';
 import { formatAllocError } from '../allocator/errors.js';
 import { cidrContains, type IpAddr } from '../ip/index.js';
 import { toServiceView, type ServiceLike } from '../service/view.js';
+import type { ConfigMapObject } from '../k8s/objects.js';
 import type { Config, ConfigResult, Pool } from './types.js';
+
+export type { ConfigMapObject } from '../k8s/objects.js';
 import { EMPTY_CONFIG } from './types.js';
 
 /** Addresses one Service holds according to its status (`service` = "namespace/name"). */
@@ -50,19 +53,6 @@ export type ConfigChoice =
     }
   /** No ConfigMap: hold what exists, allocate and release nothing (v0.11: "configuration is missing"). */
   | { readonly kind: 'missing'; readonly running: AppliedConfig | undefined };
-
-export interface ConfigMapMeta {
-  readonly namespace?: string | null;
-  readonly name?: string | null;
-  readonly uid?: string | null;
-  readonly resourceVersion?: string | null;
-}
-
-/** The ConfigMap fields read here (a V1ConfigMap or its raw JSON). */
-export interface ConfigMapObject {
-  readonly metadata?: ConfigMapMeta | null;
-  readonly data?: Readonly<Record<string, string>> | null;
-}
 
 /** The store's content: the applied text (undefined = applied ConfigMap had no `data.config`) and its source. */
 export interface StoredConfig {
