@@ -32,7 +32,10 @@ export interface BalancerResult {
 
 /** Allocator figures per pool, for `metallb_allocator_addresses_total` / `_in_use_total`. */
 export interface PoolStat {
-  /** Capacity; MetalLB's MaxInt64 rule, capped at Number.MAX_SAFE_INTEGER. */
+  /**
+   * Capacity as Prometheus carries it: the float64 nearest MetalLB's exact int64 count (MaxInt64 for huge IPv6
+   * pools), exactly as Go's `float64(count)` rounds. Never clamped to Number.MAX_SAFE_INTEGER (issue 8, fault 3).
+   */
   readonly capacity: number;
   /** Distinct addresses in use (a shared address counts once). */
   readonly inUse: number;
@@ -127,8 +130,8 @@ export class Controller {
   poolStats(): ReadonlyMap<string, PoolStat> {
     const out = new Map<string, PoolStat>();
     for (const [pool, usage] of this.allocator.poolUsage()) {
-      const capacity = usage.capacity > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(usage.capacity);
-      out.set(pool, { capacity, inUse: usage.inUse });
+      // Number(bigint) rounds to nearest, ties to even: the same float64 as Go's conversion of the int64.
+      out.set(pool, { capacity: Number(usage.capacity), inUse: usage.inUse });
     }
     return out;
   }
