@@ -164,3 +164,25 @@ test('a duplicate key is a warning and the last value is converted (yaml.v2 Unma
   assert.doesNotMatch(got.stdout, /kind: BGPAdvertisement/);
   assert.match(got.stderr, /dup\.yaml:11:\d+: warning: .*protocol.*\n  hint: the last value is the one converted/);
 });
+
+test('nothing to migrate (issue 8 fault 4): configInline, an empty config, --only-data: exit 1, nothing written, the reason said', async () => {
+  const helmValues = 'configInline:\n  address-pools:\n  - name: default\n    protocol: layer2\n    addresses:\n    - 192.0.2.0/28\n';
+  const out = join(dir, 'nothing.yaml');
+  for (const [label, argv, stdin] of [
+    ['manifest', [file('helm.yaml', manifest(helmValues)), '-o', out], ''],
+    ['--only-data', ['--only-data', '-', '-o', out], helmValues],
+  ] as const) {
+    const r = await migrateCli([...argv], stdin);
+    assert.equal(r.code, 1, `${label}: ${r.stderr}`);
+    assert.equal(r.stdout, '', label);
+    assert.equal(existsSync(out), false, `${label}: nothing written`);
+    assert.match(r.stderr, /`configInline` is a Helm values key \(MetalLB's chart\), not a config key; its content is the config/, label);
+    assert.match(r.stderr, /nothing written/, label);
+  }
+  for (const body of ['address-pools: []\n', 'peers: []\n', 'foo: 1\n']) {
+    const r = await migrateCli([file('empty.yaml', manifest(body))]);
+    assert.equal(r.code, 1, body);
+    assert.equal(r.stdout, '', body);
+    assert.match(r.stderr, /nothing to migrate: the config defines no address pools, peers, BFD profiles or communities/, body);
+  }
+});

@@ -78,6 +78,7 @@ export function migrate(request: MigrateRequest, validate: RawValidator): Migrat
     positioned({ severity, ...issue }, decoded.positionOf(issue.path));
   warnings.push(...conversion.warnings.map((w) => locate(w, 'warning')));
   if (!conversion.ok) return failed(conversion.errors.map((e) => locate(e, 'error')).sort(byPosition), warnings.sort(byPosition));
+  if (conversion.objects.length === 0) return failed([nothingToMigrate(decoded.raw, decoded.warnings)], warnings.sort(byPosition));
   const dangling = unresolvedReferences(conversion.objects);
   if (dangling.length > 0) throw new Error(`bug: migrated objects reference missing objects: ${dangling.join('; ')}`);
   return {
@@ -106,6 +107,30 @@ function withKnownProtocols(raw: RawConfig): RawConfig {
         ? pool
         : { ...pool, protocol: (pool['bgp-advertisements'] ?? []).length > 0 ? 'bgp' : 'layer2' },
     ),
+  };
+}
+
+/** Helm chart values keys that, pasted into data.config, hide the config one level down. */
+const HELM_VALUES_KEYS = ['configInline'];
+
+/**
+ * The result holds no object (issue 8, fault 4): an error, so nothing is written and the exit code says so. The
+ * check is on the result, not the input text, so every input that converts to nothing is caught; a Helm values key
+ * at the top gets its own explanation, since its content is the config.
+ */
+function nothingToMigrate(raw: RawConfig, ignored: readonly ConfigError[]): Diagnostic {
+  const keys = [...Object.keys(raw as Record<string, unknown>), ...ignored.map((w) => w.path.slice(1))];
+  const helm = HELM_VALUES_KEYS.find((k) => keys.includes(k));
+  if (helm) {
+    return {
+      severity: 'error', code: 'nothing-to-migrate', path: `/${helm}`,
+      message: `nothing to migrate: \`${helm}\` is a Helm values key (MetalLB's chart), not a config key; its content is the config`,
+      hint: `put what is under ${helm} (address-pools, peers, ...) directly into data.config, or migrate it with --only-data`,
+    };
+  }
+  return {
+    severity: 'error', code: 'nothing-to-migrate', path: '',
+    message: 'nothing to migrate: the config defines no address pools, peers, BFD profiles or communities',
   };
 }
 
