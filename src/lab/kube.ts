@@ -34,13 +34,17 @@ export async function createDemoService(cluster: TestCluster): Promise<void> {
   const service = {
     apiVersion: 'v1', kind: 'Service',
     metadata: { name: DEMO_SERVICE, namespace: 'default', labels: { app: 'demo' } },
-    spec: { type: 'LoadBalancer', selector: { app: 'demo' }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    // PreferDualStack: an IPv4 and an IPv6 LoadBalancer IP from the lab's dual-stack pool.
+    spec: {
+      type: 'LoadBalancer', ipFamilyPolicy: 'PreferDualStack', selector: { app: 'demo' },
+      ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+    },
   };
   await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(service) });
 }
 
-/** The demo Service's first ingress IP, or undefined while it is pending. */
-export async function demoExternalIp(cluster: TestCluster): Promise<string | undefined> {
+/** The demo Service's ingress IPs (empty while it is pending). */
+export async function demoExternalIps(cluster: TestCluster): Promise<string[]> {
   const out = await cluster.kubectl(['get', 'service', DEMO_SERVICE, '-n', 'default', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}']);
-  return out.trim() || undefined;
+  return out.trim().split(/\s+/).filter(Boolean);
 }

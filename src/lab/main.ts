@@ -1,4 +1,4 @@
-// npm run lab -- up [--config FILE] | down | status
+// npm run lab -- up [--config FILE] | down | status | restart-speaker NODE
 //
 // A local MetalLB lab on one machine: a real Kubernetes control plane (no kubelet), three "nodes" that are
 // network namespaces on one L2 segment with a client, a BIRD router and an external host behind it, the
@@ -14,7 +14,11 @@ import { startDaemon, stopPid, isAlive, waitFor, freePort, run, StopWaiting } fr
 import { labPaths, labPrefix, readState, writeState, type LabPaths, type LabState } from './state.js';
 import { buildTopology, topologyNames, netnsExists, netnsPids, deleteNetns, checkConnectivity } from './topology.js';
 import { startBird, birdProtocols } from './router.js';
-import { createNodes, applyFiles, createDemoService, demoExternalIp, DEMO_SERVICE } from './kube.js';
+import { createNodes, applyFiles, createDemoService, demoExternalIps, DEMO_SERVICE } from './kube.js';
+import { writeSpeakerPods, writeDemoPods } from './kubelet.js';
+import { cliPath, cliHasSpeaker, startSpeaker, waitSpeakerReady, memberlistKey, startKubeProxy, ensureKubeProxyAccount, type SpeakerLaunch } from './speakers.js';
+import { announcements, ownersOf, curlOnce } from './observe.js';
+import type { LabNode } from './topology.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const seconds = (t0: number) => ((Date.now() - t0) / 1000).toFixed(2);
@@ -90,17 +94,26 @@ async function up(configFile: string | undefined): Promise<void> {
 
     checkpoint();
     const controllerRunning = await startController(cluster, paths, state, save);
-    // With the speaker: per node, startDaemon({ command: 'ip', args: ['netns', 'exec', node.netns, process.execPath,
-    // cli, 'speaker', '--kubeconfig', await cluster.kubeconfigFor('metallb-system', 'speaker'), …] }) with
-    // METALLB_NODE_NAME=node.name; `ip netns exec` execs, so the recorded PID is the speaker's own. The same
-    // kubeconfig works inside the namespace (the relay above).
-    say('speaker: not implemented yet (coming with the speaker issue)');
+
+    // kube-proxy's stand-in on every node, then what the kubelets would write: speaker and demo Pods.
+    const proxyKubeconfig = await ensureKubeProxyAccount(cluster);
+    for (const node of topo.nodes) {
+      state.pids[`kube-proxy-${node.name}`] = startKubeProxy(node, proxyKubeconfig, join(paths.logs, `kube-proxy-${node.name}.log`));
+      save();
+    }
+    await writeSpeakerPods(cluster, topo.nodes);
+    await writeDemoPods(cluster, topo.nodes);
+    say(`lab: kube-proxy stand-ins running; Pods speaker-node1..3 and demo-node1..3 Running and Ready (the lab writes what kubelets would)`);
+
+    checkpoint();
+    const speakersRunning = controllerRunning && await startSpeakers(cluster, paths, state, save, topo.nodes);
 
     checkpoint();
     await createDemoService(cluster);
+    let ips: string[] = [];
     if (controllerRunning) {
       try {
-        await waitFor(`an EXTERNAL-IP for Service ${DEMO_SERVICE}`, 20_000, async () => (await demoExternalIp(cluster)) !== undefined, 200);
+        await waitFor(`an EXTERNAL-IP for Service ${DEMO_SERVICE}`, 20_000, async () => (ips = await demoExternalIps(cluster)).length > 0, 200);
       } catch (err) {
         say(`lab: ${(err as Error).message}; see ${join(paths.logs, 'controller.log')}`);
       }
@@ -108,13 +121,16 @@ async function up(configFile: string | undefined): Promise<void> {
     say('');
     say((await cluster.kubectl(['get', 'service', DEMO_SERVICE, '-n', 'default', '-o', 'wide'])).trimEnd());
     say('');
+    const unanswered = speakersRunning ? await curlDemo(topo.client, ips) : 0;
     say(`lab up in ${seconds(t0)} s`);
     say(`  kubeconfig: ${paths.kubeconfig}`);
     say(`  kubectl:    ${paths.kubectl}`);
     say(`  try:        ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes,svc -A`);
     say(`  in a node:  ip netns exec ${topo.nodes[0]!.netns} ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes`);
     say('  stop:       npm run lab -- down');
+    if (unanswered > 0) throw new LabUpButBroken(`the demo did not answer on ${unanswered} of ${ips.length} IPs; the lab stays up for a look (logs in ${paths.logs})`);
   } catch (err) {
+    if (err instanceof LabUpButBroken) throw err;
     say(`lab: up failed: ${(err as Error).message}`);
     say('lab: cleaning up');
     await down();
@@ -125,7 +141,7 @@ async function up(configFile: string | undefined): Promise<void> {
 /** Runs `metallb-ts controller` with its ServiceAccount token if the CLI has it; true when it runs. */
 async function startController(cluster: TestCluster, paths: LabPaths, state: LabState, save: () => void): Promise<boolean> {
   // METALLB_TS_CLI: run another build of the CLI (or a stand-in in tests) instead of this checkout's.
-  const cli = process.env.METALLB_TS_CLI ?? join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  const cli = cliPath();
   if (!existsSync(cli)) {
     say(`controller: not implemented yet (no ${cli})`);
     return false;
@@ -157,6 +173,60 @@ async function startController(cluster: TestCluster, paths: LabPaths, state: Lab
   }
   say(`controller: running as system:serviceaccount:metallb-system:controller, pid ${pid}, metrics http://127.0.0.1:${port}/metrics, log ${logFile}`);
   return true;
+}
+
+/** `lab up` finished but the demo does not answer: the lab stays up (no cleanup), the exit status says so. */
+class LabUpButBroken extends Error {}
+
+/**
+ * Starts a speaker in every node namespace, as the DaemonSet would, once the controller has created the
+ * memberlist Secret; true when all three serve /metrics. Without a `speaker` subcommand in the CLI it says so.
+ */
+async function startSpeakers(cluster: TestCluster, paths: LabPaths, state: LabState, save: () => void, nodes: LabNode[]): Promise<boolean> {
+  const cli = cliPath();
+  if (!(await cliHasSpeaker(cli))) {
+    say(`speaker: not implemented yet (no speaker subcommand in ${cli})`);
+    return false;
+  }
+  const secretKey = await memberlistKey(cluster);
+  const kubeconfig = await cluster.kubeconfigFor('metallb-system', 'speaker');
+  state.speakers = {};
+  const started: Array<[LabNode, number]> = [];
+  for (const node of nodes) {
+    const launch: SpeakerLaunch = { node, kubeconfig, secretKey, logFile: join(paths.logs, `speaker-${node.name}.log`) };
+    const pid = startSpeaker(launch);
+    state.pids[`speaker-${node.name}`] = pid;
+    state.speakers[node.name] = { kubeconfig, secretKey, logFile: launch.logFile };
+    save();
+    started.push([node, pid]);
+  }
+  try {
+    await Promise.all(started.map(([node, pid]) => waitSpeakerReady(pid, node)));
+  } catch (err) {
+    say(`speaker: not running (${(err as Error).message}; logs ${join(paths.logs, 'speaker-<node>.log')})`);
+    return false;
+  }
+  for (const [node, pid] of started) {
+    say(`speaker: running in ${node.netns} as system:serviceaccount:metallb-system:speaker, pid ${pid}, METALLB_NODE_NAME=${node.name}, metrics http://${node.ipv4}:7472/metrics`);
+  }
+  return true;
+}
+
+/** Curls every demo IP from the client until it answers (30 s each); prints who answered; returns the failures. */
+async function curlDemo(clientNetns: string, ips: string[]): Promise<number> {
+  let failures = 0;
+  for (const ip of ips) {
+    const url = ip.includes(':') ? `http://[${ip}]/` : `http://${ip}/`;
+    let answer: string | undefined;
+    try {
+      await waitFor(`an answer from ${url}`, 30_000, async () => (answer = await curlOnce(clientNetns, ip)) !== undefined, 200);
+      say(`curl ${url} from ${clientNetns}: answered by ${answer}`);
+    } catch {
+      say(`curl ${url} from ${clientNetns}: NO ANSWER within 30 s`);
+      failures += 1;
+    }
+  }
+  return failures;
 }
 
 function lastLine(file: string): string {
@@ -226,15 +296,51 @@ async function status(): Promise<void> {
   }
   const socket = join(paths.dir, 'bird.ctl');
   if (existsSync(socket)) say((await birdProtocols(socket)).trimEnd());
+  if (isAlive(cluster.info.pids.apiserver)) await serviceOwners(cluster, topologyNames(state.prefix).nodes);
+}
+
+/** Per LoadBalancer Service: its IPs and, per IP, the node whose speaker announces it (its metrics say so). */
+async function serviceOwners(cluster: TestCluster, nodes: LabNode[]): Promise<void> {
+  const out = await cluster.kubectlResult(['get', 'services', '-A', '-o', 'json']);
+  if (out.code !== 0) return;
+  const list = JSON.parse(out.stdout) as { items: Array<{ metadata: { name: string; namespace: string }; spec: { type?: string }; status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } } }> };
+  const announced = await announcements(nodes);
+  const rows: string[][] = [['SERVICE', 'IP', 'OWNER (metallb_speaker_announced)']];
+  for (const svc of list.items.filter((s) => s.spec.type === 'LoadBalancer')) {
+    const name = `${svc.metadata.namespace}/${svc.metadata.name}`;
+    const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '?');
+    if (ips.length === 0) rows.push([name, '<pending>', '-']);
+    for (const ip of ips) rows.push([name, ip, ownersOf(announced, ip).join(',') || '<none>']);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) say(r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd());
+}
+
+/** Stops one node's speaker and starts it again exactly as `lab up` did (a speaker restart, as in a rollout). */
+async function restartSpeaker(nodeName: string | undefined): Promise<void> {
+  const paths = labPaths();
+  const state = readState(paths);
+  if (!state) throw new Error(`not running (no ${paths.stateFile})`);
+  const node = topologyNames(state.prefix).nodes.find((n) => n.name === nodeName);
+  const recorded = nodeName ? state.speakers?.[nodeName] : undefined;
+  if (!node || !recorded) throw new Error(`no speaker recorded for node ${JSON.stringify(nodeName)} (nodes: ${Object.keys(state.speakers ?? {}).join(', ') || 'none'})`);
+  const role = `speaker-${node.name}`;
+  const old = state.pids[role];
+  if (old !== undefined) await stopPid(old, 3000);
+  const pid = startSpeaker({ node, ...recorded });
+  state.pids[role] = pid;
+  writeState(paths, state);
+  await waitSpeakerReady(pid, node);
+  say(`speaker: restarted on ${node.name}, pid ${old ?? '-'} -> ${pid}`);
 }
 
 async function checkPrerequisites(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces: CAP_SYS_ADMIN and CAP_NET_ADMIN)');
   const missing: string[] = [];
-  for (const command of ['ip', 'bird', 'birdc', 'openssl', 'bash']) {
+  for (const command of ['ip', 'bird', 'birdc', 'openssl', 'bash', 'curl']) {
     if ((await run('sh', ['-c', `command -v ${command}`])).code !== 0) missing.push(command);
   }
-  if (missing.length > 0) throw new Error(`missing commands: ${missing.join(', ')} (apt-get install iproute2 bird2 openssl)`);
+  if (missing.length > 0) throw new Error(`missing commands: ${missing.join(', ')} (apt-get install iproute2 bird2 openssl curl)`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -246,8 +352,9 @@ async function main(argv: string[]): Promise<number> {
     case 'up': await up(config); return 0;
     case 'down': await down(); return 0;
     case 'status': await status(); return 0;
+    case 'restart-speaker': await restartSpeaker(rest[0]); return 0;
     default:
-      process.stderr.write('usage: npm run lab -- up [--config FILE] | down | status\n');
+      process.stderr.write('usage: npm run lab -- up [--config FILE] | down | status | restart-speaker NODE\n');
       return 2;
   }
 }

@@ -16,6 +16,8 @@ export interface LabState {
   /** TCP ports on 127.0.0.1 the lab's processes listen on. */
   ports: number[];
   startedAt: string;
+  /** How each node's speaker was started (by node name), so `lab restart-speaker` starts it the same way. */
+  speakers?: Record<string, { kubeconfig: string; secretKey: string; logFile: string }>;
 }
 
 export interface LabPaths {

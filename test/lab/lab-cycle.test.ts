@@ -66,13 +66,24 @@ test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async
       assert.match(upResult.output, /lab: network ok/);
       if (/controller: running/.test(upResult.output)) {
         // Whichever controller ran, with only the manifests' RBAC it must have given the demo a pool address.
-        assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.1\d\d\s/);
+        assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.1\d\d[,\s]/);
+        // The real controller gives the PreferDualStack demo one IP per family.
+        if (round === 1) assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.1\d\d,2001:db8::1[0-9a-f]{2}\s/);
       }
       if (round === 2) {
         assert.match(upResult.output, /controller: running as system:serviceaccount:metallb-system:controller/);
         assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.100\s/);
       }
-      assert.match(upResult.output, /speaker: not implemented yet/);
+      assert.match(upResult.output, /kube-proxy stand-ins running; Pods speaker-node1\.\.3 and demo-node1\.\.3 Running and Ready/);
+      if (round === 1 && /speaker: running/.test(upResult.output)) {
+        // The real speakers: the demo answers the client over both families, from one of the nodes.
+        assert.equal(upResult.output.match(/speaker: running in mltt-node\d as system:serviceaccount:metallb-system:speaker/g)?.length, 3, upResult.output);
+        assert.match(upResult.output, /curl http:\/\/192\.0\.2\.1\d\d\/ from mltt-client: answered by node[123]\n/);
+        assert.match(upResult.output, /curl http:\/\/\[2001:db8::1[0-9a-f]{2}\]\/ from mltt-client: answered by node[123]\n/);
+      } else {
+        // The stand-in controller creates no memberlist Secret and has no speaker subcommand.
+        assert.match(upResult.output, /speaker: not implemented yet \(no speaker subcommand in /);
+      }
       assert.ok(existsSync(join(dir, 'kubeconfig')) && existsSync(join(dir, 'bin', 'kubectl')));
       const now = recorded(dir);
       for (const pid of now.pids) assert.ok(isAlive(pid), `pid ${pid} recorded but not running after up`);
@@ -83,6 +94,7 @@ test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async
       const status = await lab(dir, 'status');
       assert.equal(status.code, 0, status.output);
       assert.match(status.output, /node3\s+Ready/);
+      assert.match(status.output, /SERVICE\s+IP\s+OWNER \(metallb_speaker_announced\)\n.*default\/demo\s+192\.0\.2\.100\s/);
 
       const downResult = await lab(dir, 'down');
       assert.equal(downResult.code, 0, downResult.output);
