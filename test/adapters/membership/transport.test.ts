@@ -1,0 +1,78 @@
+/**
+ * Five membership nodes in one process, each with its own UDP socket and TCP listener on a loopback
+ * address (127.0.0.x), real clock, default timing: they converge through one seed address, agree on a
+ * crashed member's death and on a graceful leave, and drop foreign, wrong-key and replayed datagrams.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { MembershipNode, parseAddr, formatAddr } from '../../../src/adapters/membership/transport.js';
+import { aesGcm, keyFromSecret } from '../../../src/adapters/membership/crypto.js';
+import { realClock } from '../../../src/adapters/clock.js';
+import { encodeFrame } from '../../../src/core/membership/frame.js';
+import { DEFAULT_TIMING } from '../../../src/core/membership/types.js';
+import type { LogFields, Logger } from '../../../src/core/ports.js';
+import { waitFor } from '../../../src/testing/cluster/processes.js';
+
+function captureLogger(lines: LogFields[]): Logger {
+  const log: Logger = {
+    debug: () => {}, info: (f) => { lines.push(f); }, warn: (f) => { lines.push(f); }, error: (f) => { lines.push(f); },
+    child: () => log,
+  };
+  return log;
+}
+
+const sameSet = (a: ReadonlySet<string>, b: readonly string[]): boolean => a.size === b.length && b.every((x) => a.has(x));
+
+test('addresses: host:port and [v6]:port round-trip; junk does not parse', () => {
+  assert.deepEqual(parseAddr(formatAddr('2001:db8::1', 7946)), { host: '2001:db8::1', port: 7946 });
+  assert.deepEqual(parseAddr('192.0.2.1:7946'), { host: '192.0.2.1', port: 7946 });
+  for (const bad of ['192.0.2.1', '192.0.2.1:0', '192.0.2.1:70000', '[::1:7946', '']) assert.equal(parseAddr(bad), undefined, bad);
+});
+
+test('5 members on loopback converge, agree on a crashed member and a graceful leave, and drop bad datagrams', async () => {
+  const base = 10 + Math.floor(Math.random() * 200);
+  const logs: LogFields[] = [];
+  const nodes: MembershipNode[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      nodes.push(await MembershipNode.start({
+        name: `node-${i}`, bindAddr: `127.0.${base}.${i + 1}`, bindPort: 0, secret: 'loopback test secret',
+        timing: DEFAULT_TIMING, clock: realClock, logger: captureLogger(logs),
+      }));
+    }
+    const names = nodes.map((n) => n.name);
+    for (const n of nodes.slice(1)) n.join([nodes[0]!.addr]);
+    await waitFor('all 5 see all 5', 20_000, () => nodes.every((n) => sameSet(n.alive(), names)), 20);
+
+    let changes = 0;
+    const off = nodes[0]!.onChange(() => { changes++; });
+    await nodes[4]!.close(); // a crash: no goodbye
+    const four = names.slice(0, 4);
+    await waitFor('the survivors agree node-4 is dead', 20_000, () => nodes.slice(0, 4).every((n) => sameSet(n.alive(), four)), 10);
+    assert.ok(changes >= 1, 'onChange fired');
+    off();
+    assert.equal(nodes[0]!.members().find((m) => m.name === 'node-4')?.status, 'dead');
+
+    await nodes[3]!.leave();
+    await waitFor('the rest see node-3 left', 10_000, () => nodes.slice(0, 3).every((n) => sameSet(n.alive(), names.slice(0, 3))), 10);
+    assert.equal(nodes[0]!.members().find((m) => m.name === 'node-3')?.status, 'left');
+
+    // Bad datagrams at node-0: memberlist's ping (foreign, twice: logged once), another key, and a replay.
+    const target = parseAddr(nodes[0]!.addr)!;
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, `127.0.${base}.9`, () => r()));
+    const send = (b: Buffer): Promise<void> => new Promise((r) => sock.send(b, target.port, target.host, () => r()));
+    const memberlistPing = Buffer.from('0083a3536571ce00000001a44e6f6465a56e6f64652d31', 'hex');
+    const stranger = encodeFrame({ sender: 'node-x', messages: [{ type: 'ack', seq: 1 }] }, { epoch: Date.now(), salt: 1, seq: 1 }, 'udp', aesGcm([keyFromSecret('other')]));
+    const genuine = encodeFrame({ sender: 'node-1', messages: [{ type: 'ack', seq: 12345 }] }, { epoch: 1, salt: 2, seq: 3 }, 'udp', aesGcm([keyFromSecret('loopback test secret')]));
+    await send(memberlistPing); await send(memberlistPing); await send(stranger); await send(genuine); await send(genuine);
+    sock.close();
+    // node-1's real sender has a newer epoch than 1, so even the first copy of this old-epoch frame is a replay.
+    await waitFor('drops counted', 5_000, () => nodes[0]!.drops.foreign === 2 && nodes[0]!.drops['wrong-key'] >= 1 && nodes[0]!.drops.replayed >= 2, 10);
+    assert.equal(logs.filter((l) => /hashicorp memberlist/.test(String(l['msg']))).length, 1, 'foreign traffic logged once per source');
+    assert.ok(nodes.slice(0, 3).every((n) => sameSet(n.alive(), names.slice(0, 3))), 'bad datagrams changed nothing');
+  } finally {
+    await Promise.all(nodes.map((n) => n.close()));
+  }
+});
