@@ -78,8 +78,8 @@ export async function run(): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   for (const size of SIZES) {
     const ours = simulate(size, DEFAULT_TIMING, TRIALS, 1000 + size);
-    const ml = simulate(size, MEMBERLIST_LAN, Math.min(TRIALS, 10), 2000 + size);
-    const note = `simulated LAN, ${TRIALS} kills (memberlist timing: ${Math.min(TRIALS, 10)}); false deaths ${ours.falseDowns}`;
+    const ml = simulate(size, MEMBERLIST_LAN, Math.min(TRIALS, 5), 2000 + size);
+    const note = `simulated LAN, ${TRIALS} kills (memberlist timing: ${Math.min(TRIALS, 5)}); false deaths ${ours.falseDowns}`;
     out.push({ name: `sim ${size} members: kill → all agree dead, p50`, value: Math.round(ours.p50), unit: 'ms', reference: { name: 'memberlist LAN timing, same simulator', value: Math.round(ml.p50) }, note });
     out.push({ name: `sim ${size} members: kill → all agree dead, p99`, value: Math.round(ours.p99), unit: 'ms', reference: { name: 'memberlist LAN timing, same simulator', value: Math.round(ml.p99) }, note: `max ${Math.round(ours.max)} ms` });
     out.push({ name: `sim ${size} members: UDP gossip per node`, value: Math.round(ours.udpBps), unit: 'B/s', reference: { name: 'memberlist LAN timing', value: Math.round(ml.udpBps) }, note: 'frames incl. 40 B header+tag, no IP/UDP headers' });
