@@ -184,6 +184,15 @@ export class Allocator {
     return this.allocated.get(svc)?.pool;
   }
 
+  /**
+   * Whether pool `name` holds every one of `ips` (honouring avoid-buggy-ips); undefined when there is no such pool.
+   * The requested-IP-versus-requested-pool rule (src/core/controller/converge.ts) uses it.
+   */
+  poolHolds(name: string, ips: readonly IpAddr[]): boolean | undefined {
+    const pool = this.pools.find((p) => p.pool.name === name);
+    return pool === undefined ? undefined : containsAll(pool, ips);
+  }
+
   /** `svc`'s allocation. */
   allocationOf(svc: string): Allocation | undefined {
     return this.allocated.get(svc);

@@ -29,6 +29,23 @@ function assignedMessage(ips: readonly IpAddr[]): string {
 }
 
 /**
+ * The one rule for "requested IP" against "requested pool" (issue 8, fault 2), used by both allocation and the
+ * keep-current check so they can never disagree and flap: when a Service names a pool and also requests
+ * addresses, every requested address must lie in that pool; otherwise it gets no address and a Warning (MetalLB
+ * settled it this way after v0.11). An unknown pool is left to allocation's own `unknown pool` error.
+ * Returns the failure message, undefined when there is no conflict.
+ */
+export function requestConflict(alloc: Allocator, view: ServiceView): string | undefined {
+  const req = view.requested;
+  if (view.pool === '' || req.kind !== 'ips') return undefined;
+  const holds = alloc.poolHolds(view.pool, req.ips);
+  if (holds === undefined) return `unknown pool ${JSON.stringify(view.pool)}`;
+  if (holds) return undefined;
+  const what = req.source === 'spec' ? `spec.loadBalancerIP ${JSON.stringify(req.text)}` : `loadBalancer IP(s) ${quoteIpList(req.ips)}`;
+  return `requested ${what} is not in the requested pool ${JSON.stringify(view.pool)}`;
+}
+
+/**
  * The addresses the Service currently holds according to its status, re-registered in the
  * allocator, or [] when they must be dropped (rules 3–6 of spec §3).
  */
@@ -49,6 +66,9 @@ function keepCurrent(alloc: Allocator, key: string, view: ServiceView, events: S
   }
   if (view.clusterFamily.kind !== 'ok' || status.family !== view.clusterFamily.family) {
     return clear('wrongIPFamily', 'status IP family differs from the service IP family');
+  }
+  if (requestConflict(alloc, view) !== undefined) {
+    return clear('requestedIPNotInPool', 'user requested an IP that is not in the requested pool');
   }
   const assigned = alloc.assign(key, status.ips, view.ports, view.sharingKey, view.backendKey);
   if (!assigned.ok) return clear('notAllowedByConfig', 'current IP not allowed by config, clearing', formatAllocError(assigned.error, 'v0.11'));
@@ -73,6 +93,8 @@ function allocateFor(alloc: Allocator, key: string, view: ServiceView): { ok: tr
   const family = view.clusterFamily.family;
   const req = view.requested;
   if (req.kind === 'invalid') return fail(req.message, req.reason === 'both' ? 'LoadBalancerFailed' : 'AllocationFailed');
+  const conflict = requestConflict(alloc, view);
+  if (conflict !== undefined) return fail(conflict);
   let result: AllocResult;
   if (req.kind === 'ips') {
     if (req.family !== family) {
