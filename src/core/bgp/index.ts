@@ -1,9 +1,11 @@
 /** The native BGP speaker's pure core: codec, framer, RFC 7606 UPDATE handling, session FSM, rib-out. */
 export * from './attributes.js';
+export * from './backoff.js';
 export * from './capabilities.js';
 export * from './constants.js';
 export * from './error.js';
 export * from './framer.js';
+export * from './fsm.js';
 export * from './header.js';
 export * from './messages.js';
 export * from './notification.js';
