@@ -267,8 +267,9 @@ export class ControllerReconciler {
       released = releasesAddress(svc, result.status);
     }
     if (released && this.pendingRefused) this.retryRefusedConfig();
-    if (released && result.state === 'success') return 'reprocessAll';
-    return result.state;
+    // Only the waiting Services this change may have unblocked are retried (issue 8, fault 1), never all of them.
+    for (const waiter of result.retry ?? []) this.ports.enqueue(`service:${waiter}`);
+    return result.state === 'reprocessAll' ? 'success' : result.state;
   }
 
   /** The cached Service, or the one our last write returned while the cache still holds the version it replaced. */

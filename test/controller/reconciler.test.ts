@@ -107,8 +107,10 @@ test('config: missing, parse error, absent data.config, refusal with blockers th
   const eventsBefore = h.events.length;
 
   h.core.decide = () => ({ kind: 'refused', reason: 'new config not compatible with assigned IPs', blockers: ['a/y'] });
-  h.core.balance = (_k, s) => ({ state: s ? 'success' : 'reprocessAll', events: [] });
-  assert.equal(await h.r.handle('service:a/x'), 'reprocessAll', 'a deletion re-queues waiting services');
+  h.core.balance = (_k, s) => (s ? { state: 'success', events: [] } : { state: 'reprocessAll', events: [], retry: ['b/w'] });
+  h.enqueued.length = 0;
+  assert.equal(await h.r.handle('service:a/x'), 'success', 'a deletion re-queues only the waiting Services the core names');
+  assert.ok(h.enqueued.includes('service:b/w'));
   assert.equal(h.core.calls.at(-1), 'setConfig(cfg)', 'the refused config is re-submitted after the deletion');
   assert.equal(h.events.length, eventsBefore + 1, 'a changed blocker list is a new Warning');
   assert.equal(h.gauges.stale, true);
@@ -119,7 +121,7 @@ test('config: missing, parse error, absent data.config, refusal with blockers th
   await h.r.handle('service:a/y');
   assert.deepEqual(h.events.at(-1), { on: 'ConfigMap:metallb-system/config', event: { type: 'Normal', reason: 'ConfigApplied', message: 'previously refused config applied: nothing blocks it any more' } });
   assert.deepEqual([h.gauges.stale, h.gauges.loaded], [false, true]);
-  assert.deepEqual(h.enqueued, ['last-applied', 'service:b/waiting'], 'applied config is persisted and re-queues every service');
+  assert.deepEqual(h.enqueued, ['last-applied', 'service:b/waiting', 'service:b/w'], 'applied config is persisted and re-queues every service');
 });
 
 test('status writes: events recorded, failures retried, our own write used until the informer catches up', async () => {
@@ -142,16 +144,15 @@ test('status writes: events recorded, failures retried, our own write used until
   assert.deepEqual(seenIngress, [{ ip: '192.168.1.230', ipMode: 'VIP' }], 'newer cache object wins');
 });
 
-test('releasing an address re-queues only LoadBalancer services still waiting for one', async () => {
+test('a release re-queues exactly the waiting Services the core names, not every waiting one (issue 8 fault 1)', async () => {
   const h = harness();
   h.put(svc('a', 'holder', '1', ['192.168.1.230']));
   h.put(svc('a', 'waiting', '2'));
-  h.put(svc('a', 'clusterip', '3', [], 'ClusterIP'));
+  h.put(svc('a', 'waiting-elsewhere', '3'));
   h.put(svc('a', 'changed', '4', ['192.168.1.231'], 'ClusterIP'));
-  h.core.balance = () => ({ state: 'success', status: [], events: [] });
+  h.core.balance = () => ({ state: 'reprocessAll', status: [], events: [], retry: ['a/waiting'] });
   const state = await h.r.handle('service:a/changed');
-  assert.equal(state, 'reprocessAll');
-  h.r.reprocessAll('service:a/changed');
+  assert.equal(state, 'success', 'no reprocess of everything');
   assert.deepEqual(h.enqueued, ['service:a/waiting']);
 });
 
