@@ -13,6 +13,9 @@
 import { createHash } from 'node:crypto';
 import HashRing from 'hashring';
 import { clearRingCache, electOwner, RING_VNODES } from '../src/core/election/index.js';
+import { decideService } from '../src/core/speaker/decide.js';
+import { parseConfig } from '../src/core/config/parse.js';
+import { endpointsFromEndpoints } from '../src/core/service/endpoints.js';
 import type { BenchResult } from './types.js';
 
 function cpuMs(fn: () => void): number {
@@ -92,6 +95,23 @@ function localSets(): string[][] {
   });
 }
 
+/** CPU ms of one decideService per Service (10,000 Cluster Services of one layer-2 pool) with `n` alive nodes. */
+function decideAll(n: number): number {
+  const parsed = parseConfig('address-pools:\n- name: big\n  protocol: layer2\n  addresses: [10.0.0.0/16]\n');
+  if (!parsed.ok) throw new Error('bench config does not parse');
+  const nodes = Array.from({ length: n }, (_, i) => `node${i + 1}`);
+  const alive = new Set(nodes);
+  const endpoints = endpointsFromEndpoints({ subsets: [{ addresses: [{ ip: '172.16.0.1', nodeName: 'node1' }] }] });
+  const services = serviceIps().map((ip) => ({ spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip }] } } }));
+  const once = (): void => {
+    for (const service of services) {
+      decideService({ name: 'ns/svc', service, endpoints, config: parsed.config, myNode: 'node1', alive, current: undefined });
+    }
+  };
+  once(); // warm-up: JIT and the ring over the alive nodes
+  return cpuMs(once);
+}
+
 export async function run(): Promise<BenchResult[]> {
   const three = ['node1', 'node2', 'node3'];
   const counts = new Map<string, number>();
@@ -130,6 +150,8 @@ export async function run(): Promise<BenchResult[]> {
     for (let i = 0; i < SERVICES; i++) sha256Owner(svcIps[i]!, sets[i]!);
   });
   const round = (x: number): number => Math.round(x * 10) / 10;
+  const decide100 = decideAll(100);
+  const decide3 = decideAll(3);
   return [
     {
       name: `lab pools (${ips.length} IPs) over node1..3: largest deviation from an even third`,
@@ -157,6 +179,12 @@ export async function run(): Promise<BenchResult[]> {
       unit: 'ms CPU',
       reference: { name: "MetalLB's sha256(node#ip) sort, same Services", value: round(shaLocal) },
       note: `${distinctSets} distinct node sets, one ring over the 10 alive nodes (as decideService does)`,
+    },
+    {
+      name: `decideService for ${SERVICES.toLocaleString('en')} layer-2 Cluster Services, 100 alive nodes (one full resync)`,
+      value: round(decide100),
+      unit: 'ms CPU',
+      reference: { name: 'same with 3 alive nodes', value: round(decide3) },
     },
   ];
 }
