@@ -4,3 +4,4 @@ export * from './session.js';
 export * from './profile.js';
 export * from './receive.js';
 export * from './metrics.js';
+export * from './ttl-filter.js';
