@@ -1,0 +1,164 @@
+/**
+ * One BGP session over a real TCP socket: the pure FSM (src/core/bgp/fsm.ts) driven by `net.Socket` events
+ * and an injected Clock, plus the session's Adj-RIB-Out (rib-out.ts). Thin on purpose: every decision is the
+ * reducer's; this file only carries out actions. Not wired into the speaker yet (issue 10).
+ */
+import net from 'node:net';
+import { type Clock } from '../clock.js';
+import { type Family, type IpAddr, parseIp } from '../../core/ip/index.js';
+import { type Logger, NOOP_LOGGER } from '../../core/ports.js';
+import {
+  BgpFramer, type FsmAction, type FsmEvent, type FsmSnapshot, type Negotiated, type RibOutContext, type Route, type RouteTable,
+  type SessionConfig, type StopReason, type TimerName, initialSnapshot, initialUpdates, planUpdates, refreshUpdates, step,
+} from '../../core/bgp/index.js';
+
+/** Where and how to connect, and what the routes' next hops are. */
+export interface BgpSessionOptions {
+  readonly config: SessionConfig;
+  readonly peerAddress: string;
+  readonly peerPort: number;
+  /** source-address: bind the connection to it (it is then also the next hop, spec §6.4). */
+  readonly sourceAddress?: string | undefined;
+  readonly clock: Clock;
+  /** BGP Identifier for a connection with this local address (core/bgp/router-id.ts). */
+  readonly routerId: (localAddress: IpAddr) => number;
+  /** Next hop for the family that is not the connection's own (the node's other-family address). */
+  readonly otherFamilyNextHop?: (family: Family) => IpAddr | undefined;
+  readonly log?: Logger | undefined;
+  /** Observers for metrics and tests. */
+  readonly onUp?: ((n: Negotiated) => void) | undefined;
+  readonly onDown?: ((reason: string, graceful: boolean) => void) | undefined;
+}
+
+/** A running session: start, stop, and the routes the peer should have. */
+export class BgpSession {
+  private state: FsmSnapshot;
+  private socket: net.Socket | undefined;
+  private generation = 0;
+  private readonly timers = new Map<TimerName, () => void>();
+  private desired: RouteTable = new Map();
+  private advertised: Map<string, Route> = new Map();
+  private ctx: RibOutContext | undefined;
+  private readonly log: Logger;
+  private readonly opts: BgpSessionOptions;
+
+  constructor(opts: BgpSessionOptions) {
+    this.opts = opts;
+    this.state = initialSnapshot(opts.config);
+    this.log = (opts.log ?? NOOP_LOGGER).child({ peer: `${opts.peerAddress}:${opts.peerPort}` });
+  }
+
+  /** The FSM state name, for metrics and tests. */
+  get fsmState(): FsmSnapshot['state'] {
+    return this.state.state;
+  }
+
+  start(): void {
+    this.dispatch({ type: 'start' });
+  }
+
+  stop(reason: StopReason): void {
+    this.dispatch({ type: 'stop', reason });
+  }
+
+  /** Sets the routes the peer should have; only the difference is sent, and only when Established. */
+  setRoutes(desired: RouteTable): void {
+    this.desired = desired;
+    if (this.ctx === undefined) return;
+    const plan = planUpdates(this.advertised, desired, this.ctx);
+    this.advertised = plan.advertised;
+    this.dispatch({ type: 'sendUpdates', frames: plan.frames });
+  }
+
+  private dispatch(e: FsmEvent): void {
+    const r = step(this.state, e);
+    this.state = r.state;
+    for (const a of r.actions) this.carryOut(a);
+  }
+
+  private carryOut(a: FsmAction): void {
+    switch (a.type) {
+      case 'connect':
+        return this.connect();
+      case 'close':
+        this.generation++;
+        this.socket?.destroy();
+        this.socket = undefined;
+        return;
+      case 'send':
+        this.socket?.write(a.frame);
+        return;
+      case 'setTimer': {
+        this.timers.get(a.timer)?.();
+        const gen = this.generation;
+        this.timers.set(a.timer, this.opts.clock.setTimer(a.ms, () => {
+          this.timers.delete(a.timer);
+          // A connection-scoped timer of a closed connection is stale; idleHold outlives connections.
+          if (a.timer === 'idleHold' || gen === this.generation) this.dispatch({ type: 'timerFired', timer: a.timer });
+        }));
+        return;
+      }
+      case 'clearTimer':
+        this.timers.get(a.timer)?.();
+        this.timers.delete(a.timer);
+        return;
+      case 'up': {
+        const n = a.negotiated;
+        const own = n.localAddress.family;
+        const other: Family = own === 4 ? 6 : 4;
+        this.ctx = { localAs: n.localAs, ibgp: n.ibgp, fourOctetAs: n.fourOctetAs, families: n.families, nextHops: { [own]: n.localAddress, [other]: this.opts.otherFamilyNextHop?.(other) } };
+        this.log.info({ event: 'sessionUp', msg: 'BGP session established', holdTime: n.holdTimeSeconds, families: n.families });
+        this.opts.onUp?.(n);
+        const plan = initialUpdates(this.desired, this.ctx);
+        this.advertised = plan.advertised;
+        this.dispatch({ type: 'sendUpdates', frames: plan.frames });
+        return;
+      }
+      case 'down':
+        this.ctx = undefined;
+        this.advertised = new Map();
+        this.log.info({ event: 'sessionDown', msg: 'BGP session down', reason: a.reason, graceful: a.graceful });
+        this.opts.onDown?.(a.reason, a.graceful);
+        return;
+      case 'error':
+        this.log.error({ op: 'session', error: a.reason, msg: 'BGP session failed', notification: a.sentNotification });
+        return;
+      case 'routeRefresh':
+        if (this.ctx !== undefined) this.dispatch({ type: 'sendUpdates', frames: refreshUpdates(this.advertised, a.family, this.ctx) });
+        return;
+      case 'updateError':
+        this.log.warn({ op: 'receiveUpdate', error: a.reason, handling: a.handling, msg: 'malformed UPDATE from peer' });
+        return;
+    }
+  }
+
+  private connect(): void {
+    const gen = ++this.generation;
+    const framer = new BgpFramer();
+    const socket = net.connect({ host: this.opts.peerAddress, port: this.opts.peerPort, localAddress: this.opts.sourceAddress });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    const live = () => gen === this.generation;
+    socket.on('connect', () => {
+      if (!live()) return;
+      const local = parseIp(socket.localAddress ?? '');
+      if (local === undefined) return this.dispatch({ type: 'tcpClosed', error: `unusable local address ${socket.localAddress}` });
+      this.dispatch({ type: 'tcpConnected', localAddress: local, routerId: this.opts.routerId(local) });
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (!live()) return;
+      const out = framer.push(chunk);
+      for (const frame of out.frames) {
+        if (!live()) return;
+        this.dispatch({ type: 'message', frame });
+      }
+      if (out.error && live()) this.dispatch({ type: 'decodeError', error: out.error });
+    });
+    socket.on('error', (err) => {
+      if (live()) this.dispatch({ type: 'tcpClosed', error: err.message });
+    });
+    socket.on('close', () => {
+      if (live()) this.dispatch({ type: 'tcpClosed' });
+    });
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The socket adapter against a real BIRD 2 on loopback: the session establishes, our prefixes appear in
+ * BIRD's table with their communities, a removed prefix is withdrawn without a session reset, and a stop
+ * reaches BIRD as Cease "peer de-configured". BIRD listens on 127.0.0.1 at a free port; we dial from
+ * 127.0.0.2. Traffic stays on loopback.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { realClock } from '../../../src/adapters/clock.js';
+import { BgpSession } from '../../../src/adapters/bgp/session.js';
+import { parseCidr, parseIp } from '../../../src/core/ip/index.js';
+import { chooseRouterId, routeTable, SESSION_TIMING_DEFAULTS, type Negotiated } from '../../../src/core/bgp/index.js';
+import { requirePrerequisite } from '../../../src/testing/cluster/test-cluster.js';
+
+const haveBird = spawnSync('bird', ['--version']).status === 0;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('a session with BIRD establishes, routes appear and leave without a reset, stop sends Cease', async (t) => {
+  if (!requirePrerequisite(t, haveBird && process.getuid?.() === 0, 'needs bird (BIRD 2) and root')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'bgpt-'));
+  const ctl = join(dir, 'bird.ctl');
+  const port = await freePort();
+  writeFileSync(join(dir, 'bird.conf'), `
+router id 192.0.2.254;
+log "${join(dir, 'bird.log')}" all;
+protocol device { }
+protocol bgp mts {
+  local 127.0.0.1 port ${port} as 64513;
+  neighbor 127.0.0.2 as 64512;
+  passive on;
+  multihop;
+  hold time 9;
+  graceful restart on;
+  ipv4 { import all; export none; };
+  ipv6 { import all; export none; };
+}
+`);
+  const bird: ChildProcess = spawn('bird', ['-f', '-c', join(dir, 'bird.conf'), '-s', ctl, '-P', join(dir, 'bird.pid')], { stdio: 'ignore' });
+  const birdc = (...args: string[]) => spawnSync('birdc', ['-s', ctl, ...args], { encoding: 'utf8' }).stdout;
+  const ups: Negotiated[] = [];
+  const session = new BgpSession({
+    config: { localAs: 64512, peerAs: 64513, holdTimeSeconds: 9, families: [4, 6], gracefulRestart: { restartTimeSeconds: 15 }, ...SESSION_TIMING_DEFAULTS },
+    peerAddress: '127.0.0.1',
+    peerPort: port,
+    sourceAddress: '127.0.0.2',
+    clock: realClock,
+    routerId: (local) => chooseRouterId({ localAddress: local, interfaceIpv4s: [], nodeName: 'node-a' }),
+    otherFamilyNextHop: () => parseIp('2001:db8::2'),
+    onUp: (n) => ups.push(n),
+  });
+  try {
+    await eventually('BIRD control socket', () => (existsSync(ctl) ? true : undefined));
+    session.setRoutes(routeTable([
+      { prefix: parseCidr('203.0.113.1/32')!, attributes: { communities: [64512 * 65536 + 1] } },
+      { prefix: parseCidr('203.0.113.2/32')!, attributes: { communities: [64512 * 65536 + 1] } },
+      { prefix: parseCidr('2001:db8:5::/64')!, attributes: {} },
+    ]));
+    session.start();
+    await eventually('Established', () => (ups.length > 0 ? true : undefined));
+    assert.deepEqual(ups[0]!.families, [4, 6]);
+    assert.ok(ups[0]!.gracefulRestart !== undefined, 'BIRD with graceful restart on negotiates it');
+    const routes = await eventually('both IPv4 prefixes in BIRD', () => {
+      const out = birdc('show', 'route', 'protocol', 'mts', 'all');
+      return out.includes('203.0.113.1/32') && out.includes('203.0.113.2/32') && out.includes('2001:db8:5::/64') ? out : undefined;
+    });
+    assert.match(routes, /BGP\.community: \(64512,1\)/);
+    assert.match(routes, /BGP\.as_path: 64512/);
+    assert.match(routes, /BGP\.next_hop: 127\.0\.0\.2/);
+    assert.match(routes, /BGP\.next_hop: 2001:db8::2/);
+    const since = /mts\s+BGP\s+\S+\s+up\s+(\S+)/.exec(birdc('show', 'protocols'))?.[1];
+    assert.ok(since, 'BIRD shows the session up');
+
+    session.setRoutes(routeTable([{ prefix: parseCidr('203.0.113.1/32')!, attributes: { communities: [64512 * 65536 + 1] } }]));
+    await eventually('203.0.113.2/32 withdrawn', () => {
+      const out = birdc('show', 'route', 'protocol', 'mts');
+      return out.includes('203.0.113.1/32') && !out.includes('203.0.113.2/32') && !out.includes('2001:db8:5::/64') ? true : undefined;
+    });
+    assert.equal(/mts\s+BGP\s+\S+\s+up\s+(\S+)/.exec(birdc('show', 'protocols'))?.[1], since, 'no session reset');
+
+    session.stop({ kind: 'cease', subcode: 3, why: 'peer removed' });
+    const detail = await eventually('BIRD sees the Cease', () => {
+      const out = birdc('show', 'protocols', 'all', 'mts');
+      return /Received: Peer de-configured/i.test(out) ? out : undefined;
+    });
+    assert.doesNotMatch(detail, /203\.0\.113\.1\/32/);
+  } finally {
+    session.stop({ kind: 'cease', subcode: 2, why: 'test over' });
+    bird.kill('SIGTERM');
+    await new Promise((r) => bird.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
