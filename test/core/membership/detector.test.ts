@@ -1,0 +1,120 @@
+/**
+ * The detector reducer, event by event, with hand-written packets: the rules that the simulation tests
+ * exercise only in aggregate.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createMembership, step, type MembershipState } from '../../../src/core/membership/detector.js';
+import { pushPullIntervalMs, retransmitLimit, suspicionTimeoutMs } from '../../../src/core/membership/timing.js';
+import { DEFAULT_TIMING, type Message, type MembershipAction, type MembershipEvent } from '../../../src/core/membership/types.js';
+
+const T = DEFAULT_TIMING;
+
+function run(s: MembershipState, ...events: MembershipEvent[]): { state: MembershipState; actions: MembershipAction[] } {
+  const actions: MembershipAction[] = [];
+  for (const e of events) { const r = step(s, e); s = r.state; actions.push(...r.actions); }
+  return { state: s, actions };
+}
+
+const pkt = (now: number, sender: string, ...messages: Message[]): MembershipEvent =>
+  ({ kind: 'packet', now, from: `${sender}:7946`, via: 'udp', packet: { sender, messages } });
+const alive = (name: string, incarnation = 1): Message => ({ type: 'alive', name, incarnation, addr: `${name}:7946`, meta: new Uint8Array() });
+const sends = (actions: MembershipAction[]): Array<{ to: string; types: string[] }> =>
+  actions.flatMap((a) => (a.kind === 'send' ? [{ to: a.to, types: a.packet.messages.map((m) => m.type) }] : []));
+
+/** `a` started, knowing b and c. */
+function withPeers(): MembershipState {
+  return run(createMembership({ name: 'a', addr: 'a:7946', timing: T, seed: 1 }), { kind: 'start', now: 0 }, pkt(1, 'b', alive('b'), alive('c'))).state;
+}
+
+test('timing formulas: Lifeguard suspicion shrinks with confirmations; retransmits and state sync grow with log N', () => {
+  assert.equal(suspicionTimeoutMs(T, 3, 0), 600);
+  assert.equal(suspicionTimeoutMs(T, 3, 1), 200);
+  assert.equal(suspicionTimeoutMs(T, 2, 0), 200, 'nobody can confirm in a pair: straight to the minimum');
+  assert.equal(Math.round(suspicionTimeoutMs(T, 100, 1)), 400);
+  assert.equal(retransmitLimit(T, 9), 4);
+  assert.equal(retransmitLimit(T, 10), 8);
+  assert.deepEqual([10, 32, 33, 64, 200].map((n) => pushPullIntervalMs(T, n)), [15_000, 15_000, 30_000, 30_000, 60_000]);
+});
+
+test('a ping for us is acked to its source; a ping for another name (a restarted node at this address) is not', () => {
+  const s = withPeers();
+  assert.deepEqual(sends(step(s, pkt(5, 'b', { type: 'ping', seq: 9, target: 'a' })).actions)[0], { to: 'b:7946', types: ['ack', 'alive', 'alive', 'alive'] });
+  assert.deepEqual(sends(step(s, pkt(5, 'b', { type: 'ping', seq: 9, target: 'z' })).actions), []);
+});
+
+test('a probe that times out goes indirect, then suspects; an ack via a helper saves the target', () => {
+  let s = withPeers();
+  const due = s.timers.get('probe')!;
+  let r = run(s, { kind: 'timer', id: 'probe', now: due });
+  const probe = r.state.probe!;
+  r = run(r.state, { kind: 'timer', id: 'probe-timeout', now: r.state.timers.get('probe-timeout')! });
+  const helper = probe.target === 'b' ? 'c' : 'b';
+  assert.deepEqual(sends(r.actions).map((x) => [x.to, x.types[0]]), [[`${helper}:7946`, 'ping-req']]);
+  const saved = run(r.state, pkt(due + 60, helper, { type: 'ack', seq: probe.seq }), { kind: 'timer', id: 'probe', now: due + T.probeIntervalMs });
+  assert.ok(!saved.actions.some((a) => a.kind === 'member-suspect'));
+  s = run(r.state, { kind: 'timer', id: 'probe', now: due + T.probeIntervalMs }).state;
+  assert.equal(s.members.get(probe.target)!.status, 'suspect');
+  assert.ok(s.timers.has(`suspect:${probe.target}`));
+});
+
+test('a probe verdict whose timer fired late is discarded and our local health worsens', () => {
+  const s = withPeers();
+  const due = s.timers.get('probe')!;
+  const r1 = run(s, { kind: 'timer', id: 'probe', now: due });
+  const next = r1.state.timers.get('probe')!;
+  const r2 = run(r1.state, { kind: 'timer', id: 'probe', now: next + T.lateToleranceMs + 50 });
+  assert.ok(r2.actions.some((a) => a.kind === 'late-timer'));
+  assert.ok(!r2.actions.some((a) => a.kind === 'member-suspect'));
+  assert.equal(r2.state.health, 1);
+  // Health stretches the next round: interval × (1 + health).
+  assert.equal(r2.state.timers.get('probe')! - (next + T.lateToleranceMs + 50), 2 * T.probeIntervalMs);
+});
+
+test('a late suspicion expiry is re-checked once after the socket is read: a queued refutation wins', () => {
+  const s = run(withPeers(), pkt(10, 'c', { type: 'suspect', name: 'b', incarnation: 1, from: 'c' })).state;
+  const due = s.timers.get('suspect:b')!;
+  const late = run(s, { kind: 'timer', id: 'suspect:b', now: due + 300 });
+  assert.ok(late.actions.some((a) => a.kind === 'late-timer'));
+  assert.equal(late.state.members.get('b')!.status, 'suspect');
+  const refuted = run(late.state, pkt(due + 300, 'b', alive('b', 2)), { kind: 'timer', id: 'suspect:b', now: due + 301 });
+  assert.equal(refuted.state.members.get('b')!.status, 'alive');
+  assert.ok(!refuted.actions.some((a) => a.kind === 'member-down'));
+  // Without the refutation, the re-check declares the death.
+  const dead = run(late.state, { kind: 'timer', id: 'suspect:b', now: due + 301 });
+  assert.equal(dead.state.members.get('b')!.status, 'dead');
+});
+
+test('incarnations: stale news is ignored, a suspicion of us is refuted to everyone, a dead member comes back only newer', () => {
+  let s = withPeers();
+  s = run(s, pkt(10, 'c', { type: 'suspect', name: 'b', incarnation: 0, from: 'c' })).state;
+  assert.equal(s.members.get('b')!.status, 'alive', 'older incarnation ignored');
+  const r = run(s, pkt(11, 'c', { type: 'suspect', name: 'a', incarnation: 0, from: 'c' }));
+  assert.equal(r.state.self.incarnation, 1);
+  assert.deepEqual(sends(r.actions).map((x) => x.to).sort(), ['b:7946', 'c:7946']);
+  s = run(r.state, pkt(12, 'c', { type: 'dead', name: 'b', incarnation: 1, from: 'c' })).state;
+  assert.equal(s.members.get('b')!.status, 'dead');
+  assert.equal(run(s, pkt(13, 'b', alive('b', 1))).state.members.get('b')!.status, 'dead');
+  assert.equal(run(s, pkt(13, 'b', alive('b', 2))).state.members.get('b')!.status, 'alive');
+});
+
+test('leave tells every member directly, clears all timers, and the detector then ignores everything', () => {
+  const r = run(withPeers(), { kind: 'leave', now: 20 });
+  assert.deepEqual(sends(r.actions).map((x) => [x.to, x.types]).sort(), [['b:7946', ['dead']], ['c:7946', ['dead']]]);
+  assert.equal(r.state.timers.size, 0);
+  assert.deepEqual(step(r.state, pkt(30, 'b', { type: 'ping', seq: 1, target: 'a' })).actions, []);
+});
+
+test('push/pull over TCP is answered on the same connection; a remote "dead" only makes us suspect', () => {
+  const s = withPeers();
+  const r = step(s, { kind: 'packet', now: 40, from: 'c:5555', via: 'tcp', conn: 7, packet: { sender: 'c', messages: [{ type: 'push-pull', join: false, reply: false, members: [
+    { name: 'b', addr: 'b:7946', incarnation: 1, status: 'dead', meta: new Uint8Array() },
+    { name: 'd', addr: 'd:7946', incarnation: 4, status: 'alive', meta: new Uint8Array([1]) },
+  ] }] } });
+  assert.equal(r.state.members.get('b')!.status, 'suspect');
+  assert.equal(r.state.members.get('d')!.status, 'alive');
+  const reply = r.actions.find((a) => a.kind === 'sync-reply');
+  assert.ok(reply && reply.kind === 'sync-reply' && reply.conn === 7);
+  const pp = reply.packet.messages[0]!;
+  assert.ok(pp.type === 'push-pull' && pp.reply && pp.members.length === 4);
+});
