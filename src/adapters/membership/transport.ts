@@ -153,12 +153,11 @@ export class MembershipNode {
 
   private dispatch(event: MembershipEvent): void {
     if (this.closed) return;
-    const before = this.alive();
     const { state, actions } = step(this.state, event);
     this.state = state;
     for (const a of actions) this.act(a);
-    const after = this.alive();
-    if (before.size !== after.size || [...after].some((n) => !before.has(n))) for (const l of [...this.listeners]) l();
+    // alive() changes exactly when a member goes up or down (suspects count as up).
+    if (actions.some((a) => a.kind === 'member-up' || a.kind === 'member-down')) for (const l of [...this.listeners]) l();
   }
 
   private frame(packet: Parameters<typeof encodeFrame>[0], channel: 'udp' | 'tcp'): Buffer {

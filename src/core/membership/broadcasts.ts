@@ -33,18 +33,26 @@ export function enqueue(queue: readonly Broadcast[], message: Message): Broadcas
  * first, and returns the queue with transmit counts raised and updates that reached `limit` removed.
  */
 export function fill(queue: readonly Broadcast[], sender: string, messages: Message[], budget: number, limit: number): { queue: Broadcast[]; messages: Message[] } {
+  if (queue.length === 0) return { queue: [], messages };
   const out = [...messages];
   let size = packetSize(sender, out);
-  const order = queue.map((b, i) => ({ b, i })).sort((x, y) => x.b.transmits - y.b.transmits || y.i - x.i);
+  // Least-sent first, newest first among equals: a pass per transmit count (counts are ≤ limit, small),
+  // cheaper than sorting the queue for every packet while a join floods it.
   const sent = new Set<number>();
-  for (const { b, i } of order) {
-    if (out.length >= 255) break;
-    const add = messageSize(b.message);
-    if (size + add > budget) continue;
-    size += add;
-    out.push(b.message);
-    sent.add(i);
+  let full = false;
+  for (let t = 0; t < limit && !full; t++) {
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const b = queue[i]!;
+      if (b.transmits !== t) continue;
+      if (out.length >= 255) { full = true; break; }
+      const add = messageSize(b.message);
+      if (size + add > budget) { if (budget - size < 8) { full = true; break; } continue; }
+      size += add;
+      out.push(b.message);
+      sent.add(i);
+    }
   }
+  if (sent.size === 0) return { queue: [...queue], messages: out };
   const next: Broadcast[] = [];
   queue.forEach((b, i) => {
     if (!sent.has(i)) { next.push(b); return; }

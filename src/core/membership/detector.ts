@@ -44,6 +44,8 @@ export interface MembershipState {
   readonly health: number;
   readonly rng: number;
   readonly started: boolean;
+  /** Members up, ourselves included (n in the timing formulas), kept so no event pays O(N) for it. */
+  readonly upCount: number;
 }
 
 export interface StepResult { readonly state: MembershipState; readonly actions: MembershipAction[] }
@@ -58,7 +60,7 @@ export function createMembership(opts: { name: string; addr: string; meta?: Uint
     timing: opts.timing,
     self: { name: opts.name, addr: opts.addr, incarnation: (opts.incarnation ?? 0) >>> 0, status: 'alive', meta: opts.meta ?? new Uint8Array() },
     members: new Map(), suspicions: new Map(), timers: new Map(), deferred: new Set(), probe: undefined,
-    probeOrder: [], probeIndex: 0, relays: new Map(), broadcasts: [], seq: 0, health: 0, rng: opts.seed >>> 0, started: false,
+    probeOrder: [], probeIndex: 0, relays: new Map(), broadcasts: [], seq: 0, health: 0, rng: opts.seed >>> 0, started: false, upCount: 1,
   };
 }
 
@@ -123,14 +125,14 @@ class Draft {
     this.t = s.timing; this.self = s.self; this.members = s.members; this.suspicions = new Map(s.suspicions);
     this.timers = new Map(s.timers); this.deferred = new Set(s.deferred); this.probe = s.probe && { ...s.probe };
     this.probeOrder = s.probeOrder; this.probeIndex = s.probeIndex; this.relays = new Map(s.relays); this.broadcasts = [...s.broadcasts];
-    this.seq = s.seq; this.health = s.health; this.rng = s.rng; this.started = s.started;
+    this.seq = s.seq; this.health = s.health; this.rng = s.rng; this.started = s.started; this.nCache = s.upCount;
   }
 
   result(): StepResult {
     const state: MembershipState = {
       timing: this.t, self: this.self, members: this.members, suspicions: this.suspicions, timers: this.timers,
       deferred: this.deferred, probe: this.probe, probeOrder: this.probeOrder, probeIndex: this.probeIndex, relays: this.relays,
-      broadcasts: this.broadcasts, seq: this.seq, health: this.health, rng: this.rng, started: this.started,
+      broadcasts: this.broadcasts, seq: this.seq, health: this.health, rng: this.rng, started: this.started, upCount: this.n(),
     };
     return { state, actions: this.actions };
   }
