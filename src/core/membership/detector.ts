@@ -324,6 +324,12 @@ class Draft {
   }
 
   packet(from: string, packet: Packet, via: 'udp' | 'tcp', conn: number | undefined): void {
+    // A member we hold dead is talking to us: it missed its own death notice (gossip to the dead is brief),
+    // so tell it; it refutes at once instead of waiting for a state sync to bring the news.
+    const sender = this.members.get(packet.sender);
+    if (sender && sender.status === 'dead' && via === 'udp') {
+      this.send(from, [{ type: 'dead', name: sender.name, incarnation: sender.incarnation, from: this.self.name }]);
+    }
     for (const m of packet.messages) {
       switch (m.type) {
         case 'ping': if (m.target === this.self.name) this.send(from, [{ type: 'ack', seq: m.seq }]); break;

@@ -96,6 +96,9 @@ test('incarnations: stale news is ignored, a suspicion of us is refuted to every
   assert.equal(s.members.get('b')!.status, 'dead');
   assert.equal(run(s, pkt(13, 'b', alive('b', 1))).state.members.get('b')!.status, 'dead');
   assert.equal(run(s, pkt(13, 'b', alive('b', 2))).state.members.get('b')!.status, 'alive');
+  // A member we hold dead that pings us is told it is dead, so it refutes now rather than at the next state sync.
+  const told = sends(step(s, pkt(14, 'b', { type: 'ping', seq: 3, target: 'a' })).actions);
+  assert.deepEqual(told.map((x) => [x.to, x.types[0]]), [['b:7946', 'dead'], ['b:7946', 'ack']]);
 });
 
 test('leave tells every member directly, clears all timers, and the detector then ignores everything', () => {
