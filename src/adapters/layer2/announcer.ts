@@ -6,46 +6,53 @@
  * - Owned set: per balancer name the list of its IPs (dual-stack: several); a refcount per IP, so Services
  *   sharing an IP keep it owned until the last one is deleted. No "goodbye" on withdraw (as v0.11).
  * - Interfaces: scanned at start, every `rescanIntervalMs` (v0.11: 10 s) and, when `ip monitor` is available,
- *   within ~100 ms of a link or address change. One `cap` capture per qualifying interface, its ring sized
+ *   ~100 ms after a link or address change. One capture per qualifying interface, its ring sized
  *   `min(captureBufferMaxBytes, captureBufferTotalBytes / interfaces)`, so hundreds of Pod veths stay under
  *   the total.
- * - Each captured frame goes through the pure responder (src/core/layer2/responder.ts); an answer is sent on
- *   the same interface at once; a drop is counted by reason (`stats().drops`).
+ * - The captures live in a child process (responder-host-main.ts), which answers by itself: `cap` aborts its
+ *   process when a captured interface goes down, so that process is respawned (state replayed) instead of
+ *   the speaker dying. Tests pass `open` (fake captures) to run the responders inline.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Logger } from '../../core/ports.js';
+import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LogFields, Logger } from '../../core/ports.js';
 import type { Clock } from '../clock.js';
 import { realClock } from '../clock.js';
 import { formatIp, parseIp } from '../../core/ip/index.js';
-import { answerFrame, gratuitousFrames, parseMac, solicitedNodeGroup, DROP_REASONS, type DropReason } from '../../core/layer2/index.js';
+import { solicitedNodeGroup, DROP_REASONS, type DropReason } from '../../core/layer2/index.js';
 import { announced, tick, GRATUITOUS_TICK_MS, type GratuitousSchedule } from '../../core/layer2/gratuitous.js';
-import { scanInterfaces, type InterfaceScan, type Layer2Interface } from './interfaces.js';
-import { openCapture, type PacketCapture } from './pcap.js';
+import { scanInterfaces, type InterfaceScan } from './interfaces.js';
+import type { openCapture } from './pcap.js';
 import { openMulticastMemberships, type MulticastMemberships } from './multicast.js';
 import type { Layer2Metrics } from './metrics.js';
+import { ResponderSet, type ResponderSetStats, type ResponderSpec } from './responder-set.js';
 
 /** The seam the speaker codes against (SPEAKER-CONTRACTS.md). */
 export interface Layer2Announcer {
   /** Idempotent per name; answers ARP/NDP for `ips` on every qualifying interface, sends the gratuitous
-   *  bursts (re-extends the 5 s window on every call), joins solicited-node groups for IPv6. IPs that are
-   *  not valid addresses are logged and ignored. */
+   *  bursts (re-extends the 5 s window on every call), joins solicited-node groups for IPv6. Replaces the
+   *  name's previous IPs. IPs that are not valid addresses are logged and ignored. Never throws. */
   setBalancer(name: string, ips: readonly string[]): void;
   /** Releases the name's IPs; an IP stays owned while another name still holds it. No-op for unknown names. */
   deleteBalancer(name: string): void;
   /** Rescans interfaces now (also done periodically and on link changes). */
   rescan(): void;
-  /** Counters and state for metrics, tests and the bench. */
+  /** Counters and state for metrics, tests and the bench (responder figures lag by up to ~50 ms). */
   stats(): Layer2Stats;
   close(): Promise<void>;
 }
 
 export interface Layer2Stats {
-  readonly interfaces: ReadonlyArray<{ readonly name: string; readonly arp: boolean; readonly ndp: boolean; readonly bufferBytes: number }>;
-  /** Sum of the capture rings (kernel memory mapped into the process; not V8 heap), bytes. */
+  /** Interfaces with an open responder. */
+  readonly interfaces: ResponderSetStats['interfaces'];
+  /** Sum of the capture rings (kernel memory mapped into the responder host; not V8 heap), bytes. */
   readonly ringBytes: number;
   readonly owned: readonly string[];
   readonly drops: Readonly<Record<DropReason, number>>;
   readonly replies: number;
+  /** How many times the responder host process was (re)started (1 = never restarted; 0 inline). */
+  readonly hostStarts: number;
 }
 
 export interface Layer2AnnouncerOptions {
@@ -58,11 +65,11 @@ export interface Layer2AnnouncerOptions {
   readonly captureBufferMaxBytes?: number;
   /** Periodic interface rescan, ms. Default 10 000 (v0.11). */
   readonly rescanIntervalMs?: number;
-  /** Rescan on `ip monitor link address` output. Default true; silently periodic-only without `ip`. */
+  /** Rescan on `ip monitor link address` output. Default true; periodic only without `ip`. */
   readonly watchLinks?: boolean;
   /** Restricts responders to interfaces whose name passes (tests, bench). Default: all. */
   readonly interfaceFilter?: (name: string) => boolean;
-  /** Test seams. */
+  /** Test seams: a fake scan; fake captures (the responders then run inline, in this process). */
   readonly scan?: () => InterfaceScan;
   readonly open?: typeof openCapture;
 }
@@ -70,27 +77,122 @@ export interface Layer2AnnouncerOptions {
 export const DEFAULT_CAPTURE_BUFFER_TOTAL_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_CAPTURE_BUFFER_MAX_BYTES = 2 * 1024 * 1024;
 
-interface Responder {
-  readonly iface: Layer2Interface;
-  readonly mac: Buffer;
-  readonly capture: PacketCapture;
+/** Where the responders run: inline (tests) or in the responder host process. */
+interface Backend {
+  sync(specs: readonly ResponderSpec[]): void;
+  setOwned(ips: readonly string[]): void;
+  burst(ip: string): void;
+  stats(): ResponderSetStats & { hostStarts: number };
+  close(): Promise<void>;
 }
 
-/** Starts the announcer: joins nothing yet, opens responders on the interfaces that qualify now. */
+const EMPTY_STATS: ResponderSetStats = { interfaces: [], drops: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>, replies: 0 };
+
+function logAt(log: Logger, level: 'debug' | 'info' | 'error', fields: LogFields): void {
+  log[level](fields);
+}
+
+function inlineBackend(open: typeof openCapture, log: Logger, metrics: Layer2Metrics): Backend {
+  const set = new ResponderSet(open, {
+    log: (level, fields) => logAt(log, level, fields),
+    answered: (ip) => { metrics.requestReceived(ip); metrics.responseSent(ip); },
+    unanswered: (ip) => metrics.requestReceived(ip),
+  });
+  return {
+    sync: (specs) => set.sync(specs),
+    setOwned: (ips) => set.setOwned(ips),
+    burst: (ip) => { const n = set.burst(ip); if (n > 0) metrics.gratuitousSent(ip, n); },
+    stats: () => ({ ...set.stats(), hostStarts: 0 }),
+    close: async () => set.close(),
+  };
+}
+
+const hostMain = join(dirname(fileURLToPath(import.meta.url)), 'responder-host-main.js');
+
+function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock): Backend {
+  let child: ChildProcess | undefined;
+  let specs: readonly ResponderSpec[] = [];
+  let owned: readonly string[] = [];
+  let last: ResponderSetStats = EMPTY_STATS;
+  let carried = { drops: { ...EMPTY_STATS.drops }, replies: 0 }; // counts of earlier host processes
+  let starts = 0;
+  let startedAt = 0;
+  let restartDelay = 200;
+  let cancelRestart: (() => void) | undefined;
+  let closed = false;
+  const post = (m: object) => { if (child?.connected) child.send(m); };
+
+  function start(): void {
+    starts++;
+    startedAt = clock.now();
+    const c = fork(hostMain, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child = c;
+    c.on('message', (m: { t: string; level?: 'debug' | 'info' | 'error'; fields?: LogFields; answered?: Record<string, number>;
+      unanswered?: Record<string, number>; gratuitous?: Record<string, number>; stats?: ResponderSetStats }) => {
+      if (m.t === 'log') logAt(log, m.level!, m.fields!);
+      if (m.t === 'report') {
+        for (const [ip, n] of Object.entries(m.answered ?? {})) { metrics.requestReceived(ip, n); metrics.responseSent(ip, n); }
+        for (const [ip, n] of Object.entries(m.unanswered ?? {})) metrics.requestReceived(ip, n);
+        for (const [ip, n] of Object.entries(m.gratuitous ?? {})) metrics.gratuitousSent(ip, n);
+        last = m.stats ?? last;
+      }
+    });
+    c.on('error', (err) => log.error({ op: 'responderHost', error: String(err), msg: 'responder host process error' }));
+    c.on('exit', (code, signal) => {
+      if (child !== c) return;
+      child = undefined;
+      carried = { drops: sum(carried.drops, last.drops), replies: carried.replies + last.replies };
+      last = { ...EMPTY_STATS };
+      if (closed) return;
+      // A quick death again (e.g. an interface flapping) backs off up to 5 s; a long-lived host restarts fast.
+      restartDelay = clock.now() - startedAt < 2000 ? Math.min(restartDelay * 2, 5000) : 200;
+      log.error({ op: 'responderHost', error: `exited (code ${code}, signal ${signal})`, restartInMs: restartDelay,
+        msg: 'responder host exited (an interface went away under a capture?); restarting it' });
+      cancelRestart = clock.setTimer(restartDelay, () => { cancelRestart = undefined; if (!closed) { start(); replay(); } });
+    });
+  }
+
+  function replay(): void {
+    post({ t: 'owned', ips: owned });
+    post({ t: 'sync', specs });
+  }
+
+  const sum = (a: Record<DropReason, number>, b: Readonly<Record<DropReason, number>>) =>
+    Object.fromEntries(DROP_REASONS.map((r) => [r, a[r] + b[r]])) as Record<DropReason, number>;
+
+  start();
+  return {
+    sync(s) { specs = s; post({ t: 'sync', specs }); },
+    setOwned(ips) { owned = ips; post({ t: 'owned', ips }); },
+    burst(ip) { post({ t: 'burst', ip }); },
+    stats: () => ({ interfaces: last.interfaces, drops: sum(carried.drops, last.drops), replies: carried.replies + last.replies, hostStarts: starts }),
+    async close() {
+      closed = true;
+      cancelRestart?.();
+      const c = child;
+      if (c === undefined) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => c.kill('SIGKILL'), 3000);
+        c.once('exit', () => { clearTimeout(timer); resolve(); });
+        if (c.connected) c.send({ t: 'close' }); else c.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+/** Starts the announcer: opens responders on the interfaces that qualify now; owns nothing yet. */
 export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promise<Layer2Announcer> {
   const log = opts.logger;
   const clock = opts.clock ?? realClock;
   const total = opts.captureBufferTotalBytes ?? DEFAULT_CAPTURE_BUFFER_TOTAL_BYTES;
   const perMax = opts.captureBufferMaxBytes ?? DEFAULT_CAPTURE_BUFFER_MAX_BYTES;
   const scan = opts.scan ?? scanInterfaces;
-  const open = opts.open ?? openCapture;
   const memberships: MulticastMemberships = await openMulticastMemberships();
+  const backend = opts.open ? inlineBackend(opts.open, log, opts.metrics) : hostBackend(log, opts.metrics, clock);
 
-  const responders = new Map<string, Responder>();
+  let specs = new Map<string, ResponderSpec>();
   const byName = new Map<string, readonly string[]>();
   const refcount = new Map<string, number>();
-  const drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
-  let replies = 0;
   let schedule: GratuitousSchedule = new Map();
   let cancelTick: (() => void) | undefined;
   let cancelRescan: (() => void) | undefined;
@@ -101,94 +203,41 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
   const owns = (ip: string) => refcount.has(ip);
   const isV6 = (ip: string) => ip.includes(':');
 
-  function onFrame(r: Responder, frame: Buffer): void {
-    const out = answerFrame(frame, r.mac, owns);
-    if (out.kind === 'drop') { drops[out.reason]++; return; }
-    opts.metrics.requestReceived(out.ip);
+  function group(iface: string, ip: string, join: boolean): void {
+    const g = solicitedNodeGroup(ip);
+    if (g === undefined) return;
     try {
-      r.capture.send(out.frame);
+      if (join) memberships.join(g, iface); else memberships.leave(g, iface);
     } catch (err) {
-      log.error({ op: out.protocol === 'arp' ? 'arpReply' : 'ndpReply', interface: r.iface.name, ip: out.ip, error: String(err), msg: 'failed to send response' });
-      return;
+      log.error({ op: join ? 'joinMulticastGroup' : 'leaveMulticastGroup', interface: iface, ip, group: g, error: String(err), msg: 'solicited-node multicast membership failed' });
     }
-    replies++;
-    opts.metrics.responseSent(out.ip);
-    log.debug({ event: out.protocol === 'arp' ? 'arpRequest' : 'ndpRequest', interface: r.iface.name, ip: out.ip, msg: 'got request for service IP, sent response' });
-  }
-
-  function groupAction(r: Responder, ip: string, join: boolean): void {
-    const group = solicitedNodeGroup(ip);
-    if (group === undefined || !r.iface.ndp) return;
-    try {
-      if (join) memberships.join(group, r.iface.name); else memberships.leave(group, r.iface.name);
-    } catch (err) {
-      log.error({ op: join ? 'joinMulticastGroup' : 'leaveMulticastGroup', interface: r.iface.name, ip, group, error: String(err), msg: 'solicited-node multicast membership failed' });
-    }
-  }
-
-  function closeResponder(r: Responder, why: string): void {
-    for (const ip of refcount.keys()) if (isV6(ip)) groupAction(r, ip, false);
-    r.capture.close();
-    responders.delete(r.iface.name);
-    if (r.iface.arp) log.info({ event: 'deleteARPResponder', interface: r.iface.name, reason: why, msg: 'deleted ARP responder for interface' });
-    if (r.iface.ndp) log.info({ event: 'deleteNDPResponder', interface: r.iface.name, reason: why, msg: 'deleted NDP responder for interface' });
-  }
-
-  function openResponder(iface: Layer2Interface, bufferBytes: number): void {
-    const mac = parseMac(iface.mac)!;
-    const protocols = [iface.arp ? 'arp' : '', iface.ndp ? '(icmp6 and ip6[40] == 135)' : ''].filter(Boolean).join(' or ');
-    // Our own frames come back through the capture; drop them in the kernel's BPF, not in JavaScript.
-    const filter = `(${protocols}) and not ether src ${iface.mac}`;
-    let r: Responder | undefined;
-    try {
-      const capture = open(iface.name, filter, bufferBytes, (frame) => { if (r) onFrame(r, frame); });
-      r = { iface, mac, capture };
-    } catch (err) {
-      log.error({ op: iface.arp ? 'createARPResponder' : 'createNDPResponder', interface: iface.name, error: String(err), msg: 'failed to create responder' });
-      return;
-    }
-    responders.set(iface.name, r);
-    for (const ip of refcount.keys()) if (isV6(ip)) groupAction(r, ip, true);
-    if (iface.arp) log.info({ event: 'createARPResponder', interface: iface.name, bufferBytes, msg: 'created ARP responder for interface' });
-    if (iface.ndp) log.info({ event: 'createNDPResponder', interface: iface.name, bufferBytes, msg: 'created NDP responder for interface' });
   }
 
   function rescan(): void {
     if (closed) return;
     const result = scan();
     for (const e of result.errors) log.error({ op: 'getInterfaces', interface: e.name, error: e.error, msg: 'cannot read interface; skipped' });
-    const wanted = new Map(result.interfaces.filter((i) => opts.interfaceFilter?.(i.name) ?? true).map((i) => [i.name, i]));
-    for (const r of [...responders.values()]) {
-      const w = wanted.get(r.iface.name);
-      if (w === undefined) closeResponder(r, 'interface no longer qualifies');
-      else if (w.mac !== r.iface.mac || w.arp !== r.iface.arp || w.ndp !== r.iface.ndp) closeResponder(r, 'interface changed');
+    const found = result.interfaces.filter((i) => opts.interfaceFilter?.(i.name) ?? true);
+    const target = Math.max(1, Math.min(perMax, Math.floor(total / Math.max(1, found.length))));
+    const next = new Map<string, ResponderSpec>();
+    for (const i of found) {
+      const prev = specs.get(i.name);
+      const same = prev !== undefined && prev.mac === i.mac && prev.arp === i.arp && prev.ndp === i.ndp;
+      next.set(i.name, { ...i, bufferBytes: same ? prev.bufferBytes : target });
     }
-    const target = Math.max(1, Math.min(perMax, Math.floor(total / Math.max(1, wanted.size))));
-    const fresh = [...wanted.values()].filter((i) => !responders.has(i.name));
-    const used = [...responders.values()].reduce((s, r) => s + r.capture.bufferBytes, 0);
-    if (fresh.length > 0 && used + fresh.length * target > total) {
-      // More interfaces than the budget allows at their current size: shrink the big rings to the new share.
-      for (const r of [...responders.values()]) {
-        if (r.capture.bufferBytes <= target) continue;
-        closeResponder(r, 'capture buffer resized');
-        fresh.push(r.iface);
-      }
+    // Over budget (more interfaces than when the rings were sized): shrink every ring above the new share.
+    if ([...next.values()].reduce((s, x) => s + x.bufferBytes, 0) > total) {
+      for (const [name, x] of next) if (x.bufferBytes > target) next.set(name, { ...x, bufferBytes: target });
     }
-    for (const iface of fresh) openResponder(iface, target);
+    // Solicited-node groups follow the NDP interfaces.
+    const v6 = [...refcount.keys()].filter(isV6);
+    for (const [name, x] of specs) if (x.ndp && !next.get(name)?.ndp) for (const ip of v6) group(name, ip, false);
+    for (const [name, x] of next) if (x.ndp && !specs.get(name)?.ndp) for (const ip of v6) group(name, ip, true);
+    specs = next;
+    backend.sync([...next.values()]);
   }
 
-  function burst(ip: string): void {
-    let packets = 0;
-    for (const r of responders.values()) {
-      if (isV6(ip) ? !r.iface.ndp : !r.iface.arp) continue;
-      for (const frame of gratuitousFrames(ip, r.mac)) {
-        try { r.capture.send(frame); packets++; } catch (err) {
-          log.error({ op: 'gratuitous', interface: r.iface.name, ip, error: String(err), msg: 'failed to send gratuitous packet' });
-        }
-      }
-    }
-    if (packets > 0) opts.metrics.gratuitousSent(ip, packets);
-  }
+  function burst(ip: string): void { backend.burst(ip); }
 
   function armTick(): void {
     if (cancelTick !== undefined || schedule.size === 0 || closed) return;
@@ -201,17 +250,19 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
     });
   }
 
-  function acquire(ip: string): void {
+  function acquire(ip: string): boolean {
     const n = refcount.get(ip) ?? 0;
     refcount.set(ip, n + 1);
-    if (n === 0 && isV6(ip)) for (const r of responders.values()) groupAction(r, ip, true);
+    if (n === 0 && isV6(ip)) for (const x of specs.values()) if (x.ndp) group(x.name, ip, true);
+    return n === 0;
   }
 
-  function release(ip: string): void {
+  function release(ip: string): boolean {
     const n = refcount.get(ip) ?? 0;
-    if (n > 1) { refcount.set(ip, n - 1); return; }
+    if (n > 1) { refcount.set(ip, n - 1); return false; }
     refcount.delete(ip);
-    if (isV6(ip)) for (const r of responders.values()) groupAction(r, ip, false);
+    if (isV6(ip)) for (const x of specs.values()) if (x.ndp) group(x.name, ip, false);
+    return true;
   }
 
   function armRescan(): void {
@@ -237,6 +288,7 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
 
   return {
     setBalancer(name, ips) {
+      if (closed) return;
       const canonical: string[] = [];
       for (const s of ips) {
         const ip = parseIp(s);
@@ -245,9 +297,11 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
         if (!canonical.includes(key)) canonical.push(key);
       }
       const before = byName.get(name) ?? [];
-      for (const ip of canonical) if (!before.includes(ip)) acquire(ip);
-      for (const ip of before) if (!canonical.includes(ip)) release(ip);
+      let changed = false;
+      for (const ip of canonical) if (!before.includes(ip)) changed = acquire(ip) || changed;
+      for (const ip of before) if (!canonical.includes(ip)) changed = release(ip) || changed;
       if (canonical.length === 0) byName.delete(name); else byName.set(name, canonical);
+      if (changed) backend.setOwned([...refcount.keys()]);
       for (const ip of canonical) {
         const a = announced(schedule, ip, clock.now());
         schedule = a.schedule;
@@ -259,14 +313,16 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
       const ips = byName.get(name);
       if (ips === undefined) return;
       byName.delete(name);
-      for (const ip of ips) release(ip);
+      let changed = false;
+      for (const ip of ips) changed = release(ip) || changed;
+      if (changed) backend.setOwned([...refcount.keys()]);
     },
     rescan,
     stats() {
-      const interfaces = [...responders.values()].map((r) => ({ name: r.iface.name, arp: r.iface.arp, ndp: r.iface.ndp, bufferBytes: r.capture.bufferBytes }));
+      const s = backend.stats();
       return {
-        interfaces, ringBytes: interfaces.reduce((s, i) => s + i.bufferBytes, 0), owned: [...refcount.keys()].sort(),
-        drops: { ...drops }, replies,
+        interfaces: s.interfaces, ringBytes: s.interfaces.reduce((n, i) => n + i.bufferBytes, 0), owned: [...refcount.keys()].sort(),
+        drops: s.drops, replies: s.replies, hostStarts: s.hostStarts,
       };
     },
     async close() {
@@ -274,9 +330,10 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
       closed = true;
       cancelTick?.(); cancelRescan?.(); debounce?.();
       monitor?.kill();
-      for (const r of [...responders.values()]) closeResponder(r, 'announcer closed');
+      for (const [name, x] of specs) if (x.ndp) for (const ip of refcount.keys()) if (isV6(ip)) group(name, ip, false);
       refcount.clear();
       byName.clear();
+      await backend.close();
       await memberships.close();
     },
   };

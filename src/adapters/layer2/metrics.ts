@@ -7,8 +7,9 @@ import { Counter, type Registry } from 'prom-client';
 
 /** The announcer's metrics port. */
 export interface Layer2Metrics {
-  requestReceived(ip: string): void;
-  responseSent(ip: string): void;
+  /** `count` requests for owned `ip` (default 1). */
+  requestReceived(ip: string, count?: number): void;
+  responseSent(ip: string, count?: number): void;
   gratuitousSent(ip: string, packets: number): void;
 }
 
@@ -18,8 +19,8 @@ export function createLayer2Metrics(registry: Registry): Layer2Metrics {
   const responses = new Counter({ name: 'metallb_layer2_responses_sent', help: 'Number of layer2 responses sent for owned IPs', labelNames, registers: [registry] });
   const gratuitous = new Counter({ name: 'metallb_layer2_gratuitous_sent', help: 'Number of gratuitous layer2 packets sent for owned IPs', labelNames, registers: [registry] });
   return {
-    requestReceived: (ip) => requests.inc({ ip }),
-    responseSent: (ip) => responses.inc({ ip }),
+    requestReceived: (ip, count = 1) => requests.inc({ ip }, count),
+    responseSent: (ip, count = 1) => responses.inc({ ip }, count),
     gratuitousSent: (ip, packets) => gratuitous.inc({ ip }, packets),
   };
 }

@@ -22,7 +22,7 @@ function harness(initial: Layer2Interface[], opts: { total?: number; max?: numbe
   const counts = { requests: new Map<string, number>(), responses: new Map<string, number>(), gratuitous: new Map<string, number>() };
   const bump = (m: Map<string, number>, ip: string, n = 1) => m.set(ip, (m.get(ip) ?? 0) + n);
   const metrics: Layer2Metrics = {
-    requestReceived: (ip) => bump(counts.requests, ip), responseSent: (ip) => bump(counts.responses, ip),
+    requestReceived: (ip, n) => bump(counts.requests, ip, n), responseSent: (ip, n) => bump(counts.responses, ip, n),
     gratuitousSent: (ip, n) => bump(counts.gratuitous, ip, n),
   };
   const start = () => startLayer2Announcer({

@@ -1,0 +1,55 @@
+/**
+ * The responder host: a child process that owns every `cap` capture of the announcer and answers ARP/NDP
+ * itself (so answers never wait on IPC). It exists because `cap` aborts the whole process (a C assert in its
+ * poll callback) when a captured interface goes down or is deleted — which happens every time a Pod's veth
+ * goes away. Isolated here, such an abort only costs a restart of this process (announcer.ts respawns it and
+ * replays its state); the speaker keeps running.
+ *
+ * IPC (JSON over the fork channel). In: {t:'sync',specs} {t:'owned',ips} {t:'burst',ip} {t:'close'}.
+ * Out: {t:'ready'} {t:'log',level,fields} {t:'report',answered,unanswered,gratuitous,stats} (coalesced,
+ * at most every 50 ms).
+ */
+import { openCapture } from './pcap.js';
+import { ResponderSet } from './responder-set.js';
+import type { ResponderSpec } from './responder-set.js';
+
+type In = { t: 'sync'; specs: ResponderSpec[] } | { t: 'owned'; ips: string[] } | { t: 'burst'; ip: string } | { t: 'close' };
+
+const send = (m: unknown) => { if (process.connected) process.send!(m); };
+let answered: Record<string, number> = {};
+let unanswered: Record<string, number> = {};
+let gratuitous: Record<string, number> = {};
+let reportTimer: NodeJS.Timeout | undefined;
+const bump = (m: Record<string, number>, ip: string, n = 1) => { m[ip] = (m[ip] ?? 0) + n; };
+
+function report(): void {
+  reportTimer ??= setTimeout(() => {
+    reportTimer = undefined;
+    send({ t: 'report', answered, unanswered, gratuitous, stats: set.stats() });
+    answered = {}; unanswered = {}; gratuitous = {};
+  }, 50);
+}
+
+const set = new ResponderSet(openCapture, {
+  log: (level, fields) => send({ t: 'log', level, fields }),
+  answered: (ip) => { bump(answered, ip); report(); },
+  unanswered: (ip) => { bump(unanswered, ip); report(); },
+  dropped: () => report(),
+});
+
+process.on('message', (m: In) => {
+  switch (m.t) {
+    case 'sync': set.sync(m.specs); report(); break;
+    case 'owned': set.setOwned(m.ips); break;
+    case 'burst': { const n = set.burst(m.ip); if (n > 0) bump(gratuitous, m.ip, n); report(); break; }
+    case 'close':
+      set.close();
+      if (reportTimer) { clearTimeout(reportTimer); reportTimer = undefined; }
+      send({ t: 'report', answered, unanswered, gratuitous, stats: set.stats() });
+      process.disconnect();
+      break;
+  }
+});
+// The parent went away without saying so: stop answering at once.
+process.on('disconnect', () => { set.close(); process.exit(0); });
+send({ t: 'ready' });
