@@ -115,3 +115,68 @@ protocol bgp mts {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('graceful restart: a stop closes without NOTIFICATION, BIRD keeps the routes stale, the next session\'s End-of-RIB flushes the rest', async (t) => {
+  if (!requirePrerequisite(t, haveBird && process.getuid?.() === 0, 'needs bird (BIRD 2) and root')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'bgpt-'));
+  const ctl = join(dir, 'bird.ctl');
+  const port = await freePort();
+  writeFileSync(join(dir, 'bird.conf'), `
+router id 192.0.2.254;
+protocol device { }
+protocol bgp mts {
+  local 127.0.0.1 port ${port} as 64513;
+  neighbor 127.0.0.2 as 64512;
+  passive on;
+  multihop;
+  hold time 9;
+  graceful restart on;
+  ipv4 { import all; export none; };
+}
+`);
+  const bird: ChildProcess = spawn('bird', ['-f', '-c', join(dir, 'bird.conf'), '-s', ctl, '-P', join(dir, 'bird.pid')], { stdio: 'ignore' });
+  const birdc = (...args: string[]) => spawnSync('birdc', ['-s', ctl, ...args], { encoding: 'utf8' }).stdout;
+  const route = (p: string) => ({ prefix: parseCidr(p)!, attributes: {} });
+  const make = (ups: Negotiated[]) => new BgpSession({
+    config: { localAs: 64512, peerAs: 64513, holdTimeSeconds: 9, families: [4], gracefulRestart: { restartTimeSeconds: 60 }, ...SESSION_TIMING_DEFAULTS },
+    peerAddress: '127.0.0.1',
+    peerPort: port,
+    sourceAddress: '127.0.0.2',
+    clock: realClock,
+    routerId: () => Number(parseIp('192.0.2.10')!.value),
+    onUp: (n) => ups.push(n),
+  });
+  const first: Negotiated[] = [];
+  const second: Negotiated[] = [];
+  const before = make(first);
+  const after = make(second);
+  try {
+    await eventually('BIRD control socket', () => (existsSync(ctl) ? true : undefined));
+    before.setRoutes(routeTable([route('203.0.113.1/32'), route('203.0.113.2/32')]));
+    before.start();
+    await eventually('both prefixes', () => (/203\.0\.113\.2\/32/.test(birdc('show', 'route', 'protocol', 'mts')) ? true : undefined));
+    before.stop({ kind: 'gracefulRestart' });
+    // BIRD notices the closed connection and enters graceful restart recovery with the routes kept as stale.
+    const status = await eventually('BIRD in graceful restart', () => {
+      const out = birdc('show', 'protocols', 'all', 'mts');
+      return /Neighbor graceful restart active/i.test(out) ? out : undefined;
+    });
+    assert.doesNotMatch(status, /Received: /, 'no NOTIFICATION reached BIRD');
+    const stale = birdc('show', 'route', 'protocol', 'mts', 'all');
+    assert.match(stale, /203\.0\.113\.1\/32/);
+    assert.match(stale, /203\.0\.113\.2\/32/);
+    after.setRoutes(routeTable([route('203.0.113.1/32')]));
+    after.start();
+    await eventually('Established again', () => (second.length > 0 ? true : undefined));
+    await eventually('the prefix not re-sent flushed after End-of-RIB', () => {
+      const out = birdc('show', 'route', 'protocol', 'mts');
+      return out.includes('203.0.113.1/32') && !out.includes('203.0.113.2/32') ? true : undefined;
+    });
+  } finally {
+    before.stop({ kind: 'cease', subcode: 2, why: 'test over' });
+    after.stop({ kind: 'cease', subcode: 2, why: 'test over' });
+    bird.kill('SIGTERM');
+    await new Promise((r) => bird.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
