@@ -3,12 +3,19 @@
  * reconcile loop: record() queues, a few concurrent senders create the Events, and a full queue drops the oldest
  * (as client-go's broadcaster drops when its channel is full). Repeats of the same event on the same object are
  * aggregated like client-go's correlator: the existing Event's `count`/`lastTimestamp` is patched instead of
- * creating a new one. Shared by controller and speaker.
+ * creating a new one. A send that fails for a reason that can pass (no answer, 5xx, 429: e.g. an apiserver restart)
+ * is retried with bounded exponential backoff (issue 8: a lost ConfigRefused was never sent again); other
+ * failures, and the last attempt, are logged and dropped. Shared by controller and speaker.
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { EventTarget, Logger, ServiceEvent } from '../../core/ports.js';
 import type { KubeClients } from './client.js';
 import { describeApiError, httpStatusOf } from './client.js';
+import { backoffDelay, type BackoffOptions } from '../../core/backoff.js';
+
+/** Retry delays for a failed send: 500 ms doubling to 30 s, 10 attempts in all (about 2.5 minutes). */
+export const EVENT_RETRY_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
+export const EVENT_MAX_ATTEMPTS = 10;
 
 export type { EventTarget };
 
@@ -40,9 +47,13 @@ export interface EventRecorderOptions {
   readonly yieldTo?: () => boolean;
   /** Longest an Event waits behind yieldTo (default 2000 ms). */
   readonly maxDelayMs?: number;
+  /** Retry delays for failed sends (default EVENT_RETRY_BACKOFF). */
+  readonly retryBackoff?: BackoffOptions;
+  /** Attempts per Event, the first included (default EVENT_MAX_ATTEMPTS). */
+  readonly maxAttempts?: number;
 }
 
-interface PendingEvent { readonly target: EventTarget; readonly event: ServiceEvent; readonly at: Date }
+interface PendingEvent { readonly target: EventTarget; readonly event: ServiceEvent; readonly at: Date; readonly attempt: number }
 
 interface Seen { readonly name: string; count: number }
 const MAX_SEEN = 4096;
@@ -65,7 +76,7 @@ export class EventRecorder implements EventSink {
       this.pending.shift();
       this.options.logger.warn({ op: 'recordEvent', error: 'event queue full', msg: 'dropped the oldest pending event' });
     }
-    this.pending.push({ target, event, at: this.now() });
+    this.pending.push({ target, event, at: this.now(), attempt: 1 });
     this.pump();
   }
 
@@ -95,7 +106,7 @@ export class EventRecorder implements EventSink {
       }
       this.pending.shift();
       this.active += 1;
-      void this.send(head.target, head.event, head.at).finally(() => {
+      void this.send(head).finally(() => {
         this.active -= 1;
         this.pump();
         if (this.active === 0 && this.pending.length === 0) for (const w of this.idleWaiters.splice(0)) w();
@@ -110,14 +121,15 @@ export class EventRecorder implements EventSink {
   }
 
   /** `now` is when the event happened (record time), so a delayed Event keeps its true timestamp. */
-  private async send(target: EventTarget, event: ServiceEvent, now: Date): Promise<void> {
+  private async send(pending: PendingEvent): Promise<void> {
+    const { target, event, at: now } = pending;
     const key = `${target.kind}|${target.namespace}|${target.name}|${target.uid ?? ''}|${event.type}|${event.reason}|${event.message}`;
     const seen = this.seen.get(key);
     try {
       if (seen) {
-        seen.count += 1;
         try {
-          await this.options.api.patch(target.namespace, seen.name, { count: seen.count, lastTimestamp: now.toISOString() });
+          await this.options.api.patch(target.namespace, seen.name, { count: seen.count + 1, lastTimestamp: now.toISOString() });
+          seen.count += 1;
           return;
         } catch (err) {
           if (httpStatusOf(err) !== 404) throw err;
@@ -128,7 +140,18 @@ export class EventRecorder implements EventSink {
       await this.options.api.create(target.namespace, this.eventBody(name, target, event, now));
       this.remember(key, { name, count: 1 });
     } catch (err) {
-      this.options.logger.warn({ op: 'recordEvent', reason: event.reason, object: `${target.namespace}/${target.name}`, error: describeApiError(err), msg: 'failed to record event' });
+      const status = httpStatusOf(err);
+      const transient = status === undefined || status >= 500 || status === 429;
+      const maxAttempts = this.options.maxAttempts ?? EVENT_MAX_ATTEMPTS;
+      const fields = { op: 'recordEvent', reason: event.reason, object: `${target.namespace}/${target.name}`, attempt: pending.attempt, error: describeApiError(err) };
+      if (!transient || pending.attempt >= maxAttempts) {
+        this.options.logger.warn({ ...fields, msg: 'failed to record event; dropped' });
+        return;
+      }
+      const delay = backoffDelay(pending.attempt, this.options.retryBackoff ?? EVENT_RETRY_BACKOFF);
+      this.options.logger.debug({ ...fields, retryInMs: delay, msg: 'failed to record event; retrying' });
+      const timer = setTimeout(() => { this.pending.push({ ...pending, attempt: pending.attempt + 1 }); this.pump(); }, delay);
+      timer.unref();
     }
   }
 

@@ -91,3 +91,40 @@ test('events yield to status writes for at most maxDelayMs, keeping the time the
   await rec.flush();
   assert.equal(api.calls.length, 2, 'never starved beyond maxDelayMs');
 });
+
+test('a send that fails transiently (apiserver restart, 5xx, no answer) is retried with backoff; a 4xx is not; attempts are bounded', async () => {
+  const attempts: number[] = [];
+  let failures = 3;
+  const flaky: EventApi = {
+    async create() {
+      attempts.push(Date.now());
+      if (failures-- > 0) throw Object.assign(new Error('connect ECONNREFUSED'), {}); // no HTTP status: transient
+    },
+    async patch() { /* unused */ },
+  };
+  const rec = new EventRecorder({ api: flaky, component: 'metallb-controller', logger: NOOP_LOGGER, retryBackoff: { baseMs: 1, maxMs: 4 } });
+  rec.record({ ...svc, kind: 'ConfigMap', name: 'config' }, { type: 'Warning', reason: 'ConfigRefused', message: 'm' });
+  await eventuallyTrue(() => attempts.length === 4);
+  assert.equal(attempts.length, 4, 'three failures, then the Event is sent');
+
+  let forbidden = 0;
+  const denied: EventApi = { async create() { forbidden += 1; throw Object.assign(new Error('forbidden'), { code: 403 }); }, async patch() { /* unused */ } };
+  const rec2 = new EventRecorder({ api: denied, component: 'c', logger: NOOP_LOGGER, retryBackoff: { baseMs: 1, maxMs: 1 } });
+  rec2.record(svc, allocated);
+  await rec2.flush();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(forbidden, 1, 'a 403 is not retried');
+
+  let down = 0;
+  const gone: EventApi = { async create() { down += 1; throw Object.assign(new Error('unavailable'), { code: 503 }); }, async patch() { /* unused */ } };
+  const rec3 = new EventRecorder({ api: gone, component: 'c', logger: NOOP_LOGGER, retryBackoff: { baseMs: 1, maxMs: 1 }, maxAttempts: 5 });
+  rec3.record(svc, allocated);
+  await eventuallyTrue(() => down === 5);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(down, 5, 'bounded: five attempts, then dropped');
+});
+
+async function eventuallyTrue(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+}
