@@ -2,7 +2,9 @@
  * Chaos against a private cluster (etcd and the apiserver get restarted, which a shared cluster must not see):
  * the controller is SIGKILLed 3 times within 1 s of starting (during its sync) and 7 more times at random moments
  * while 500 Services are created and deleted concurrently in a pool more than twice the live Services, and
- * etcd + apiserver restart mid-run. An outside watcher records each Service UID's first IP and fails on any
+ * etcd + apiserver restart mid-run. Fail-static (issue 8, fault 5): 5 Services hold addresses of pool `probe`; a
+ * config without `probe` is put into the ConfigMap while a controller runs, another one while the controller is
+ * down, and every later controller starts with a refused config in the ConfigMap. An outside watcher records each Service UID's first IP and fails on any
  * change, loss or duplicate (no sharing is declared). At the end every live Service has an IP.
  * The seed is printed; rerun with METALLB_TS_CHAOS_SEED=<seed> to replay the same schedule.
  */
@@ -25,6 +27,12 @@ const progress = (msg: string) => process.stderr.write(`chaos +${((Date.now() - 
 // IPv6 Services: the test cluster's IPv4 ServiceCIDR is a /25 (128 ClusterIPs), its IPv6 one a /112.
 const POOL = 'fc00:c4a0::/118'; // 1024 addresses ≥ 2 × 500
 const V6 = { ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack' };
+const PROBES = 5;
+const CHAOS_POOL = { name: 'chaos', addresses: [POOL] };
+const PROBE_POOL = { name: 'probe', addresses: ['fc00:c4a1::/124'], autoAssign: false };
+/** Both refuse: they drop `probe`, which the probe Services hold. */
+const REFUSED_WHILE_RUNNING = layer2Config([CHAOS_POOL]);
+const REFUSED_WHILE_DOWN = layer2Config([CHAOS_POOL, { name: 'other', addresses: ['fc00:c4a2::/124'] }]);
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,7 +80,7 @@ test('chaos: SIGKILLs during sync and under load, an etcd+apiserver restart; no 
   try {
     const kubeconfig = await installMetallb(cluster);
     const k = await adminClients(cluster);
-    await putConfig(k, layer2Config([{ name: 'chaos', addresses: [POOL] }]));
+    await putConfig(k, layer2Config([CHAOS_POOL, PROBE_POOL]));
     const ns = await cluster.createNamespace('chaos');
 
     const watcher = new IpWatcher();
@@ -82,6 +90,7 @@ test('chaos: SIGKILLs during sync and under load, an etcd+apiserver restart; no 
     await informer.whenSynced();
 
     const kills: string[] = [];
+    const configEdits: string[] = [];
     const spawn = async () => {
       assert.ok(!current || current.child.exitCode !== null || current.child.signalCode !== null, 'never two controllers at once');
       current = await startController(kubeconfig);
@@ -124,6 +133,15 @@ test('chaos: SIGKILLs during sync and under load, an etcd+apiserver restart; no 
       };
       await Promise.all(Array.from({ length: 8 }, worker));
     };
+    // The probe Services get their `probe` addresses from a first controller, which is then killed.
+    await spawn();
+    for (let i = 0; i < PROBES; i += 1) {
+      await k.core.createNamespacedService({ namespace: ns, body: serviceBody(ns, `probe-${i}`, { ...V6, annotations: { 'metallb.universe.tf/address-pool': 'probe' } }) });
+    }
+    await eventually(async () => (await k.core.listNamespacedService({ namespace: ns })).items.filter((s) => ipsOf(s).length === 1).length === PROBES,
+      30_000, 'the probe Services have their addresses');
+    await killAfter(0, 'probe-setup');
+
     // Paced so the creates and deletes span the whole kill schedule.
     const workload = runWorkload(TOTAL_SERVICES - 50, 700);
 
@@ -133,8 +151,19 @@ test('chaos: SIGKILLs during sync and under load, an etcd+apiserver restart; no 
       await killAfter(50 + Math.floor(rand() * 900), `sync-${i}`);
     }
     for (let i = 0; i < 7; i += 1) {
-      await spawn();
+      const c = await spawn();
+      if (i === 1) { // a refused config arrives while the controller runs
+        await c.waitReady(60_000);
+        await putConfig(k, REFUSED_WHILE_RUNNING);
+        configEdits.push(`refused while running before load-${i}`);
+        progress('refused config put while the controller runs');
+      }
       await killAfter(300 + Math.floor(rand() * 2500), `load-${i}`);
+      if (i === 3) { // another refused config arrives while the controller is down
+        await putConfig(k, REFUSED_WHILE_DOWN);
+        configEdits.push(`refused while down after load-${i}`);
+        progress('refused config put while the controller is down');
+      }
     }
     const survivor = await spawn();
     await workload;
@@ -144,17 +173,23 @@ test('chaos: SIGKILLs during sync and under load, an etcd+apiserver restart; no 
     await restartEtcdAndApiserver(cluster);
     progress('control plane back');
     await runWorkload(TOTAL_SERVICES, 50);
-    t.diagnostic(`kills: ${kills.join(' ')}; created ${created.length}, deleted ${deleted.size}`);
+    t.diagnostic(`kills: ${kills.join(' ')}; config edits: ${configEdits.join('; ')}; created ${created.length}, deleted ${deleted.size}`);
 
     progress('workload done; waiting for every live Service to have an IP');
     const liveNames = new Set(created.filter((n) => !deleted.has(n)));
     await eventually(async () => {
       const list = await k.core.listNamespacedService({ namespace: ns });
-      return list.items.length === liveNames.size && list.items.every((s) => ipsOf(s).length === 1);
+      return list.items.length === liveNames.size + PROBES && list.items.every((s) => ipsOf(s).length === 1);
     }, 120_000, `every live Service has an IP (controller: ${survivor.tail(3)})`, 500);
     await eventually(() => [...watcher.live.values()].every((s) => ipsOf(s).length === 1), 30_000, 'the watcher saw every IP');
 
-    assert.equal(kills.length, 10);
+    assert.equal(kills.length, 11);
+    // Fail-static held across 8 restarts under a refused config: the probes kept their addresses (the watcher
+    // saw no change) and the last controller still refuses the ConfigMap's config.
+    const probeIps = (await k.core.listNamespacedService({ namespace: ns })).items.filter((s) => s.metadata?.name?.startsWith('probe-')).map((s) => ipsOf(s)[0] ?? '');
+    assert.equal(probeIps.filter((ip) => ip.startsWith('fc00:c4a1::')).length, PROBES, `probe addresses kept: ${probeIps.join(',')}`);
+    await eventually(async () => (await survivor.metric('metallb_k8s_client_config_stale_bool')) === 1, 30_000, 'the survivor still refuses the config');
+    assert.ok(survivor.lines.some((l) => l['op'] === 'setConfig' && String(l['error']).includes('cannot own')), 'the survivor logged the refusal itself');
     assert.deepEqual(watcher.violations, [], `seed ${seed}`);
     const finalIps = (await k.core.listNamespacedService({ namespace: ns })).items.map((s) => ipsOf(s)[0]);
     assert.equal(new Set(finalIps).size, finalIps.length, 'no duplicate among live Services');
