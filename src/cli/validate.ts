@@ -28,7 +28,7 @@ function parseArgs(argv: readonly string[]): Args {
   let printSchema = false;
   const files: string[] = [];
   for (const arg of argv) {
-    if (arg === '--help' || arg === '-h') return { help: true };
+    if (arg === '--help' || arg === '-h' || arg === '-help') return { help: true };
     else if (arg === '--json') json = true;
     else if (arg === '--print-schema') printSchema = true;
     else if (arg.startsWith('-') && arg !== '-') return { error: `unknown option ${arg}` };

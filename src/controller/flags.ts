@@ -19,19 +19,19 @@ export interface ControllerFlags {
 }
 
 export const CONTROLLER_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  port: { kind: 'int', default: 7472 },
-  config: { kind: 'string', default: 'config' },
-  namespace: { kind: 'string', env: 'METALLB_NAMESPACE' },
-  kubeconfig: { kind: 'string' },
-  'log-level': { kind: 'string', default: 'info' },
-  'ml-secret-name': { kind: 'string', env: 'METALLB_ML_SECRET_NAME' },
-  deployment: { kind: 'string', env: 'METALLB_DEPLOYMENT' },
-  'disable-epslices': { kind: 'bool', default: false },
-  'enable-pprof': { kind: 'bool', default: false },
-  'lb-class': { kind: 'string' },
+  port: { kind: 'int', default: 7472, usage: 'HTTP listening port for Prometheus metrics' },
+  config: { kind: 'string', default: 'config', usage: "Kubernetes ConfigMap containing MetalLB's configuration" },
+  namespace: { kind: 'string', env: 'METALLB_NAMESPACE', usage: 'config file and speakers namespace (else the pod\'s ServiceAccount namespace)' },
+  kubeconfig: { kind: 'string', usage: 'absolute path to the kubeconfig file (only needed when running outside of k8s)' },
+  'log-level': { kind: 'string', default: 'info', usage: 'log level. must be one of: [all, debug, info, warn, error, none]' },
+  'ml-secret-name': { kind: 'string', env: 'METALLB_ML_SECRET_NAME', usage: 'name of the memberlist secret to create' },
+  deployment: { kind: 'string', env: 'METALLB_DEPLOYMENT', usage: 'name of the MetalLB controller Deployment' },
+  'disable-epslices': { kind: 'bool', default: false, usage: 'Disable the usage of EndpointSlices and default to Endpoints instead of relying on the autodiscovery mechanism' },
+  'enable-pprof': { kind: 'bool', default: false, usage: 'Enable pprof profiling (accepted; there is no Go profiler to expose)' },
+  'lb-class': { kind: 'string', usage: 'load balancer class. When enabled, metallb will handle only services whose spec.loadBalancerClass matches the given lb class' },
 };
 
-export type ControllerFlagsResult = { readonly ok: true; readonly flags: ControllerFlags } | { readonly ok: false; readonly error: string };
+export type ControllerFlagsResult = { readonly ok: true; readonly flags: ControllerFlags } | { readonly ok: false; readonly error: string; readonly help?: true };
 
 /**
  * Parses argv and env. `serviceAccountNamespace` reads the in-cluster namespace file (undefined when absent);

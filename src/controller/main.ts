@@ -19,7 +19,8 @@ import { startMonitoringServer } from '../adapters/metrics/http-server.js';
 import { parseConfig } from '../core/config/parse.js';
 import type { Logger } from '../core/ports.js';
 import { Controller } from './controller.js';
-import { parseControllerFlags, type ControllerFlags } from './flags.js';
+import { CONTROLLER_FLAGS, parseControllerFlags, type ControllerFlags } from './flags.js';
+import { goFlagsUsage } from '../core/go/flags.js';
 import { CONFIG_KEY, CONTROLLER_WORKERS, ControllerReconciler, LAST_APPLIED_KEY, SYNCED_KEY, serviceKey, type WorkKey } from './reconciler.js';
 import type { ServiceObject } from '../core/k8s/objects.js';
 import { ConfigSource, configSourceListWatches, createLastAppliedWriter } from '../adapters/k8s/config-source.js';
@@ -30,6 +31,10 @@ const EVENT_COMPONENT = 'metallb-controller';
 /** Runs the controller until SIGTERM/SIGINT; resolves to the exit code. */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   const parsed = parseControllerFlags(argv, env, readServiceAccountNamespace);
+  if (!parsed.ok && parsed.help) { // -h, -help, --help: as Go's flag package, the flags and exit 0
+    process.stdout.write(goFlagsUsage('controller', CONTROLLER_FLAGS));
+    return 0;
+  }
   const level = parsed.ok ? parseLogLevel(parsed.flags.logLevel) : undefined;
   if (!parsed.ok || !level?.ok) {
     const error = !parsed.ok ? parsed.error : (level && !level.ok ? level.error : 'invalid flags');

@@ -5,14 +5,15 @@
  */
 
 export type FlagSpec =
-  | { readonly kind: 'string'; readonly env?: string; readonly default?: string }
-  | { readonly kind: 'int'; readonly env?: string; readonly default?: number }
-  | { readonly kind: 'bool'; readonly env?: string; readonly default?: boolean };
+  | { readonly kind: 'string'; readonly env?: string; readonly default?: string; readonly usage?: string }
+  | { readonly kind: 'int'; readonly env?: string; readonly default?: number; readonly usage?: string }
+  | { readonly kind: 'bool'; readonly env?: string; readonly default?: boolean; readonly usage?: string };
 
 export type FlagValue = string | number | boolean | undefined;
 export type ParsedFlags = Record<string, FlagValue>;
 
-export type FlagsResult = { readonly ok: true; readonly flags: ParsedFlags } | { readonly ok: false; readonly error: string };
+/** `help: true` = `-h`, `-help` or `--help` was given (Go's flag.ErrHelp): print goFlagsUsage() and exit 0. */
+export type FlagsResult = { readonly ok: true; readonly flags: ParsedFlags } | { readonly ok: false; readonly error: string; readonly help?: true };
 
 /** Parses argv against specs; unknown flags and positional arguments are errors (as Go's flag package). */
 export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>, env: Readonly<Record<string, string | undefined>>): FlagsResult {
@@ -23,6 +24,7 @@ export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<str
     if (!match) return { ok: false, error: `unexpected argument: ${arg}` };
     const name = match[1] as string;
     const spec = specs[name];
+    if (!spec && (name === 'h' || name === 'help')) return { ok: false, help: true, error: 'flag: help requested' };
     if (!spec) return { ok: false, error: `flag provided but not defined: -${name}` };
     let value = match[2];
     if (value === undefined) {
@@ -59,4 +61,21 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number | b
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * Go's flag.PrintDefaults layout for `-h`: one entry per flag, sorted, with its type, usage, default and (ours)
+ * the environment variable it falls back to.
+ */
+export function goFlagsUsage(command: string, specs: Readonly<Record<string, FlagSpec>>): string {
+  const lines = [`Usage of ${command}:`];
+  for (const name of Object.keys(specs).sort()) {
+    const spec = specs[name]!;
+    lines.push(`  -${name}${spec.kind === 'bool' ? '' : ` ${spec.kind === 'int' ? 'int' : 'string'}`}`);
+    const notes: string[] = [];
+    if (spec.default !== undefined && spec.default !== '' && spec.default !== false) notes.push(`default ${spec.kind === 'string' ? JSON.stringify(spec.default) : String(spec.default)}`);
+    if (spec.env) notes.push(`env ${spec.env}`);
+    lines.push(`    \t${spec.usage ?? ''}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,34 @@
+/**
+ * Every subcommand answers -h, -help and --help with its flags, defaults and environment variables on stdout and
+ * exit 0, as Go's flag package does (issue 8). Subcommands are discovered from `metallb-ts --help`, so a new one
+ * (the speaker) is covered as soon as it is listed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../conformance/vectors.js';
+
+const cli = (args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), ...args], { encoding: 'utf8', timeout: 20_000 });
+
+/** What each known subcommand's help must name (flags, a default, an environment variable). */
+const EXPECT: Record<string, RegExp[]> = {
+  controller: [/-port int/, /default 7472/, /-config string/, /default "config"/, /env METALLB_NAMESPACE/, /env METALLB_ML_SECRET_NAME/, /-lb-class string/],
+  validate: [/--json/, /--print-schema/],
+  migrate: [/--only-data/, /--from-cluster/, /metallb-system/],
+};
+
+test('every subcommand answers -h, -help and --help with its flags, exit 0', () => {
+  const top = cli(['--help']);
+  assert.equal(top.status, 0);
+  const names = [...top.stdout.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]!);
+  for (const known of Object.keys(EXPECT)) assert.ok(names.includes(known), `${known} listed in ${top.stdout}`);
+  for (const name of names) {
+    for (const flag of ['-h', '-help', '--help']) {
+      const r = cli([name, flag]);
+      assert.equal(r.status, 0, `${name} ${flag}: exit ${r.status}, stderr ${r.stderr}`);
+      assert.match(r.stdout, /-{1,2}[a-z]/, `${name} ${flag} lists flags`);
+      for (const re of EXPECT[name] ?? []) assert.match(r.stdout, re, `${name} ${flag}`);
+    }
+  }
+});
