@@ -60,6 +60,17 @@ async function cleanup(cluster: TestCluster, ns: string): Promise<void> {
   await cluster.kubectl(['delete', 'namespace', ns, '--wait=false']);
 }
 
+/**
+ * Waits for evidence that the controller has processed every Service key (instead of sleeping and hoping it was
+ * fast enough): after the synced sweep every Service is processed once and every later create or edit once more,
+ * so `metallb_k8s_client_updates_total` reaches at least the number of Services in the cluster plus the synced key.
+ */
+async function processedEveryService(c: ControllerProcess, k: KubeClients): Promise<void> {
+  const total = (await k.core.listServiceForAllNamespaces()).items.length;
+  await eventually(async () => ((await c.metric('metallb_k8s_client_updates_total')) ?? 0) >= total + 1, 20_000,
+    `the controller processed all ${total} Services (${c.tail()})`);
+}
+
 /** Asserts the controller is still the same live process and wrote only JSON lines. */
 function assertHealthy(c: ControllerProcess): void {
   assert.equal(c.child.exitCode, null, `controller exited: ${c.tail()}`);
@@ -148,7 +159,7 @@ test('a missing ConfigMap allocates nothing until it is created; a parse error k
   await deleteConfig(k);
   await c.waitForLog((l) => l['error'] === 'configuration is missing');
   await createService(k, ns, 'c');
-  await new Promise((r) => setTimeout(r, 1000));
+  await processedEveryService(c, k);
   assert.deepEqual(ipsOf(await getService(k, ns, 'c')), [], 'no allocation while the ConfigMap is absent');
   assert.equal(await c.metric('metallb_k8s_client_config_stale_bool'), 1);
   assert.deepEqual(ipsOf(await getService(k, ns, 'a')), ['192.168.10.0'], 'nothing released while the ConfigMap is absent');
@@ -247,7 +258,7 @@ test('takeover from MetalLB v0.11 and our own restart: no status write, no IPAll
   for (const round of ['takeover', 'restart']) {
     const c = await controller();
     await eventually(async () => (await c.metric('metallb_allocator_addresses_in_use_total', 'pool="takeover"')) === 3, 10_000, `${round}: 3 addresses registered (${c.tail()})`);
-    await new Promise((r) => setTimeout(r, 1500)); // room for any stray write to show up
+    await processedEveryService(c, k); // every key went through the controller: any write it wanted is done
     assert.deepEqual(await versions(), before, `${round}: resourceVersions unchanged (zero status writes)`);
     for (const [name, ip] of want) assert.deepEqual(ipsOf(await getService(k, ns, name)), [ip], `${round}: ${name} keeps ${ip}`);
     for (const name of want.keys()) assert.deepEqual((await eventsFor(k, ns, 'Service', name)).map((e) => e.reason), [], `${round}: no events on ${name}`);
@@ -284,7 +295,7 @@ test('odd Services get an Event and never crash the controller; other load-balan
     }
   }
   assert.equal((await waitForIps(k, ns, 'many-ports')).length, 1, 'a huge port list still gets an address');
-  await new Promise((r) => setTimeout(r, 1000));
+  await processedEveryService(c, k);
   assert.deepEqual(ipsOf(await getService(k, ns, 'other-class')), [], 'another class: no status');
   assert.deepEqual((await eventsFor(k, ns, 'Service', 'other-class')).map((e) => e.reason), [], 'another class: no events');
   assert.deepEqual(ipsOf(await getService(k, ns, 'headless')), []);
@@ -302,7 +313,7 @@ test('--lb-class selects only Services naming that class', async () => {
   await createAnyService(k, ns, 'ours', { loadBalancerClass: 'metallb-ts' });
   await createAnyService(k, ns, 'unclassed');
   assert.deepEqual(await waitForIps(k, ns, 'ours'), ['192.168.40.0']);
-  await new Promise((r) => setTimeout(r, 1000));
+  await processedEveryService(c, k);
   assert.deepEqual(ipsOf(await getService(k, ns, 'unclassed')), []);
   assertHealthy(c);
   await c.stop();
