@@ -1,5 +1,5 @@
 /**
- * Real BFD against BIRD 2 in a namespace pair (documentation range 192.0.2.0/24, namespaces `bfd-a`, `bfd-b`):
+ * Real BFD against BIRD 2 in a namespace pair (documentation range 192.0.2.0/24, namespaces `bfd-<pid>-a|b`):
  * the session comes Up, a TTL-254 packet that would take it Down is dropped by the kernel filter while the same
  * packet at TTL 255 does take it Down, and SIGKILLing BIRD takes our side Down (diag 1, detection time expired).
  */
@@ -14,8 +14,11 @@ import { requirePrerequisite } from '../../../src/testing/cluster/test-cluster.j
 import { encodeControlPacket } from '../../../src/core/bfd/index.js';
 import { repoRoot } from '../../conformance/vectors.js';
 
-const A = 'bfd-a';
-const B = 'bfd-b';
+// Per-run names: other worktrees run this same file concurrently on this machine.
+const A = `bfd-${process.pid}-a`;
+const B = `bfd-${process.pid}-b`;
+const VA = `bfd${process.pid}a`;
+const VB = `bfd${process.pid}b`;
 const sh = (args: string[]) => spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
 const must = (args: string[]) => {
   const r = sh(args);
@@ -60,17 +63,17 @@ test('BFD with BIRD 2: Up, a TTL-254 packet dropped by the kernel, BIRD killed â
   const procs: ChildProcess[] = [];
   try {
     for (const ns of [A, B]) { sh(['ip', 'netns', 'del', ns]); must(['ip', 'netns', 'add', ns]); must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']); }
-    must(['ip', 'link', 'add', 'bfd-va', 'netns', A, 'type', 'veth', 'peer', 'name', 'bfd-vb', 'netns', B]);
-    must(['ip', '-n', A, 'addr', 'add', '192.0.2.1/24', 'dev', 'bfd-va']);
-    must(['ip', '-n', B, 'addr', 'add', '192.0.2.2/24', 'dev', 'bfd-vb']);
-    must(['ip', '-n', A, 'link', 'set', 'bfd-va', 'up']);
-    must(['ip', '-n', B, 'link', 'set', 'bfd-vb', 'up']);
+    must(['ip', 'link', 'add', VA, 'netns', A, 'type', 'veth', 'peer', 'name', VB, 'netns', B]);
+    must(['ip', '-n', A, 'addr', 'add', '192.0.2.1/24', 'dev', VA]);
+    must(['ip', '-n', B, 'addr', 'add', '192.0.2.2/24', 'dev', VB]);
+    must(['ip', '-n', A, 'link', 'set', VA, 'up']);
+    must(['ip', '-n', B, 'link', 'set', VB, 'up']);
     writeFileSync(join(dir, 'bird.conf'), [
       'router id 192.0.2.2;',
       'protocol device {}',
       'protocol bfd {',
-      '  interface "bfd-vb" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };',
-      '  neighbor 192.0.2.1 dev "bfd-vb";',
+      `  interface "${VB}" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };`,
+      `  neighbor 192.0.2.1 dev "${VB}";`,
       '}',
     ].join('\n'));
     must(['ip', 'netns', 'exec', B, 'bird', '-c', join(dir, 'bird.conf'), '-s', join(dir, 'bird.ctl'), '-P', join(dir, 'bird.pid')]);
