@@ -1,7 +1,7 @@
 /**
  * MetalLB's Prometheus metrics on a prom-client Registry (names and labels unchanged so dashboards and alerts keep
  * working; spec §7). The k8s-client metrics are shared by controller and speaker; the allocator gauges are the
- * controller's. Process/runtime collectors stand in for Go's default collectors.
+ * controller's, `metallb_speaker_announced` the speaker's. Process/runtime collectors stand in for Go's default collectors.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ReconcileCounters } from '../k8s/reconcile-loop.js';
@@ -57,6 +57,24 @@ export function createAllocatorMetrics(registry: Registry): AllocatorMetrics {
         total.set({ pool }, s.capacity);
       }
       known = new Set(stats.keys());
+    },
+  };
+}
+
+/** `metallb_speaker_announced{service,protocol,node,ip}`: 1 while this node announces the IP, removed on withdraw. */
+export interface SpeakerMetrics {
+  setAnnounced(service: string, protocol: string, ip: string, announced: boolean): void;
+}
+
+export function createSpeakerMetrics(registry: Registry, node: string): SpeakerMetrics {
+  const announced = new Gauge({
+    name: 'metallb_speaker_announced', help: 'Services being announced from this node. This is desired state, it does not guarantee that the routing protocols have converged.',
+    labelNames: ['service', 'protocol', 'node', 'ip'] as const, registers: [registry],
+  });
+  return {
+    setAnnounced(service, protocol, ip, on) {
+      const labels = { service, protocol, node, ip };
+      if (on) announced.set(labels, 1); else announced.remove(labels);
     },
   };
 }

@@ -1,0 +1,229 @@
+/**
+ * Composition root of `metallb-ts speaker`: flags and env, logger, Kubernetes clients (loaded lazily), the layer-2
+ * announcer, informers on all Services, on EndpointSlices (discovery.k8s.io/v1, whenever the apiserver serves them)
+ * or v1 Endpoints (`--disable-epslices`), on the config ConfigMap, and on Nodes and speaker Pods (membership), one
+ * de-duplicating work queue, the reconcile loop over the pure Speaker, /metrics, /healthz and /readyz on
+ * `--host:--port`, and SIGTERM/SIGINT/SIGQUIT handling.
+ */
+import { readFileSync } from 'node:fs';
+import { realClock } from '../adapters/clock.js';
+import { createJsonLogger, parseLogLevel } from '../adapters/log/json-logger.js';
+import { loadKubeClients, type KubeClients } from '../adapters/k8s/client.js';
+import { ResilientInformer, type ListWatchLike } from '../adapters/k8s/informer.js';
+import {
+  configMapListWatch, endpointSlicesListWatch, endpointsListWatch, nodesListWatch, podsListWatch, servesEndpointSlices, servicesListWatch,
+} from '../adapters/k8s/list-watches.js';
+import { KubernetesMembership } from '../adapters/k8s/membership.js';
+import { WorkQueue } from '../adapters/k8s/workqueue.js';
+import { ReconcileLoop } from '../adapters/k8s/reconcile-loop.js';
+import { EventRecorder, createEventApi } from '../adapters/k8s/event-recorder.js';
+import { createK8sClientMetrics, createRegistry, createSpeakerMetrics } from '../adapters/metrics/registry.js';
+import { startMonitoringServer } from '../adapters/metrics/http-server.js';
+import { startLayer2Announcer, type Layer2Announcer } from '../adapters/layer2/announcer.js';
+import { createLayer2Metrics } from '../adapters/layer2/metrics.js';
+import { parseConfig } from '../core/config/parse.js';
+import { backoffDelay } from '../core/backoff.js';
+import { nsNameOf, type ConfigMapObject, type EndpointSliceObject, type EndpointsObject, type ServiceObject } from '../core/k8s/objects.js';
+import type { Logger } from '../core/ports.js';
+import { endpointsFromEndpoints, endpointsFromSlices, type EndpointsView } from '../core/service/endpoints.js';
+import { parseLabelSelector } from '../core/speaker/membership.js';
+import { parseSpeakerFlags, speakerUsage, type SpeakerFlags } from './flags.js';
+import { SliceIndex } from './slice-index.js';
+import { Speaker } from './speaker.js';
+import { CONFIG_KEY, MEMBERSHIP_KEY, SPEAKER_WORKERS, SYNCED_KEY, SpeakerReconciler, serviceKey, type WorkKey } from './reconciler.js';
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const EVENT_COMPONENT = 'metallb-speaker';
+/** How long the EndpointSlice discovery is retried while the apiserver does not answer, ms. */
+const DISCOVERY_DEADLINE_MS = 60_000;
+
+/** Runs the speaker until SIGTERM/SIGINT/SIGQUIT; resolves to the exit code. */
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+  const parsed = parseSpeakerFlags(argv, env, readServiceAccountNamespace);
+  if (!parsed.ok && parsed.help) {
+    process.stdout.write(speakerUsage());
+    return 0;
+  }
+  const level = parsed.ok ? parseLogLevel(parsed.flags.logLevel) : undefined;
+  if (!parsed.ok || !level?.ok) {
+    const error = !parsed.ok ? parsed.error : (level && !level.ok ? level.error : 'invalid flags');
+    createJsonLogger({ level: 'info' }).error({ op: 'startup', error, msg: 'invalid command line' });
+    return 1;
+  }
+  const { flags } = parsed;
+  const selector = parseLabelSelector(flags.mlLabels);
+  if (!selector.ok) {
+    createJsonLogger({ level: 'info' }).error({ op: 'startup', error: selector.error, msg: 'invalid --ml-labels' });
+    return 1;
+  }
+  const logger = createJsonLogger({ level: level.level });
+  logger.info({ event: 'startUpdate', version: '0.1.0', node: flags.nodeName, namespace: flags.namespace, config: flags.config, msg: 'MetalLB speaker starting' });
+  if (flags.mlLabels === '') logger.warn({ event: 'membership', msg: 'no --ml-labels: every Ready Node counts as a live speaker' });
+  else logger.info({ event: 'membership', labels: flags.mlLabels, msg: 'a node is alive while its Node is Ready and its speaker Pod is Running and Ready; memberlist gossip is not implemented yet' });
+  let clients: KubeClients;
+  try {
+    clients = await loadKubeClients(flags.kubeconfig);
+  } catch (err) {
+    logger.error({ op: 'startup', error: String(err), msg: 'failed to create k8s client' });
+    return 1;
+  }
+  return runSpeaker(flags, clients, logger);
+}
+
+async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Logger): Promise<number> {
+  const registry = createRegistry();
+  const clientMetrics = createK8sClientMetrics(registry);
+  const speakerMetrics = createSpeakerMetrics(registry, flags.nodeName);
+  clientMetrics.setConfigStale(false);
+  clientMetrics.setConfigLoaded(false);
+
+  const source = await chooseEndpointsSource(flags, clients, logger);
+  if (source === undefined) return 1;
+
+  let announcer: Layer2Announcer;
+  try {
+    announcer = await startLayer2Announcer({
+      logger: logger.child({ component: 'layer2' }), metrics: createLayer2Metrics(registry), captureBufferTotalBytes: flags.layer2CaptureBufferBytes,
+    });
+  } catch (err) {
+    logger.error({ op: 'startup', error: String(err), msg: 'failed to start the layer-2 announcer (needs CAP_NET_RAW)' });
+    return 1;
+  }
+
+  const queue = new WorkQueue<WorkKey>(realClock);
+  const recorder = new EventRecorder({ api: createEventApi(clients), component: EVENT_COMPONENT, logger });
+  const enqueueService = (obj: { metadata?: { namespace?: string | null; name?: string | null } | null }) => queue.add(serviceKey(nsNameOf(obj)));
+  const services = new ResilientInformer<ServiceObject>({ name: 'services', listWatch: servicesListWatch(clients), onChange: (_k, o) => enqueueService(o), clock: realClock, logger });
+  const configMaps = new ResilientInformer<ConfigMapObject>({
+    name: 'configmap', listWatch: configMapListWatch(clients, flags.namespace, flags.config), onChange: () => queue.add(CONFIG_KEY), clock: realClock, logger,
+  });
+  const endpoints = source === 'EndpointSlices' ? slicesSource(clients, queue, logger) : endpointsSource(clients, queue, logger);
+  const membership = new KubernetesMembership({
+    nodes: nodesListWatch(clients),
+    pods: flags.mlLabels === '' ? undefined : podsListWatch(clients, flags.namespace, flags.mlLabels),
+    labelSelector: flags.mlLabels, clock: realClock, logger,
+  });
+  membership.onChange(() => queue.add(MEMBERSHIP_KEY));
+
+  const reconciler = new SpeakerReconciler({
+    core: new Speaker({ myNode: flags.nodeName }),
+    myNode: flags.nodeName,
+    parseConfig: (text) => parseConfig(text),
+    configMap: () => configMaps.get(flags.config, flags.namespace),
+    service: (nsName) => { const i = nsName.indexOf('/'); return services.get(nsName.slice(i + 1), nsName.slice(0, i)); },
+    serviceNames: () => services.list().map(nsNameOf),
+    endpoints: endpoints.view,
+    alive: () => membership.alive(),
+    announcer,
+    recordEvent: (target, event) => recorder.record(target, event),
+    metrics: {
+      setConfigLoaded: (b) => clientMetrics.setConfigLoaded(b),
+      setConfigStale: (b) => clientMetrics.setConfigStale(b),
+      setAnnounced: (svc, protocol, ip, on) => speakerMetrics.setAnnounced(svc, protocol, ip, on),
+    },
+    enqueue: (key) => queue.add(key),
+    logger,
+  });
+  const loop = new ReconcileLoop<WorkKey>({
+    queue, workers: SPEAKER_WORKERS, counters: clientMetrics, logger,
+    handle: (key) => reconciler.handle(key),
+    reprocessAll: (key) => reconciler.reprocessAll(key),
+  });
+  let server;
+  try {
+    server = await startMonitoringServer({ port: flags.port, host: flags.host, registry, ready: () => reconciler.synced, logger });
+  } catch (err) {
+    logger.error({ op: 'startup', error: String(err), msg: `failed to listen on ${flags.host ?? ''}:${flags.port}` });
+    await announcer.close();
+    return 1;
+  }
+  loop.start();
+  services.start();
+  configMaps.start();
+  endpoints.informer.start();
+  membership.start();
+  void Promise.all([services.whenSynced(), configMaps.whenSynced(), endpoints.informer.whenSynced(), membership.whenSynced()]).then(() => {
+    logger.info({ event: 'cachesSynced', alive: [...membership.alive()].sort(), msg: 'informer caches synced' });
+    queue.add(SYNCED_KEY);
+  });
+  const signal = await waitForSignal();
+  logger.info({ event: 'shutdown', signal, msg: 'stopping' });
+  queue.shutdown();
+  await Promise.all([services.stop(), configMaps.stop(), endpoints.informer.stop(), membership.stop()]);
+  await Promise.race([Promise.all([loop.stopped(), recorder.flush()]), delay(1500)]);
+  await announcer.close();
+  await server.close();
+  return 0;
+}
+
+type EndpointsSourceName = 'EndpointSlices' | 'Endpoints';
+
+/**
+ * EndpointSlices whenever the apiserver serves discovery.k8s.io/v1 (asked through API discovery, retried while the
+ * apiserver does not answer), Endpoints with `--disable-epslices` or when it does not. Logged either way.
+ */
+async function chooseEndpointsSource(flags: SpeakerFlags, clients: KubeClients, logger: Logger): Promise<EndpointsSourceName | undefined> {
+  if (flags.disableEpslices) {
+    logger.info({ event: 'endpointsSource', source: 'Endpoints', reason: '--disable-epslices', msg: 'watching v1 Endpoints' });
+    return 'Endpoints';
+  }
+  const started = Date.now();
+  for (let attempt = 1; ; attempt += 1) {
+    const served = await servesEndpointSlices(clients);
+    if (served.ok) {
+      const source = served.served ? 'EndpointSlices' : 'Endpoints';
+      logger.info({
+        event: 'endpointsSource', source,
+        reason: served.served ? 'discovery.k8s.io/v1 is served' : 'discovery.k8s.io/v1 endpointslices are not served',
+        msg: served.served ? 'watching discovery.k8s.io/v1 EndpointSlices' : 'watching v1 Endpoints',
+      });
+      return source;
+    }
+    if (Date.now() - started > DISCOVERY_DEADLINE_MS) {
+      logger.error({ op: 'startup', error: served.error, msg: 'cannot ask the apiserver whether it serves EndpointSlices' });
+      return undefined;
+    }
+    const wait = backoffDelay(attempt, { baseMs: 200, maxMs: 5000 });
+    logger.warn({ op: 'discovery', error: served.error, retryInMs: wait, msg: 'API discovery failed; retrying' });
+    await new Promise((resolve) => setTimeout(resolve, wait)); // ref'd: nothing else keeps the process alive yet
+  }
+}
+
+interface EndpointsInformer {
+  readonly informer: ResilientInformer<unknown>;
+  readonly view: (nsName: string) => EndpointsView;
+}
+
+function slicesSource(clients: KubeClients, queue: WorkQueue<WorkKey>, logger: Logger): EndpointsInformer {
+  const index = new SliceIndex();
+  const informer = new ResilientInformer<EndpointSliceObject>({
+    name: 'endpointslices', listWatch: endpointSlicesListWatch(clients), clock: realClock, logger,
+    onChange: (kind, slice) => { for (const svc of index.apply(kind, slice)) queue.add(serviceKey(svc)); },
+  });
+  return { informer: informer as ResilientInformer<unknown>, view: (nsName) => endpointsFromSlices(index.slicesOf(nsName)) };
+}
+
+function endpointsSource(clients: KubeClients, queue: WorkQueue<WorkKey>, logger: Logger): EndpointsInformer {
+  const listWatch: ListWatchLike<EndpointsObject> = endpointsListWatch(clients);
+  const informer = new ResilientInformer<EndpointsObject>({
+    name: 'endpoints', listWatch, clock: realClock, logger, onChange: (_kind, ep) => queue.add(serviceKey(nsNameOf(ep))),
+  });
+  return {
+    informer: informer as ResilientInformer<unknown>,
+    view: (nsName) => { const i = nsName.indexOf('/'); return endpointsFromEndpoints(informer.get(nsName.slice(i + 1), nsName.slice(0, i))); },
+  };
+}
+
+function readServiceAccountNamespace(): string | undefined {
+  try { return readFileSync(SA_NAMESPACE_FILE, 'utf8'); } catch { return undefined; }
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.once(sig, () => resolve(sig));
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
+}

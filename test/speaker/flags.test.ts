@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseSpeakerFlags, speakerUsage, SPEAKER_FLAGS } from '../../src/speaker/flags.js';
+import { repoRoot } from '../conformance/vectors.js';
+
+const noSaFile = () => undefined;
+/** The DaemonSet's args and env (manifests/metallb.yaml). */
+const DAEMONSET_ARGS = ['--port=7472', '--config=config', '--log-level=info'];
+const DAEMONSET_ENV = {
+  METALLB_NODE_NAME: 'node-1', METALLB_HOST: '192.0.2.10', METALLB_ML_BIND_ADDR: '192.0.2.10',
+  METALLB_ML_LABELS: 'app=metallb,component=speaker', METALLB_ML_SECRET_KEY: 'c2VjcmV0c2VjcmV0c2VjcmV0',
+};
+
+test('speaker flags: the DaemonSet args and env', () => {
+  const got = parseSpeakerFlags(DAEMONSET_ARGS, DAEMONSET_ENV, () => 'metallb-system\n');
+  assert.deepEqual(got, {
+    ok: true,
+    flags: {
+      nodeName: 'node-1', host: '192.0.2.10', port: 7472, mlBindAddr: '192.0.2.10', mlBindPort: 7946,
+      mlLabels: 'app=metallb,component=speaker', mlSecretKey: 'c2VjcmV0c2VjcmV0c2VjcmV0', config: 'config',
+      namespace: 'metallb-system', kubeconfig: undefined, logLevel: 'info', disableEpslices: false, enablePprof: false,
+      layer2CaptureBufferBytes: 32 * 1024 * 1024,
+    },
+  });
+});
+
+test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () => {
+  const all = parseSpeakerFlags(['--node-name=n', '--host=127.0.0.1', '--port', '9000', '--ml-bindaddr=a', '--ml-bindport=7947', '--ml-labels=x=y',
+    '--ml-secret-key=k', '--config=cfg', '--namespace=ns', '--kubeconfig=/k', '--log-level=debug', '--disable-epslices', '--enable-pprof',
+    '--layer2-capture-buffer-mib=8'], { METALLB_NODE_NAME: 'env-node', METALLB_NAMESPACE: 'env-ns' }, noSaFile);
+  assert.ok(all.ok);
+  assert.deepEqual({ ...all.flags }, {
+    nodeName: 'n', host: '127.0.0.1', port: 9000, mlBindAddr: 'a', mlBindPort: 7947, mlLabels: 'x=y', mlSecretKey: 'k', config: 'cfg',
+    namespace: 'ns', kubeconfig: '/k', logLevel: 'debug', disableEpslices: true, enablePprof: true, layer2CaptureBufferBytes: 8 * 1024 * 1024,
+  });
+  const cases: Array<[string[], Record<string, string>, string]> = [
+    [[], { METALLB_NAMESPACE: 'ns' }, 'must specify --node-name or METALLB_NODE_NAME'],
+    [[], { METALLB_NAMESPACE: 'ns', METALLB_NODE_NAME: '' }, 'must specify --node-name or METALLB_NODE_NAME'],
+    [['--node-name=n'], {}, 'failed to get namespace: set --namespace or METALLB_NAMESPACE'],
+    [['--node-name=n', '--namespace=ns', '--port=70000'], {}, 'invalid --port 70000'],
+    [['--node-name=n', '--namespace=ns', '--layer2-capture-buffer-mib=0'], {}, 'invalid --layer2-capture-buffer-mib 0: want 1 to 4096'],
+    [['--node-name=n', '--namespace=ns', '--lb-class=x'], {}, 'flag provided but not defined: -lb-class'],
+  ];
+  for (const [argv, env, error] of cases) assert.deepEqual(parseSpeakerFlags(argv, env, noSaFile), { ok: false, error }, argv.join(' '));
+  for (const help of ['-h', '-help', '--help']) {
+    const got = parseSpeakerFlags([help], {}, noSaFile);
+    assert.ok(!got.ok && got.help === true, help);
+  }
+});
+
+test('speaker -h, -help and --help print every flag with its default and env, exit 0; a missing node name exits 1', () => {
+  const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+  const usage = speakerUsage();
+  for (const name of Object.keys(SPEAKER_FLAGS)) assert.match(usage, new RegExp(`^  -${name}\\b`, 'm'), name);
+  assert.match(usage, /-port int\n\s+\tHTTP listening port for Prometheus metrics \(default 7472\)/);
+  assert.match(usage, /env METALLB_NODE_NAME/);
+  for (const help of ['-h', '-help', '--help']) {
+    const r = spawnSync(process.execPath, [cli, 'speaker', help], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+    assert.equal(r.status, 0, help);
+    assert.equal(r.stdout, usage, help);
+  }
+  const r = spawnSync(process.execPath, [cli, 'speaker', ...DAEMONSET_ARGS], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', METALLB_NAMESPACE: 'metallb-system' } });
+  assert.equal(r.status, 1);
+  const line = JSON.parse(r.stdout.trim().split('\n')[0]!) as Record<string, unknown>;
+  assert.equal(line['error'], 'must specify --node-name or METALLB_NODE_NAME');
+});
