@@ -8,7 +8,8 @@
  *   log, Warning Event `ConfigRefused` on the ConfigMap) and the last good config keeps running; a refused config
  *   is re-submitted after every withdrawal and applied (Normal `ConfigApplied`) as soon as nothing blocks it;
  * - membership changes reprocess every Service;
- * - skip reasons (why a Service is not announced here) are logged when they change, not on every resync.
+ * - skip reasons (why a Service is not announced here) are logged when they change, not on every resync
+ *   (`serviceDeleted` also covers a Service without Endpoints / EndpointSlices, as v0.11).
  * It imports no adapter: main.ts passes informer caches, the announcer, the recorder and metrics as ports.
  */
 import { EMPTY_CONFIG, type Config, type ConfigResult } from '../core/config/types.js';
@@ -207,11 +208,11 @@ export class SpeakerReconciler {
     }
     if (svc) for (const event of result.events) this.ports.recordEvent(serviceTarget(svc), event);
     if (result.skipped) this.logSkip(name, result.skipped.reason, result.skipped.protocol);
+    if (!svc) this.lastSkip.delete(name); // gone for good: forget it
     return withdrew;
   }
 
   private logSkip(name: string, reason: SkipReason, protocol: string | undefined): void {
-    if (reason === 'serviceDeleted') { this.lastSkip.delete(name); return; }
     if (this.lastSkip.get(name) === reason) return;
     this.lastSkip.set(name, reason);
     const fields = {
