@@ -1,7 +1,7 @@
 /**
  * Composition root of `metallb-ts speaker`: flags and env, logger, Kubernetes clients (loaded lazily), the layer-2
  * announcer, informers on all Services, on EndpointSlices (discovery.k8s.io/v1, whenever the apiserver serves them)
- * or v1 Endpoints (`--disable-epslices`), on the config ConfigMap, and on Nodes and speaker Pods (membership), one
+ * or v1 Endpoints (`--disable-epslices`), on the config ConfigMap and its last-applied store, and on Nodes and speaker Pods (membership), one
  * de-duplicating work queue, the reconcile loop over the pure Speaker, /metrics, /healthz and /readyz on
  * `--host:--port`, and SIGTERM/SIGINT/SIGQUIT handling.
  */
@@ -10,10 +10,11 @@ import { realClock } from '../adapters/clock.js';
 import { createJsonLogger, parseLogLevel } from '../adapters/log/json-logger.js';
 import { loadKubeClients, type KubeClients } from '../adapters/k8s/client.js';
 import { ResilientInformer, type ListWatchLike } from '../adapters/k8s/informer.js';
+import { ConfigSource, configSourceListWatches } from '../adapters/k8s/config-source.js';
 import {
-  configMapListWatch, endpointSlicesListWatch, endpointsListWatch, nodesListWatch, podsListWatch, servesEndpointSlices, servicesListWatch,
+  endpointSlicesListWatch, endpointsListWatch, nodesListWatch, podsListWatch, servesEndpointSlices, servicesListWatch,
 } from '../adapters/k8s/list-watches.js';
-import { KubernetesMembership } from '../adapters/k8s/membership.js';
+import { KubernetesMembershipSource } from '../adapters/k8s/membership.js';
 import { WorkQueue } from '../adapters/k8s/workqueue.js';
 import { ReconcileLoop } from '../adapters/k8s/reconcile-loop.js';
 import { EventRecorder, createEventApi } from '../adapters/k8s/event-recorder.js';
@@ -23,7 +24,8 @@ import { startLayer2Announcer, type Layer2Announcer } from '../adapters/layer2/a
 import { createLayer2Metrics } from '../adapters/layer2/metrics.js';
 import { parseConfig } from '../core/config/parse.js';
 import { backoffDelay } from '../core/backoff.js';
-import { nsNameOf, type ConfigMapObject, type EndpointSliceObject, type EndpointsObject, type ServiceObject } from '../core/k8s/objects.js';
+import { heldAddresses } from '../core/config/fail-static.js';
+import { nsNameOf, type EndpointSliceObject, type EndpointsObject, type ServiceObject } from '../core/k8s/objects.js';
 import type { Logger } from '../core/ports.js';
 import { endpointsFromEndpoints, endpointsFromSlices, type EndpointsView } from '../core/service/endpoints.js';
 import { parseLabelSelector } from '../core/speaker/membership.js';
@@ -94,22 +96,26 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   const recorder = new EventRecorder({ api: createEventApi(clients), component: EVENT_COMPONENT, logger });
   const enqueueService = (obj: { metadata?: { namespace?: string | null; name?: string | null } | null }) => queue.add(serviceKey(nsNameOf(obj)));
   const services = new ResilientInformer<ServiceObject>({ name: 'services', listWatch: servicesListWatch(clients), onChange: (_k, o) => enqueueService(o), clock: realClock, logger });
-  const configMaps = new ResilientInformer<ConfigMapObject>({
-    name: 'configmap', listWatch: configMapListWatch(clients, flags.namespace, flags.config), onChange: () => queue.add(CONFIG_KEY), clock: realClock, logger,
+  const configSource = new ConfigSource({
+    listWatches: configSourceListWatches(clients, flags.namespace, flags.config), namespace: flags.namespace, configName: flags.config,
+    onChange: () => queue.add(CONFIG_KEY), clock: realClock, logger,
   });
   const endpoints = source === 'EndpointSlices' ? slicesSource(clients, queue, logger) : endpointsSource(clients, queue, logger);
-  const membership = new KubernetesMembership({
+  const members = new KubernetesMembershipSource({
     nodes: nodesListWatch(clients),
     pods: flags.mlLabels === '' ? undefined : podsListWatch(clients, flags.namespace, flags.mlLabels),
     labelSelector: flags.mlLabels, clock: realClock, logger,
   });
+  const { membership } = members;
   membership.onChange(() => queue.add(MEMBERSHIP_KEY));
 
   const reconciler = new SpeakerReconciler({
     core: new Speaker({ myNode: flags.nodeName }),
     myNode: flags.nodeName,
     parseConfig: (text) => parseConfig(text),
-    configMap: () => configMaps.get(flags.config, flags.namespace),
+    configMap: () => configSource.configMap(),
+    stored: () => configSource.stored(),
+    held: () => heldAddresses(services.list(), undefined),
     service: (nsName) => { const i = nsName.indexOf('/'); return services.get(nsName.slice(i + 1), nsName.slice(0, i)); },
     serviceNames: () => services.list().map(nsNameOf),
     endpoints: endpoints.view,
@@ -139,17 +145,17 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   }
   loop.start();
   services.start();
-  configMaps.start();
+  configSource.start();
   endpoints.informer.start();
-  membership.start();
-  void Promise.all([services.whenSynced(), configMaps.whenSynced(), endpoints.informer.whenSynced(), membership.whenSynced()]).then(() => {
+  members.start();
+  void Promise.all([services.whenSynced(), configSource.whenSynced(), endpoints.informer.whenSynced(), members.whenSynced()]).then(() => {
     logger.info({ event: 'cachesSynced', alive: [...membership.alive()].sort(), msg: 'informer caches synced' });
     queue.add(SYNCED_KEY);
   });
   const signal = await waitForSignal();
   logger.info({ event: 'shutdown', signal, msg: 'stopping' });
   queue.shutdown();
-  await Promise.all([services.stop(), configMaps.stop(), endpoints.informer.stop(), membership.stop()]);
+  await Promise.all([services.stop(), configSource.stop(), endpoints.informer.stop(), members.stop()]);
   await Promise.race([Promise.all([loop.stopped(), recorder.flush()]), delay(1500)]);
   await announcer.close();
   await server.close();

@@ -1,18 +1,23 @@
 /**
  * The speaker's reconciler: turns work-queue keys into calls on the pure Speaker and carries out what it returns
  * (announcer calls, the `metallb_speaker_announced` gauge, Events, log lines). The Kubernetes-facing policies:
- * - the `synced` gate: nothing is decided before every informer (Services, endpoints, ConfigMap, Nodes, Pods)
- *   has listed once; the synced marker then reprocesses every Service, so a restart decides on a full view;
- * - ConfigMap handling, fail-static: absent = missing (stale 1, the running config stays), `data.config` absent =
- *   valid empty config, a parse error or a config that leaves an announced IP without a pool is refused (stale 1,
- *   log, Warning Event `ConfigRefused` on the ConfigMap) and the last good config keeps running; a refused config
- *   is re-submitted after every withdrawal and applied (Normal `ConfigApplied`) as soon as nothing blocks it;
+ * - the `synced` gate: nothing is decided before every informer (Services, endpoints, ConfigMap and last-applied
+ *   store, Nodes, Pods) has listed once; the synced marker then reprocesses every Service, so a restart decides on
+ *   a full view;
+ * - the config, fail-static (src/core/config/fail-static.ts, shared with the controller): a ConfigMap that does not
+ *   parse, or whose pools leave an address some Service holds (its status) or this node announces without a pool,
+ *   is refused: the last good config keeps running (this process's, else the last-applied store the controller
+ *   writes, so a restart runs what ran before), stale gauge 1, a log line, and a Warning Event `ConfigRefused` on the
+ *   ConfigMap. It is decided again whenever the ConfigMap or the store changes and whenever a Service goes away or
+ *   is withdrawn while refused, and applied (Normal `ConfigApplied`) as soon as nothing blocks it. No ConfigMap:
+ *   the running config stays (stale 1);
  * - membership changes reprocess every Service;
  * - skip reasons (why a Service is not announced here) are logged when they change, not on every resync
  *   (`serviceDeleted` also covers a Service without Endpoints / EndpointSlices, as v0.11).
  * It imports no adapter: main.ts passes informer caches, the announcer, the recorder and metrics as ports.
  */
-import { EMPTY_CONFIG, type Config, type ConfigResult } from '../core/config/types.js';
+import type { Config, ConfigResult } from '../core/config/types.js';
+import { FailStaticConfig, type ConfigMapInput, type HeldAddresses, type StoredConfig } from '../core/config/fail-static.js';
 import { configMapTarget, serviceTarget, type ConfigMapObject, type ServiceObject } from '../core/k8s/objects.js';
 import type { EventTarget, Logger, ServiceEvent, SyncState } from '../core/ports.js';
 import type { EndpointsView } from '../core/service/endpoints.js';
@@ -41,7 +46,12 @@ export interface SpeakerReconcilerPorts {
   readonly core: Speaker;
   readonly myNode: string;
   readonly parseConfig: (text: string) => ConfigResult;
+  /** The config ConfigMap as cached (undefined = absent). */
   readonly configMap: () => ConfigMapObject | undefined;
+  /** The last-applied store's content (undefined = absent or never written). */
+  readonly stored: () => StoredConfig | undefined;
+  /** Addresses the Services hold according to their status (fail-static's orphan check). */
+  readonly held: () => Iterable<HeldAddresses>;
   /** Cached Service by `ns/name`. */
   readonly service: (nsName: string) => ServiceObject | undefined;
   /** `ns/name` of every cached Service. */
@@ -72,7 +82,8 @@ export class SpeakerReconciler {
   private configSeen = false;
   private syncedDone = false;
   private missingLogged = false;
-  private pendingRefused: { readonly config: Config; readonly cm: ConfigMapObject } | undefined;
+  private readonly failStatic: FailStaticConfig;
+  /** True between a refusal and the next applied config. */
   private refused = false;
   private lastRefusalMessage: string | undefined;
   /** Last logged skip reason per Service, so routine resyncs do not repeat it. */
@@ -80,6 +91,7 @@ export class SpeakerReconciler {
 
   constructor(ports: SpeakerReconcilerPorts) {
     this.ports = ports;
+    this.failStatic = new FailStaticConfig(ports.parseConfig);
   }
 
   /** True once the synced marker has been processed: readiness. */
@@ -113,77 +125,73 @@ export class SpeakerReconciler {
     this.configSeen = true;
     const { metrics, logger } = this.ports;
     const cm = this.ports.configMap();
-    if (!cm) {
-      this.pendingRefused = undefined;
+    const input: ConfigMapInput = cm === undefined ? { present: false } : { present: true, text: cm.data?.config };
+    const choice = this.failStatic.decide(input, this.ports.stored(), this.ports.held());
+    if (choice.kind === 'missing') {
       metrics.setConfigStale(true);
       if (!this.missingLogged) logger.error({ op: 'setConfig', error: 'configuration is missing', msg: 'configuration is missing, MetalLB will not function' });
       this.missingLogged = true;
-      return 'success';
+      return this.runFallback(choice.running?.config);
     }
     this.missingLogged = false;
-    const text = cm.data?.config;
-    const parsed: ConfigResult = text === undefined ? { ok: true, config: EMPTY_CONFIG } : this.ports.parseConfig(text);
-    if (!parsed.ok) {
-      this.pendingRefused = undefined;
-      const reason = parsed.errors.map((e) => e.message).join('; ');
+    if (choice.kind === 'refuse') {
       metrics.setConfigStale(true);
-      logger.error({ op: 'setConfig', error: reason, msg: 'config (re)load failed, config marked stale' });
-      this.refuse(cm, reason, []);
+      logger.error({ op: 'setConfig', error: choice.reason, blockers: choice.blockers, msg: 'config (re)load failed, config marked stale; the last good config keeps running' });
+      this.refuse(cm as ConfigMapObject, choice.reason, choice.blockers);
+      return this.runFallback(choice.running?.config);
+    }
+    const decision = this.ports.core.setConfig(choice.applied.config);
+    if (decision.kind === 'refused') {
+      // Held addresses cover what this node announces, unless a status changed since: v0.11's own check.
+      metrics.setConfigStale(true);
+      logger.error({ op: 'setConfig', error: decision.reason, blockers: decision.blockers, msg: 'config (re)load failed, config marked stale; the last good config keeps running' });
+      this.refuse(cm as ConfigMapObject, decision.reason, decision.blockers);
       return 'success';
     }
-    return this.applyConfig(parsed.config, cm, false);
+    metrics.setConfigStale(false);
+    metrics.setConfigLoaded(true);
+    const retry = this.refused;
+    logger.info({ event: 'configLoaded', msg: retry ? 'previously refused config (re)loaded: nothing blocks it any more' : 'config (re)loaded' });
+    if (retry) {
+      this.refused = false;
+      this.lastRefusalMessage = undefined;
+      this.ports.recordEvent(configMapTarget(cm as ConfigMapObject), {
+        type: 'Normal', reason: 'ConfigApplied', message: 'previously refused config applied: nothing blocks it any more',
+      });
+    }
+    return 'reprocessAll';
   }
 
-  private applyConfig(config: Config, cm: ConfigMapObject, retry: boolean): SyncState {
-    const { metrics, logger } = this.ports;
-    const decision = this.ports.core.setConfig(config);
-    if (decision.kind === 'applied') {
-      this.pendingRefused = undefined;
-      metrics.setConfigStale(false);
-      metrics.setConfigLoaded(true);
-      logger.info({ event: 'configLoaded', msg: retry ? 'previously refused config (re)loaded: nothing blocks it any more' : 'config (re)loaded' });
-      if (this.refused) {
-        this.refused = false;
-        this.lastRefusalMessage = undefined;
-        this.ports.recordEvent(configMapTarget(cm), {
-          type: 'Normal', reason: 'ConfigApplied',
-          message: retry ? 'previously refused config applied: nothing blocks it any more' : 'config applied',
-        });
-      }
-      return 'reprocessAll';
-    }
-    this.pendingRefused = { config, cm };
-    metrics.setConfigStale(true);
-    logger.error({ op: 'setConfig', error: decision.reason, blockers: decision.blockers, msg: 'config refused, the last good config keeps running; config marked stale' });
-    this.refuse(cm, decision.reason, decision.blockers);
-    return 'success';
+  /**
+   * While the ConfigMap is refused or missing: a process that has applied nothing yet runs the last-applied store's
+   * config (what the cluster ran before this restart); one that has keeps its own.
+   */
+  private runFallback(config: Config | undefined): SyncState {
+    if (config === undefined || this.ports.core.runningConfig !== undefined) return 'success';
+    if (this.ports.core.setConfig(config).kind !== 'applied') return 'success';
+    this.ports.metrics.setConfigLoaded(true);
+    this.ports.logger.info({ event: 'configLoaded', source: 'last-applied', msg: 'running the last applied config from the store' });
+    return 'reprocessAll';
   }
 
   /** The refusal Warning on the ConfigMap, unless the same message was the last one. */
-  private refuse(cm: ConfigMapObject, reason: string, blockers: readonly string[]): void {
+  private refuse(cm: ConfigMapObject | undefined, reason: string, blockers: readonly string[]): void {
     this.refused = true;
     const message = `config refused by the speaker on node ${JSON.stringify(this.ports.myNode)}, the last good config keeps running: ${reason}`
       + (blockers.length > 0 ? `; blocked by services: ${blockers.join(', ')}` : '');
-    if (message === this.lastRefusalMessage) return;
+    if (message === this.lastRefusalMessage || cm === undefined) return;
     this.lastRefusalMessage = message;
     this.ports.recordEvent(configMapTarget(cm), { type: 'Warning', reason: 'ConfigRefused', message });
-  }
-
-  /** Re-submits a refused config after a withdrawal; if it applies now, every Service is re-queued. */
-  private retryRefusedConfig(): void {
-    const pending = this.pendingRefused;
-    if (!pending) return;
-    const current = this.ports.configMap();
-    // A newer ConfigMap version is queued as the config key already; it decides, not this stale retry.
-    if (current?.metadata?.resourceVersion !== pending.cm.metadata?.resourceVersion) return;
-    if (this.applyConfig(pending.config, current ?? pending.cm, true) === 'reprocessAll') this.reprocessAll(CONFIG_KEY);
   }
 
   private handleService(name: string): SyncState {
     const svc = this.ports.service(name);
     const result = this.ports.core.setBalancer(name, svc, this.ports.endpoints(name), this.ports.alive());
     const withdrew = this.carryOut(name, svc, result);
-    if (withdrew && this.pendingRefused) this.retryRefusedConfig();
+    // A refused config may apply once a blocking Service is gone or no longer holds its address.
+    if (this.refused && (withdrew || svc === undefined || result.skipped?.reason === 'noIPAllocated' || result.skipped?.reason === 'notLoadBalancer')) {
+      this.ports.enqueue(CONFIG_KEY);
+    }
     return 'success';
   }
 

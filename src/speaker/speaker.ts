@@ -12,11 +12,10 @@
  * - Normal Event `nodeAssigned` `announcing from node "<node>"` on every announcing sync (v0.11).
  */
 import type { Config, Protocol } from '../core/config/types.js';
-import { parseIp, type IpAddr } from '../core/ip/index.js';
 import type { ServiceEvent } from '../core/ports.js';
 import type { ServiceLike } from '../core/service/view.js';
 import type { EndpointsView } from '../core/service/endpoints.js';
-import { decideService, speakerPoolFor, type Announcement, type WithdrawReason } from '../core/speaker/decide.js';
+import { announcedWithoutPool, decideService, type Announcement, type WithdrawReason } from '../core/speaker/decide.js';
 
 export type { Announcement, WithdrawReason };
 
@@ -81,15 +80,8 @@ export class Speaker {
    * (`service has no configuration under new config`); else it becomes the running config.
    */
   setConfig(config: Config): SpeakerConfigDecision {
-    const blockers: string[] = [];
-    for (const [name, a] of this.announced) {
-      const ips = a.ips.map((t) => parseIp(t)).filter((ip): ip is IpAddr => ip !== undefined);
-      if (speakerPoolFor(config.pools, ips) === undefined) blockers.push(name);
-    }
-    if (blockers.length > 0) {
-      blockers.sort();
-      return { kind: 'refused', reason: 'service has no configuration under new config', blockers };
-    }
+    const blockers = announcedWithoutPool(config, this.announced);
+    if (blockers.length > 0) return { kind: 'refused', reason: 'service has no configuration under new config', blockers };
     this.config = config;
     return { kind: 'applied' };
   }

@@ -146,6 +146,8 @@ test('speaker e2e: SA token, real announcer in a node namespace, EndpointSlices 
       assert.equal(line.level, 'warn');
       assert.equal(speaker.child.exitCode, null);
       assert.equal(await speaker.metric('metallb_speaker_announced', announcedLabels(ns, 'svc-out', '203.0.113.5')), undefined);
+      // Its address blocks every config change while it is held (fail-static): remove it.
+      await admin.core.deleteNamespacedService({ namespace: ns, name: 'svc-out' });
     });
 
     await t.test('fail-static: a config orphaning the announced IP is refused and applies once the Service is gone', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { SpeakerReconciler, type WorkKey } from '../../src/speaker/reconciler.js';
 import { Speaker } from '../../src/speaker/speaker.js';
 import { parseConfig } from '../../src/core/config/parse.js';
+import { heldAddresses, type StoredConfig } from '../../src/core/config/fail-static.js';
 import type { ConfigMapObject, ServiceObject } from '../../src/core/k8s/objects.js';
 import type { LogFields, Logger, ServiceEvent } from '../../src/core/ports.js';
 import { endpointsFromSlices, type EndpointsView } from '../../src/core/service/endpoints.js';
@@ -41,11 +42,14 @@ function harness(myNode = 'node-a', alive: string[] = ['node-a']) {
   const enqueued: WorkKey[] = [];
   const lines: Array<LogFields & { level: string }> = [];
   let aliveSet = new Set(alive);
+  let stored: StoredConfig | undefined;
   const core = new Speaker({ myNode });
   const r = new SpeakerReconciler({
     core, myNode, logger: recordingLogger(lines),
     parseConfig: (t) => parseConfig(t),
     configMap: () => cm,
+    stored: () => stored,
+    held: () => heldAddresses(services.values(), undefined),
     service: (k) => services.get(k),
     serviceNames: () => services.keys(),
     endpoints: (k) => endpoints.get(k) ?? endpointsFromSlices([]),
@@ -74,6 +78,7 @@ function harness(myNode = 'node-a', alive: string[] = ['node-a']) {
     setCm: (c: ConfigMapObject | undefined) => { cm = c; },
     setConfigText: (text: string, rv: string) => { cm = { metadata: { namespace: NS, name: 'config', uid: 'cm', resourceVersion: rv }, data: { config: text } }; },
     setAlive: (nodes: string[]) => { aliveSet = new Set(nodes); },
+    setStored: (text: string) => { stored = { text, source: 'metallb-system/config@1' }; },
     linesOf: (event: string) => lines.filter((l) => l.event === event),
   };
 }
@@ -153,10 +158,11 @@ test('membership change: the owner that dies is replaced, the new owner announce
 
 test('a garbage status IP or an IP outside every pool is skipped with its reason as a warning, never a throw', async () => {
   const h = harness();
+  // Put after the config applied: an address outside every pool in a status blocks any new config (fail-static).
+  await h.start();
   h.put(svc('garbage', ['not-an-ip']));
   h.put(svc('outside', ['203.0.113.9']));
   h.put({ metadata: { namespace: 'demo', name: 'weird' }, spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: 42 as unknown as string }] } } });
-  await h.start();
   for (const name of ['garbage', 'outside', 'weird']) assert.equal(await h.sync(name), 'success');
   assert.deepEqual(h.calls, []);
   assert.deepEqual(h.linesOf('serviceSkipped').map((l) => [l['service'], l['reason'], l.level]), [
@@ -179,7 +185,7 @@ test('BGP pools are not announced (reason logged once); switching the pool to bg
   assert.equal(h.gauge.size, 0);
 });
 
-test('fail-static: a config leaving an announced IP without a pool is refused, the last good keeps running, and it applies once the Service is gone', async () => {
+test('fail-static: a config leaving a held IP without a pool is refused, the last good keeps running, and it applies once the Service is gone', async () => {
   const h = harness();
   h.put(svc('held', ['198.51.100.1']));
   h.put(svc('kept', ['192.0.2.8']));
@@ -196,7 +202,7 @@ test('fail-static: a config leaving an announced IP without a pool is refused, t
   assert.equal(refusals.length, 1);
   assert.equal(refusals[0]!.on, 'ConfigMap:metallb-system/config');
   assert.equal(refusals[0]!.event.type, 'Warning');
-  assert.match(refusals[0]!.event.message, /node "node-a".*service has no configuration under new config; blocked by services: demo\/held/);
+  assert.match(refusals[0]!.event.message, /node "node-a", the last good config keeps running: .*198\.51\.100\.1.*; blocked by services: demo\/held$/);
   assert.deepEqual(h.linesOf('serviceWithdrawn'), [], 'nothing withdrawn on a refused config');
   // The last good config keeps running: a resync of the blocked Service still announces it.
   await h.sync('held');
@@ -204,14 +210,50 @@ test('fail-static: a config leaving an announced IP without a pool is refused, t
   // The same refusal again raises no second Warning.
   await h.r.handle('config');
   assert.equal(h.events.filter((e) => e.event.reason === 'ConfigRefused').length, 1);
-  // The blocking Service goes away: its withdrawal re-submits the refused config, which now applies.
-  h.services.delete('demo/held');
+  // A resync of a Service that still holds its address does not re-decide the config.
   h.enqueued.length = 0;
+  await h.sync('kept');
+  assert.deepEqual(h.enqueued, []);
+  // The blocking Service goes away: its withdrawal queues the config again, which now applies.
+  h.services.delete('demo/held');
   await h.sync('held');
+  assert.deepEqual(h.enqueued, ['config']);
+  assert.equal(await h.r.handle('config'), 'reprocessAll');
   assert.equal(h.gauges.stale, false);
   assert.deepEqual(h.events.filter((e) => e.event.reason === 'ConfigApplied').map((e) => e.event.type), ['Normal']);
-  assert.ok(h.enqueued.includes('service:demo/kept'), 'the applied config reprocesses every Service');
   assert.equal(h.core.runningConfig?.pools.map((p) => p.name).join(), 'l2');
+});
+
+test('v0.11\'s own rule still holds: a config leaving an announced IP without a pool is refused even if no status shows it', async () => {
+  const h = harness();
+  h.put(svc('moved', ['198.51.100.2']));
+  await h.start();
+  await h.sync('moved');
+  // The status no longer shows the address (edited away), but this node still announces it until the next sync.
+  h.services.set('demo/moved', svc('moved', []));
+  h.setConfigText('address-pools:\n- name: l2\n  protocol: layer2\n  addresses:\n  - 192.0.2.0/28\n', '2');
+  assert.equal(await h.r.handle('config'), 'success');
+  assert.equal(h.gauges.stale, true);
+  assert.match(h.events.at(-1)!.event.message, /service has no configuration under new config; blocked by services: demo\/moved$/);
+  await h.sync('moved');
+  assert.equal(h.calls.at(-1), 'delete demo/moved');
+  assert.ok(h.enqueued.includes('config'), 'the withdrawal re-decides the refused config');
+  assert.equal(await h.r.handle('config'), 'reprocessAll');
+  assert.equal(h.gauges.stale, false);
+});
+
+test('a restarted speaker facing a refused ConfigMap runs the last-applied store\'s config', async () => {
+  const h = harness();
+  h.put(svc('a', ['198.51.100.3']));
+  h.setStored(LAYER2);
+  h.setConfigText('address-pools:\n- name: x\n  protocol: carrier-pigeon\n', '5');
+  assert.equal(await h.r.handle('config'), 'reprocessAll', 'the store\'s config is applied');
+  assert.equal(h.gauges.stale, true);
+  assert.equal(h.gauges.loaded, true);
+  assert.deepEqual(h.core.runningConfig?.pools.map((p) => p.name), ['l2', 'other']);
+  await h.r.handle('synced');
+  await h.sync('a');
+  assert.deepEqual(h.calls, ['set demo/a 198.51.100.3']);
 });
 
 test('a config that does not parse is refused with the parser errors; a missing ConfigMap keeps the running config and is logged once', async () => {
@@ -223,7 +265,7 @@ test('a config that does not parse is refused with the parser errors; a missing 
   assert.equal(await h.r.handle('config'), 'success');
   assert.equal(h.gauges.stale, true);
   assert.equal(h.linesOf('serviceWithdrawn').length, 0);
-  assert.equal(h.lines.filter((l) => l.msg === 'config (re)load failed, config marked stale').length, 1);
+  assert.equal(h.lines.filter((l) => String(l.msg).startsWith('config (re)load failed, config marked stale')).length, 1);
   assert.equal(h.events.filter((e) => e.event.reason === 'ConfigRefused').length, 1);
   h.setCm(undefined);
   await h.r.handle('config');
