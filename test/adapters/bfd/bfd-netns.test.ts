@@ -2,6 +2,8 @@
  * Real BFD against BIRD 2 in a namespace pair (documentation range 192.0.2.0/24, namespaces `bfd-<pid>-a|b`):
  * the session comes Up, a TTL-254 packet that would take it Down is dropped by the kernel filter while the same
  * packet at TTL 255 does take it Down, and SIGKILLing BIRD takes our side Down (diag 1, detection time expired).
+ * Then the same against FRR 8.4's bfdd (with zebra, as the `frr` user): Up, our AdminDown on close seen by FRR,
+ * and SIGKILLing bfdd takes our side Down.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,14 +47,33 @@ function watch(child: ChildProcess) {
   return { lines, next };
 }
 
-function cleanup(dir: string, procs: ChildProcess[]) {
+function cleanup(dir: string, procs: ChildProcess[], namespaces = [A, B]) {
   for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-  try {
-    const pid = Number(readFileSync(join(dir, 'bird.pid'), 'utf8'));
-    if (pid > 0) process.kill(pid, 'SIGKILL');
-  } catch { /* not running */ }
-  for (const ns of [A, B]) sh(['ip', 'netns', 'del', ns]);
+  for (const daemon of ['bird', 'bfdd', 'zebra']) {
+    try {
+      const pid = Number(readFileSync(join(dir, `${daemon}.pid`), 'utf8'));
+      if (pid > 0) process.kill(pid, 'SIGKILL');
+    } catch { /* not running */ }
+  }
+  for (const ns of namespaces) sh(['ip', 'netns', 'del', ns]);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Two namespaces joined by a veth pair: `a` 192.0.2.1/24, `b` 192.0.2.2/24. */
+function namespacePair(a: string, b: string, va: string, vb: string) {
+  for (const ns of [a, b]) { sh(['ip', 'netns', 'del', ns]); must(['ip', 'netns', 'add', ns]); must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']); }
+  must(['ip', 'link', 'add', va, 'netns', a, 'type', 'veth', 'peer', 'name', vb, 'netns', b]);
+  must(['ip', '-n', a, 'addr', 'add', '192.0.2.1/24', 'dev', va]);
+  must(['ip', '-n', b, 'addr', 'add', '192.0.2.2/24', 'dev', vb]);
+  must(['ip', '-n', a, 'link', 'set', va, 'up']);
+  must(['ip', '-n', b, 'link', 'set', vb, 'up']);
+}
+
+function startChild(ns: string) {
+  return spawn('ip', ['netns', 'exec', ns, process.execPath, join(repoRoot, 'dist/src/testing/bfd-child.js')], {
+    env: { ...process.env, BFD_LOCAL: '192.0.2.1', BFD_PEERS: '192.0.2.2', BFD_TX_MS: '100', BFD_RX_MS: '100', BFD_MULT: '3' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
 }
 
 test('BFD with BIRD 2: Up, a TTL-254 packet dropped by the kernel, BIRD killed â†’ Down by detection time', { timeout: 120_000 }, async (t: TestContext) => {
@@ -62,12 +83,7 @@ test('BFD with BIRD 2: Up, a TTL-254 packet dropped by the kernel, BIRD killed â
   const dir = mkdtempSync(join(tmpdir(), 'bfd-'));
   const procs: ChildProcess[] = [];
   try {
-    for (const ns of [A, B]) { sh(['ip', 'netns', 'del', ns]); must(['ip', 'netns', 'add', ns]); must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']); }
-    must(['ip', 'link', 'add', VA, 'netns', A, 'type', 'veth', 'peer', 'name', VB, 'netns', B]);
-    must(['ip', '-n', A, 'addr', 'add', '192.0.2.1/24', 'dev', VA]);
-    must(['ip', '-n', B, 'addr', 'add', '192.0.2.2/24', 'dev', VB]);
-    must(['ip', '-n', A, 'link', 'set', VA, 'up']);
-    must(['ip', '-n', B, 'link', 'set', VB, 'up']);
+    namespacePair(A, B, VA, VB);
     writeFileSync(join(dir, 'bird.conf'), [
       'router id 192.0.2.2;',
       'protocol device {}',
@@ -78,10 +94,7 @@ test('BFD with BIRD 2: Up, a TTL-254 packet dropped by the kernel, BIRD killed â
     ].join('\n'));
     must(['ip', 'netns', 'exec', B, 'bird', '-c', join(dir, 'bird.conf'), '-s', join(dir, 'bird.ctl'), '-P', join(dir, 'bird.pid')]);
 
-    const child = spawn('ip', ['netns', 'exec', A, process.execPath, join(repoRoot, 'dist/src/testing/bfd-child.js')], {
-      env: { ...process.env, BFD_LOCAL: '192.0.2.1', BFD_PEERS: '192.0.2.2', BFD_TX_MS: '100', BFD_RX_MS: '100', BFD_MULT: '3' },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = startChild(A);
     procs.push(child);
     const w = watch(child);
     await w.next((l) => l.ready === true, 15_000, 'the child to be ready');
@@ -125,5 +138,57 @@ test('BFD with BIRD 2: Up, a TTL-254 packet dropped by the kernel, BIRD killed â
     await w.next((l) => (l as { closed?: boolean }).closed === true, 5_000, 'the child to close');
   } finally {
     cleanup(dir, procs);
+  }
+});
+
+test('BFD with FRR bfdd: Up, our AdminDown on close reaches FRR, bfdd killed â†’ Down by detection time', { timeout: 120_000 }, async (t: TestContext) => {
+  const missing = ['ip', 'vtysh', 'python3'].filter((c) => !have(c));
+  const frr = '/usr/lib/frr';
+  const root = process.getuid?.() === 0;
+  const ok = missing.length === 0 && root && sh(['test', '-x', `${frr}/bfdd`]).status === 0 && sh(['id', 'frr']).status === 0;
+  if (!requirePrerequisite(t, ok, `needs root, FRR's bfdd and zebra, the frr user, and ${missing.join(', ') || 'nothing else'}`)) return;
+  const [FA, FB, FVA, FVB] = [`bfd-${process.pid}-fa`, `bfd-${process.pid}-fb`, `bfd${process.pid}fa`, `bfd${process.pid}fb`];
+  const dir = mkdtempSync(join(tmpdir(), 'bfd-frr-'));
+  const procs: ChildProcess[] = [];
+  try {
+    namespacePair(FA, FB, FVA, FVB);
+    writeFileSync(join(dir, 'zebra.conf'), 'hostname z\n');
+    writeFileSync(join(dir, 'bfdd.conf'), [
+      'hostname b', 'bfd', ` peer 192.0.2.1 interface ${FVB}`, '  receive-interval 100', '  transmit-interval 100',
+      '  detect-multiplier 3', ' !', '!', '',
+    ].join('\n'));
+    // FRR drops to the frr user (it refuses root without the vty group): it must own its state directory.
+    must(['chown', '-R', 'frr:frr', dir]);
+    const daemon = (name: string) => must(['ip', 'netns', 'exec', FB, `${frr}/${name}`, '-d', '-u', 'frr', '-g', 'frr',
+      '-f', join(dir, `${name}.conf`), '-i', join(dir, `${name}.pid`), '-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-P', '0']);
+    daemon('zebra');
+    daemon('bfdd');
+    const peers = () => sh(['ip', 'netns', 'exec', FB, 'vtysh', '--vty_socket', dir, '-c', 'show bfd peers']).stdout;
+
+    const child = startChild(FA);
+    procs.push(child);
+    const w = watch(child);
+    await w.next((l) => l.ready === true, 15_000, 'the child to be ready');
+    await w.next((l) => l.event === 'state' && l.to === 'Up', 30_000, 'our session Up with FRR');
+    for (let i = 0; i < 50 && !/Status: up/.test(peers()); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.match(peers(), /Status: up/, `FRR sees the session up: ${peers()}`);
+    assert.match(peers(), /Echo receive interval: disabled/, 'we advertise no Echo (Required Min Echo RX 0)');
+
+    // Kill bfdd: our side goes Down by its detection time.
+    const killedAt = Date.now();
+    process.kill(Number(readFileSync(join(dir, 'bfdd.pid'), 'utf8')), 'SIGKILL');
+    const expired = await w.next((l) => l.event === 'state' && l.from === 'Up', 10_000, 'our session Down after bfdd died');
+    t.diagnostic(`bfdd SIGKILL â†’ our session Down in ${Date.now() - killedAt} ms (detection time 300 ms)`);
+    assert.deepEqual([expired.to, expired.diag], ['Down', 1]);
+
+    // bfdd back: Up again; then closing our side sends AdminDown, which FRR reports as the remote diagnostic.
+    daemon('bfdd');
+    await w.next((l) => l.event === 'state' && l.to === 'Up', 30_000, 'our session Up again after bfdd restarted');
+    child.stdin!.write('{"op":"close"}\n');
+    await w.next((l) => (l as { closed?: boolean }).closed === true, 5_000, 'the child to close');
+    for (let i = 0; i < 50 && !/Remote diagnostics: administratively down/.test(peers()); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.match(peers(), /Status: down[\s\S]*Remote diagnostics: administratively down/, `FRR after our close: ${peers()}`);
+  } finally {
+    cleanup(dir, procs, [FA, FB]);
   }
 });
