@@ -15,6 +15,7 @@ import type { ResponderSpec } from './responder-set.js';
 
 type In = { t: 'sync'; specs: ResponderSpec[] } | { t: 'owned'; ips: string[] } | { t: 'burst'; ip: string } | { t: 'close' };
 
+const DEBUG = process.env['METALLB_TS_LAYER2_DEBUG'] === '1';
 const send = (m: unknown) => { if (process.connected) process.send!(m); };
 let answered: Record<string, number> = {};
 let unanswered: Record<string, number> = {};
@@ -31,7 +32,8 @@ function report(): void {
 }
 
 const set = new ResponderSet(openCapture, {
-  log: (level, fields) => send({ t: 'log', level, fields }),
+  // Per-request debug lines would cost an IPC message per answer; they cross only when asked for.
+  log: (level, fields) => { if (level !== 'debug' || DEBUG) send({ t: 'log', level, fields }); },
   answered: (ip) => { bump(answered, ip); report(); },
   unanswered: (ip) => { bump(unanswered, ip); report(); },
   dropped: () => report(),
