@@ -36,6 +36,10 @@ if [[ ! -f node_modules/cap/build/Release/cap.node ]]; then
 fi
 [[ -f node_modules/cap/build/Release/cap.node ]] || { echo "setup: FAILED: cap's native module (libpcap binding) did not build" >&2; exit 1; }
 node -e "import('cap').then(() => console.log('cap loads'))"
+# koffi's binary comes prebuilt in the npm package @koromix/koffi-linux-x64 (an optional dependency npm ci
+# installs); its install script only checks it and downloads nothing. BGP's TCP-MD5 dialer needs it.
+node -e "import('koffi').then((k) => { k.default.load('libc.so.6'); console.log('koffi loads libc'); })" \
+  || { echo "setup: FAILED: koffi (BGP TCP-MD5/source-address dialer) does not load" >&2; exit 1; }
 
 step "test cluster binaries"
 bash test/cluster/build-binaries.sh

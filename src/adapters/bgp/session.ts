@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { type Clock } from '../clock.js';
+import { dial } from './md5-dialer.js';
 import { type Family, type IpAddr, parseIp } from '../../core/ip/index.js';
 import { type Logger, NOOP_LOGGER } from '../../core/ports.js';
 import {
@@ -19,6 +20,8 @@ export interface BgpSessionOptions {
   readonly peerPort: number;
   /** source-address: bind the connection to it (it is then also the next hop, spec §6.4). */
   readonly sourceAddress?: string | undefined;
+  /** TCP-MD5 key (RFC 2385, spec §6.2 `password`); with it or a source address, md5-dialer.ts dials. */
+  readonly password?: string | undefined;
   readonly clock: Clock;
   /** BGP Identifier for a connection with this local address (core/bgp/router-id.ts). */
   readonly routerId: (localAddress: IpAddr) => number;
@@ -28,7 +31,15 @@ export interface BgpSessionOptions {
   /** Observers for metrics and tests. */
   readonly onUp?: ((n: Negotiated) => void) | undefined;
   readonly onDown?: ((reason: string, graceful: boolean) => void) | undefined;
+  /**
+   * Called once per run of silent connect failures with a password set: the kernel drops segments whose
+   * TCP-MD5 signature is wrong or missing, so a key mismatch shows only as connects that get no answer.
+   */
+  readonly onSuspectedPasswordMismatch?: ((silentFailures: number) => void) | undefined;
 }
+
+/** Consecutive unanswered connects (with a password) before a key mismatch is suspected. */
+export const SILENT_FAILURES_BEFORE_SUSPECT = 2;
 
 /** A running session: start, stop, and the routes the peer should have. */
 export class BgpSession {
@@ -41,6 +52,9 @@ export class BgpSession {
   private ctx: RibOutContext | undefined;
   private readonly log: Logger;
   private readonly opts: BgpSessionOptions;
+  /** Cancels the native dial in flight (no answer yet); undefined when none. */
+  private pendingDial: (() => void) | undefined;
+  private silentFailures = 0;
 
   constructor(opts: BgpSessionOptions) {
     this.opts = opts;
@@ -81,6 +95,9 @@ export class BgpSession {
       case 'connect':
         return this.connect();
       case 'close':
+        if (this.pendingDial) this.silentFailure(); // the FSM's connectRetry fired before any answer
+        this.pendingDial?.();
+        this.pendingDial = undefined;
         this.generation++;
         this.socket?.destroy();
         this.socket = undefined;
@@ -132,19 +149,54 @@ export class BgpSession {
     }
   }
 
+  /** An unanswered connect; with a password, a run of them is reported once as a suspected key mismatch. */
+  private silentFailure(): void {
+    if (this.opts.password === undefined) return;
+    this.silentFailures++;
+    if (this.silentFailures !== SILENT_FAILURES_BEFORE_SUSPECT) return;
+    this.log.warn({
+      op: 'connect', event: 'suspectedPasswordMismatch', silentFailures: this.silentFailures,
+      msg: 'connects get no answer: the TCP-MD5 password probably differs from the peer\'s (the kernel drops such segments silently)',
+    });
+    this.opts.onSuspectedPasswordMismatch?.(this.silentFailures);
+  }
+
   private connect(): void {
     const gen = ++this.generation;
+    const live = () => gen === this.generation;
+    if (this.opts.password === undefined && this.opts.sourceAddress === undefined) {
+      const socket = net.connect({ host: this.opts.peerAddress, port: this.opts.peerPort });
+      socket.on('connect', () => { if (live()) this.connected(socket); });
+      this.attach(socket, live);
+      return;
+    }
+    this.pendingDial = dial({
+      peerAddress: this.opts.peerAddress, peerPort: this.opts.peerPort, sourceAddress: this.opts.sourceAddress,
+      password: this.opts.password, timeoutMs: this.opts.config.connectTimeoutMs,
+    }, (r) => {
+      this.pendingDial = undefined;
+      if (!live()) { if (r.ok) r.socket.destroy(); return; }
+      if (!r.ok) {
+        if (r.timedOut) this.silentFailure();
+        else this.silentFailures = 0;
+        return this.dispatch({ type: 'tcpClosed', error: r.error });
+      }
+      this.attach(r.socket, live);
+      this.connected(r.socket);
+    });
+  }
+
+  private connected(socket: net.Socket): void {
+    this.silentFailures = 0;
+    const local = parseIp(socket.localAddress ?? '');
+    if (local === undefined) return this.dispatch({ type: 'tcpClosed', error: `unusable local address ${socket.localAddress}` });
+    this.dispatch({ type: 'tcpConnected', localAddress: local, routerId: this.opts.routerId(local) });
+  }
+
+  private attach(socket: net.Socket, live: () => boolean): void {
     const framer = new BgpFramer();
-    const socket = net.connect({ host: this.opts.peerAddress, port: this.opts.peerPort, localAddress: this.opts.sourceAddress });
     socket.setNoDelay(true);
     this.socket = socket;
-    const live = () => gen === this.generation;
-    socket.on('connect', () => {
-      if (!live()) return;
-      const local = parseIp(socket.localAddress ?? '');
-      if (local === undefined) return this.dispatch({ type: 'tcpClosed', error: `unusable local address ${socket.localAddress}` });
-      this.dispatch({ type: 'tcpConnected', localAddress: local, routerId: this.opts.routerId(local) });
-    });
     socket.on('data', (chunk: Buffer) => {
       if (!live()) return;
       const out = framer.push(chunk);
