@@ -109,9 +109,10 @@ test('speaker e2e: SA token, real announcer in a node namespace, EndpointSlices 
   const ns = await cluster.createNamespace('spk-e2e');
   for (const n of [...names.all].reverse()) await deleteNetns(n); // leftovers of an interrupted run
   const speakers: SpeakerProcess[] = [];
+  let relay: number | undefined;
   try {
     await buildTopology(PREFIX, () => {});
-    await cluster.exposeInNetns([node1.netns]);
+    relay = await cluster.exposeInNetns([node1.netns]);
     await writeNodeAndSpeakerPod(cluster);
     await putConfigMap(admin, pools(['192.0.2.96/28']));
     const start = async (extraArgs: string[] = []) => {
@@ -194,6 +195,8 @@ test('speaker e2e: SA token, real announcer in a node namespace, EndpointSlices 
     const logDir = process.env['METALLB_TS_SPEAKER_TEST_LOGS'];
     if (logDir) speakers.forEach((sp, i) => writeFileSync(join(logDir, `speaker-${i}.log`), [...sp.lines.map((l) => JSON.stringify(l)), ...sp.stderr].join('\n')));
     for (const n of [...names.all].reverse()) await deleteNetns(n);
+    // The relay is this test's: the cluster process that stops at the end of the run does not know about it.
+    if (relay !== undefined) { try { process.kill(relay, 'SIGTERM'); } catch { /* already gone */ } }
     await cluster.kubectl(['delete', 'pod', 'spk-e2e-speaker', '-n', METALLB_NS, '--ignore-not-found', '--grace-period=0', '--force', '--wait=false']).catch(() => '');
     await cluster.kubectl(['delete', 'node', NODE, '--ignore-not-found', '--wait=false']).catch(() => '');
     await cluster.kubectl(['delete', 'configmap', CONFIG, '-n', METALLB_NS, '--ignore-not-found']).catch(() => '');
