@@ -3,6 +3,8 @@
  * or a bare config payload, from a file or stdin. Prints `FILE:LINE:COL: message` per error (or a
  * JSON report with --json). Exit 0 valid, 1 invalid, 2 usage or unreadable input.
  * `--print-schema` prints the JSON Schema shipped as manifests/config.schema.json.
+ * `--cluster` adds a dry run against the live cluster (src/cli/validate-cluster.ts, loaded only then): exit 0
+ * applies with no Service changed, 3 some Service changes/loses/gains addresses, 4 the controller would refuse it.
  */
 import { readFile } from 'node:fs/promises';
 import { parseConfigDocument } from '../core/config/parse.js';
@@ -10,6 +12,7 @@ import { CONFIG_SCHEMA } from '../core/config/schema.js';
 import type { ConfigError, ConfigResult } from '../core/config/types.js';
 
 export const VALIDATE_USAGE = `usage: metallb-ts validate [--json] FILE|-
+       metallb-ts validate --cluster [--kubeconfig PATH] [--namespace NS] [--name NAME] [--lb-class CLASS] [--json] FILE|-
        metallb-ts validate --print-schema
 
 Checks a MetalLB ConfigMap manifest (reads data.config; a missing key is a valid empty config)
@@ -17,26 +20,58 @@ or a bare config payload. "-" reads stdin.
 
   --json           print a JSON report instead of FILE:LINE:COL: message lines
   --print-schema   print the config JSON Schema (manifests/config.schema.json)
+  --cluster        also dry-run the config against the live cluster: read the config ConfigMap, its
+                   last-applied store and every Service as the controller does, and list each LoadBalancer
+                   Service that would keep, change, lose or gain its IP, or why the controller would refuse it
+  --kubeconfig P   with --cluster (default: in-cluster config in a pod, else KUBECONFIG / ~/.kube/config)
+  --namespace NS   with --cluster: MetalLB's namespace (default metallb-system)
+  --name NAME      with --cluster: the config ConfigMap (default config)
+  --lb-class C     with --cluster: the controller's --lb-class (default: Services without loadBalancerClass)
 
-Exit status: 0 valid, 1 invalid, 2 usage error or unreadable input.
+Exit status: 0 valid (with --cluster: applies and no Service changes), 1 invalid, 2 usage error or
+unreadable input (or, with --cluster, the cluster cannot be read), 3 (--cluster) applies and some
+Service changes, loses or gains an IP, 4 (--cluster) the controller would refuse it.
 `;
 
-type Args = { help: true } | { printSchema: true } | { file: string; json: boolean } | { error: string };
+interface ClusterArgs {
+  readonly kubeconfig: string | undefined;
+  readonly namespace: string;
+  readonly name: string;
+  readonly lbClass: string | undefined;
+}
+
+type Args = { help: true } | { printSchema: true } | { file: string; json: boolean; cluster: ClusterArgs | undefined } | { error: string };
+
+const CLUSTER_VALUES = { '--kubeconfig': 'kubeconfig', '--namespace': 'namespace', '--name': 'name', '--lb-class': 'lbClass' } as const;
 
 function parseArgs(argv: readonly string[]): Args {
   let json = false;
   let printSchema = false;
+  let cluster = false;
+  const values: Partial<Record<(typeof CLUSTER_VALUES)[keyof typeof CLUSTER_VALUES], string>> = {};
   const files: string[] = [];
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
     if (arg === '--help' || arg === '-h' || arg === '-help') return { help: true };
     else if (arg === '--json') json = true;
     else if (arg === '--print-schema') printSchema = true;
-    else if (arg.startsWith('-') && arg !== '-') return { error: `unknown option ${arg}` };
+    else if (arg === '--cluster') cluster = true;
+    else if (Object.hasOwn(CLUSTER_VALUES, flag)) {
+      const value = eq > 0 && flag !== arg ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) return { error: `${flag} needs a value` };
+      values[CLUSTER_VALUES[flag as keyof typeof CLUSTER_VALUES]] = value;
+    } else if (arg.startsWith('-') && arg !== '-') return { error: `unknown option ${arg}` };
     else files.push(arg);
   }
-  if (printSchema) return files.length === 0 ? { printSchema: true } : { error: '--print-schema takes no FILE' };
+  if (!cluster && Object.keys(values).length > 0) return { error: '--kubeconfig, --namespace, --name and --lb-class need --cluster' };
+  if (printSchema) return files.length === 0 && !cluster ? { printSchema: true } : { error: '--print-schema takes no FILE' };
   if (files.length !== 1) return { error: files.length === 0 ? 'missing FILE (or - for stdin)' : 'exactly one FILE expected' };
-  return { file: files[0]!, json };
+  const clusterArgs = cluster
+    ? { kubeconfig: values.kubeconfig, namespace: values.namespace ?? 'metallb-system', name: values.name ?? 'config', lbClass: values.lbClass }
+    : undefined;
+  return { file: files[0]!, json, cluster: clusterArgs };
 }
 
 async function readInput(file: string): Promise<string> {
@@ -93,6 +128,10 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const result = parseConfigDocument(text);
+  if (args.cluster && result.ok) {
+    const { runCluster } = await import('./validate-cluster.js');
+    return runCluster(name, result, { ...args.cluster, json: args.json });
+  }
   if (args.json) {
     process.stdout.write(jsonReport(name, result));
   } else if (result.ok) {
