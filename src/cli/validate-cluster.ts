@@ -29,7 +29,7 @@ async function readConfigMap(read: () => Promise<ConfigMapObject>): Promise<Conf
   }
 }
 
-const FATE_WORD = { keep: 'keeps', change: 'changes', lose: 'loses', gain: 'gains', none: 'no address' } as const;
+const FATE_WORD = { keep: 'keep', change: 'change', lose: 'lose', gain: 'gain', none: 'none' } as const;
 
 /** Left-aligned columns separated by two spaces. */
 function table(rows: readonly (readonly string[])[]): string {
