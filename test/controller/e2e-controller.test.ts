@@ -6,6 +6,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../conformance/vectors.js';
 import { getTestCluster, type TestCluster } from '../../src/testing/cluster/test-cluster.js';
@@ -345,6 +348,97 @@ test('dual-stack Services get one address per family from one pool', async () =>
   await eventually(async () => ipsOf(await getService(k, ns, 'both')).length === 2, 20_000, 'two addresses');
   assert.deepEqual(ipsOf(await getService(k, ns, 'both')), ['192.168.50.0', 'fc00:50::']);
   assert.deepEqual(await waitForIps(k, ns, 'v6'), ['fc00:50::1']);
+  assertHealthy(c);
+  await c.stop();
+  await cleanup(cluster, ns);
+});
+
+/** What `validate --cluster --json` printed, and its exit status. */
+interface Prediction {
+  readonly code: number;
+  readonly decision: { readonly kind: string; readonly blockers?: readonly string[] };
+  readonly services: ReadonlyArray<{ readonly service: string; readonly before: string[]; readonly after: string[]; readonly fate: string }>;
+}
+
+/** Runs the real CLI `validate --cluster` with the controller's ServiceAccount (it needs only the controller's reads). */
+async function predict(kubeconfig: string, text: string): Promise<Prediction> {
+  const file = join(mkdtempSync(join(tmpdir(), 'metallb-ts-validate-')), 'config.yaml');
+  writeFileSync(file, text);
+  const argv = [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'validate', '--cluster', `--kubeconfig=${kubeconfig}`, `--lb-class=${CLASS}`, '--json', file];
+  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, argv, (_err, stdout, stderr) => resolve({ code: child.exitCode ?? -1, stdout, stderr }));
+  });
+  assert.ok([0, 3, 4].includes(code), `validate --cluster exit ${code}: ${stderr}`);
+  const report = JSON.parse(stdout) as Omit<Prediction, 'code'> & { exitCode: number };
+  assert.equal(report.exitCode, code, 'the JSON report carries the exit status');
+  return { code, decision: report.decision, services: report.services };
+}
+
+test('validate --cluster predicts exactly what the controller then does: add a pool, change protocol, remove an in-use pool, shrink a range, rename a pool', async () => {
+  const { cluster, k, kubeconfig } = await setup();
+  const base = [{ name: 'v1', addresses: ['198.51.100.0/29'] }];
+  await putConfig(k, layer2Config(base));
+  const c = await controller();
+  const ns = await cluster.createNamespace('predict');
+  await createService(k, ns, 's1');
+  await createService(k, ns, 's2');
+  assert.deepEqual(await waitForIps(k, ns, 's1'), ['198.51.100.0']);
+  assert.deepEqual(await waitForIps(k, ns, 's2'), ['198.51.100.1']);
+  // Waits for a pool that does not exist yet (Warning AllocationFailed, unknown pool).
+  await createService(k, ns, 'pinned', { annotations: { 'metallb.universe.tf/address-pool': 'extra' } });
+  await waitForEvent(k, ns, 'Service', 'pinned', 'AllocationFailed');
+
+  const statuses = async () => Object.fromEntries(await Promise.all(['pinned', 's1', 's2'].map(async (n) => [`${ns}/${n}`, ipsOf(await getService(k, ns, n))] as const)));
+  const predicted = (p: Prediction) => Object.fromEntries(p.services.filter((s) => s.service.startsWith(`${ns}/`)).map((s) => [s.service, s.after]));
+  const stored = async () => (await k.core.readNamespacedConfigMap({ namespace: METALLB_NS, name: 'config-last-applied' })).data?.['config'];
+
+  /** Predicts, applies, waits for the controller's evidence and compares. Returns the prediction. */
+  async function edit(text: string, expected: { code: number; fates: Record<string, string> }): Promise<Prediction> {
+    const before = await statuses();
+    const p = await predict(kubeconfig, text);
+    assert.equal(p.code, expected.code, JSON.stringify(p));
+    assert.deepEqual(Object.fromEntries(p.services.filter((s) => s.service.startsWith(`${ns}/`)).map((s) => [s.service, s.fate])), expected.fates);
+    for (const s of p.services.filter((x) => x.service.startsWith(`${ns}/`))) assert.deepEqual(s.before, before[s.service], `${s.service}: NOW is its status`);
+    await putConfig(k, text);
+    if (p.decision.kind === 'refuse') {
+      // Evidence: the controller's Warning on the ConfigMap naming this edit's blockers, and config_stale 1.
+      const blockers = p.decision.blockers ?? [];
+      await eventually(async () => (await eventsFor(k, METALLB_NS, 'ConfigMap', 'config'))
+        .some((e) => e.reason === 'ConfigRefused' && blockers.every((b) => (e.message ?? '').includes(b)) && (e.message ?? '').includes(ns)), 20_000, `ConfigRefused naming ${blockers.join(',')}`);
+      await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 1, 10_000, 'config_stale_bool 1');
+      assert.deepEqual(await statuses(), predicted(p), 'a refused config moves nothing');
+    } else {
+      // Evidence: the controller persisted the config it applied (last-applied store) and is not stale.
+      await eventually(async () => (await stored()) === text, 20_000, 'the last-applied store holds the edit');
+      await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 0, 10_000, 'config_stale_bool 0');
+      await eventually(async () => JSON.stringify(await statuses()) === JSON.stringify(predicted(p)), 20_000, `statuses reach the prediction ${JSON.stringify(predicted(p))}`);
+    }
+    return p;
+  }
+  const keep2 = { [`${ns}/s1`]: 'keep', [`${ns}/s2`]: 'keep' };
+  const withExtra = [...base, { name: 'extra', addresses: ['203.0.113.0/30'], autoAssign: false }];
+
+  // Add a pool: the waiting Service gains its address, the others keep theirs (exit 3).
+  const added = await edit(layer2Config(withExtra), { code: 3, fates: { [`${ns}/pinned`]: 'gain', ...keep2 } });
+  assert.deepEqual(predicted(added)[`${ns}/pinned`], ['203.0.113.0']);
+  // Change protocol: no address moves (exit 0).
+  const bgp = `peers:\n- peer-address: 203.0.113.254\n  peer-asn: 64500\n  my-asn: 64501\n${layer2Config(withExtra).split('protocol: layer2').join('protocol: bgp')}`;
+  await edit(bgp, { code: 0, fates: { [`${ns}/pinned`]: 'keep', ...keep2 } });
+  // Remove an in-use pool: refused, blocked by the Service in it (exit 4); put the running config back.
+  const removed = await edit(layer2Config(base), { code: 4, fates: { [`${ns}/pinned`]: 'keep', ...keep2 } });
+  assert.deepEqual(removed.decision.blockers, [`${ns}/pinned`]);
+  await putConfig(k, bgp);
+  await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 0, 10_000, 'config_stale_bool 0 after restoring');
+  // Shrink a range under s2's address: refused (exit 4); shrink around both addresses: applies unchanged (exit 0).
+  const shrunk = (cidr: string) => bgp.replace('198.51.100.0/29', cidr);
+  const narrowed = await edit(shrunk('198.51.100.0/32'), { code: 4, fates: { [`${ns}/pinned`]: 'keep', ...keep2 } });
+  assert.deepEqual(narrowed.decision.blockers, [`${ns}/s2`]);
+  await putConfig(k, bgp);
+  await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 0, 10_000, 'config_stale_bool 0 after restoring');
+  await edit(shrunk('198.51.100.0/31'), { code: 0, fates: { [`${ns}/pinned`]: 'keep', ...keep2 } });
+  // Rename the pool a Service names: its address stays in a pool (not refused) but it loses it (exit 3).
+  await edit(shrunk('198.51.100.0/31').replace('name: extra', 'name: extra2'), { code: 3, fates: { [`${ns}/pinned`]: 'lose', ...keep2 } });
+
   assertHealthy(c);
   await c.stop();
   await cleanup(cluster, ns);
