@@ -9,8 +9,9 @@
  * Guard against false deaths from a busy node: timers carry their scheduled time, and a probe verdict or
  * suspicion expiry whose timer fired more than `lateToleranceMs` late is not trusted (the ack or the
  * refutation may be waiting unread in our socket; Node runs expired timers before it polls sockets).
- * The probe is discarded, or the suspicion re-armed once, and our local health gets worse, which stretches
- * our probe interval and timeout until probes succeed again.
+ * It is re-armed once, 1 ms later, so the socket is read before the verdict, and our local health gets
+ * worse, which stretches our probe interval and timeout until probes succeed again. (Discarding late
+ * verdicts outright was tried: a starved process then never detects anything.)
  *
  * Pure: time arrives in events, randomness from a seeded PRNG in the state, packets leave as actions.
  */
@@ -206,12 +207,19 @@ class Draft {
   /** End the previous probe (verdict), then probe the next member in a shuffled round-robin. */
   probeRound(late: number): void {
     const p = this.probe;
+    if (p && !p.acked && late > this.t.lateToleranceMs && !this.deferred.has('probe')) {
+      // Our own loop lagged: the ack may be waiting unread behind this timer. Decide 1 ms later, after the
+      // socket has been read (Node polls sockets between two timer phases).
+      this.actions.push({ kind: 'late-timer', id: 'probe', lateMs: late });
+      this.adjustHealth(1);
+      this.deferred.add('probe');
+      this.setTimer('probe', this.now + 1);
+      return;
+    }
+    this.deferred.delete('probe');
     this.probe = undefined;
     if (p && !p.acked) {
-      if (late > this.t.lateToleranceMs) {
-        this.actions.push({ kind: 'late-timer', id: 'probe', lateMs: late });
-        this.adjustHealth(1);
-      } else {
+      {
         this.adjustHealth(p.expectedNacks > 0 ? Math.max(0, p.expectedNacks - p.nacks) : 1);
         const target = this.members.get(p.target);
         if (target && up(target)) this.suspect(target, target.incarnation, this.self.name);

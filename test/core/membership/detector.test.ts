@@ -58,17 +58,26 @@ test('a probe that times out goes indirect, then suspects; an ack via a helper s
   assert.ok(s.timers.has(`suspect:${probe.target}`));
 });
 
-test('a probe verdict whose timer fired late is discarded and our local health worsens', () => {
+test('a probe verdict whose timer fired late is re-checked after the socket is read, and our local health worsens', () => {
   const s = withPeers();
   const due = s.timers.get('probe')!;
   const r1 = run(s, { kind: 'timer', id: 'probe', now: due });
+  const probe = r1.state.probe!;
   const next = r1.state.timers.get('probe')!;
-  const r2 = run(r1.state, { kind: 'timer', id: 'probe', now: next + T.lateToleranceMs + 50 });
+  const lateAt = next + T.lateToleranceMs + 50;
+  const r2 = run(r1.state, { kind: 'timer', id: 'probe', now: lateAt });
   assert.ok(r2.actions.some((a) => a.kind === 'late-timer'));
   assert.ok(!r2.actions.some((a) => a.kind === 'member-suspect'));
   assert.equal(r2.state.health, 1);
-  // Health stretches the next round: interval × (1 + health).
-  assert.equal(r2.state.timers.get('probe')! - (next + T.lateToleranceMs + 50), 2 * T.probeIntervalMs);
+  assert.equal(r2.state.timers.get('probe'), lateAt + 1, 're-armed 1 ms later');
+  // The ack that was waiting behind the timer is read first: no suspicion, and the next round starts,
+  // stretched by the health score: interval × (1 + health).
+  const saved = run(r2.state, pkt(lateAt, probe.target, { type: 'ack', seq: probe.seq }), { kind: 'timer', id: 'probe', now: lateAt + 1 });
+  assert.ok(!saved.actions.some((a) => a.kind === 'member-suspect'));
+  assert.equal(saved.state.timers.get('probe')! - (lateAt + 1), T.probeIntervalMs * (1 + saved.state.health));
+  // No ack even then: the re-check decides (a starved process still detects), however late it fires.
+  const lost = run(r2.state, { kind: 'timer', id: 'probe', now: lateAt + 200 });
+  assert.ok(lost.actions.some((a) => a.kind === 'member-suspect'));
 });
 
 test('a late suspicion expiry is re-checked once after the socket is read: a queued refutation wins', () => {
