@@ -15,7 +15,7 @@ import { crdsToLegacy, unresolvedReferences } from '../../src/core/migrate/from-
 import type { Rename } from '../../src/core/migrate/issues.js';
 import { migrate } from '../../src/core/migrate/migrate.js';
 import { validateLegacy } from '../../src/core/migrate/validator.js';
-import { emitDocument } from '../../src/core/migrate/yaml-emit.js';
+import { dumpDocument } from '../../src/core/migrate/manifest-yaml.js';
 import { goldenCases, goldenDir } from './golden-cases.js';
 
 /** A Config as plain data: selectors without their `matches` closure, aliases as sorted pairs. */
@@ -43,7 +43,7 @@ for (const golden of goldenCases.filter((g) => g.name !== 'lenient')) {
     assert.ok(outcome.ok);
     const objects = (loadAll(outcome.yaml) as MigratedObject[]).filter(Boolean);
     assert.deepEqual(unresolvedReferences(objects), []);
-    const legacyText = emitDocument(crdsToLegacy(objects));
+    const legacyText = dumpDocument(crdsToLegacy(objects));
     const readBack = parseConfig(legacyText);
     assert.ok(readBack.ok, `${legacyText}\n${JSON.stringify(!readBack.ok && readBack.errors)}`);
     assert.deepEqual(comparable(readBack.config), comparable(original.config, outcome.renames));

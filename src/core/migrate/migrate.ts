@@ -11,7 +11,7 @@ import type { MigratedObject } from './crds.js';
 import { unresolvedReferences } from './from-crds.js';
 import type { MigrationIssue, Rename } from './issues.js';
 import { convertToCrds } from './to-crds.js';
-import { emitDocuments } from './yaml-emit.js';
+import { dumpDocuments } from './manifest-yaml.js';
 
 /** Where MetalLB (and its converter) put things when the ConfigMap names no namespace. */
 export const DEFAULT_NAMESPACE = 'metallb-system';
@@ -83,7 +83,7 @@ export function migrate(request: MigrateRequest, validate: RawValidator): Migrat
   if (dangling.length > 0) throw new Error(`bug: migrated objects reference missing objects: ${dangling.join('; ')}`);
   return {
     ok: true,
-    yaml: emitDocuments(conversion.objects, [OUTPUT_HEADER]),
+    yaml: dumpDocuments(conversion.objects, [OUTPUT_HEADER]),
     objects: conversion.objects,
     namespace,
     renames: conversion.renames,
