@@ -1,6 +1,6 @@
 /**
  * TCP-MD5 (RFC 2385, MetalLB's `password`, spec §6.2) through the native dialer against a real BIRD 2 on
- * loopback: BIRD listens on 127.0.0.1 with `password`, we dial from 127.0.0.2 (a bound source address).
+ * loopback: BIRD listens on 127.0.0.1 (::1) with `password`, we dial from 127.0.0.2 (::1), a bound source address.
  * The right key establishes; a wrong key gets no answer at all (the kernel drops the SYN), which the adapter
  * reports as `suspectedPasswordMismatch`, and BIRD never sees the session. Traffic stays on loopback.
  */
@@ -61,7 +61,8 @@ test('struct tcp_md5sig and sockaddr layouts match linux/tcp.h and netinet/in.h'
   assert.equal(sockaddr('not-an-ip', 1), undefined);
 });
 
-test('TCP-MD5 with BIRD: the right password establishes, a wrong one is reported as suspectedPasswordMismatch', async (t) => {
+for (const [family, listen, source] of [['IPv4', '127.0.0.1', '127.0.0.2'], ['IPv6', '::1', '::1']] as const) {
+test(`TCP-MD5 with BIRD over ${family}: the right password establishes, a wrong one is reported as suspectedPasswordMismatch`, async (t) => {
   if (!requirePrerequisite(t, haveBird && process.getuid?.() === 0, 'needs bird (BIRD 2) and root')) return;
   const dir = mkdtempSync(join(tmpdir(), 'bgpm-'));
   const ctl = join(dir, 'bird.ctl');
@@ -70,22 +71,22 @@ test('TCP-MD5 with BIRD: the right password establishes, a wrong one is reported
 router id 192.0.2.254;
 protocol device { }
 protocol bgp mts {
-  local 127.0.0.1 port ${port} as 64513;
-  neighbor 127.0.0.2 as 64512;
+  local ${listen} port ${port} as 64513;
+  neighbor ${source} as 64512;
   passive on;
   multihop;
   hold time 9;
   password "s3cr3t-key";
-  ipv4 { import all; export none; };
+  ${family === 'IPv4' ? 'ipv4' : 'ipv6'} { import all; export none; };
 }
 `);
   const bird: ChildProcess = spawn('bird', ['-f', '-c', join(dir, 'bird.conf'), '-s', ctl, '-P', join(dir, 'bird.pid')], { stdio: 'ignore' });
   const birdc = (...args: string[]) => spawnSync('birdc', ['-s', ctl, ...args], { encoding: 'utf8' }).stdout;
   const make = (password: string, ups: Negotiated[], logs: LogFields[], suspects: number[]) => new BgpSession({
-    config: { localAs: 64512, peerAs: 64513, holdTimeSeconds: 9, families: [4], ...SESSION_TIMING_DEFAULTS, connectTimeoutMs: 1000 },
-    peerAddress: '127.0.0.1',
+    config: { localAs: 64512, peerAs: 64513, holdTimeSeconds: 9, families: [family === 'IPv4' ? 4 : 6], ...SESSION_TIMING_DEFAULTS, connectTimeoutMs: 1000 },
+    peerAddress: listen,
     peerPort: port,
-    sourceAddress: '127.0.0.2',
+    sourceAddress: source,
     password,
     clock: realClock,
     routerId: () => Number(parseIp('192.0.2.10')!.value),
@@ -101,10 +102,11 @@ protocol bgp mts {
   const bad = make('wrong-key', badUps, badLogs, suspects);
   try {
     await eventually('BIRD control socket', () => (existsSync(ctl) ? true : undefined));
-    good.setRoutes(routeTable([{ prefix: parseCidr('203.0.113.9/32')!, attributes: {} }]));
+    const prefix = family === 'IPv4' ? '203.0.113.9/32' : '2001:db8:9::/64';
+    good.setRoutes(routeTable([{ prefix: parseCidr(prefix)!, attributes: {} }]));
     good.start();
     await eventually('Established with the right password', () => (goodUps.length > 0 ? true : undefined));
-    await eventually('the prefix in BIRD', () => (birdc('show', 'route', 'protocol', 'mts').includes('203.0.113.9/32') ? true : undefined));
+    await eventually('the prefix in BIRD', () => (birdc('show', 'route', 'protocol', 'mts').includes(prefix) ? true : undefined));
     good.stop({ kind: 'cease', subcode: 3, why: 'test: next case' });
     await eventually('BIRD sees the session end', () => (/mts\s+BGP\s+\S+\s+start/.test(birdc('show', 'protocols')) ? true : undefined));
 
@@ -122,3 +124,4 @@ protocol bgp mts {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+}
