@@ -5,15 +5,16 @@
  * the decisions are the code under test. What MetalLB then hands each session — one ad per
  * (address, pool advertisement): the address masked to the aggregation length, LOCAL_PREF,
  * communities; concatenated over Services, duplicates kept, sorted by prefix; sessions for the
- * peers whose node selectors match the node's labels — is modelled here in a few lines, to read
- * the expectations; the BGP speaker itself (issue 10) owns the real one.
+ * peers whose node selectors match the node's labels — is the BGP speaker's own code too
+ * (src/core/speaker/bgp.ts: adsFor, allAds, peerSelectsNode, peerKey).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadVectors, runVectorSuite, type VectorOutcome } from '../../conformance/vectors.js';
 import type { Config, Peer, Pool } from '../../../src/core/config/types.js';
 import { compileNodeSelector } from '../../../src/core/config/selector.js';
-import { formatCidr, formatIp, makeCidr, parseCidr, parseIp, type IpAddr } from '../../../src/core/ip/index.js';
+import { formatCidr, parseCidr, parseIp } from '../../../src/core/ip/index.js';
+import { adsFor, allAds, peerKey, peerSelectsNode } from '../../../src/core/speaker/bgp.js';
 import { announcedWithoutPool, decideService, type Announcement } from '../../../src/core/speaker/decide.js';
 import type { ServiceLike } from '../../../src/core/service/service-like.js';
 import type { EndpointsView } from '../../../src/core/service/endpoints.js';
@@ -89,7 +90,7 @@ function toService(s: NonNullable<Extract<Op, { op: 'set_balancer' }>['service']
 /** Replays one vector; each step's sessions and ads are compared with the expectation. */
 function replay(v: BgpVector): VectorOutcome {
   let config: Config | undefined;
-  let labels: Record<string, string> = {};
+  let labels: Record<string, string> = {}; // the upstream test starts from an empty label set, not "no Node yet"
   const services = new Map<string, { service: ServiceLike | undefined; endpoints: EndpointsView }>();
   const announced = new Map<string, Announcement>();
 
@@ -119,22 +120,14 @@ function replay(v: BgpVector): VectorOutcome {
         sync(op.name);
       }
     }
+    // The BGP speaker's own pure functions (src/core/speaker/bgp.ts): per-Service ads, what every session is
+    // handed, and which peers select the node.
+    const adsByService = new Map([...announced].map(([name, a]) => [name, adsFor(a, config!.pools.find((p) => p.name === a.pool)!)]));
+    const ads: Ad[] = allAds(adsByService).map((ad) => ({ prefix: formatCidr(ad.prefix), localpref: ad.localPref, communities: ad.communities, next_hop: null }));
     const got: Record<string, Ad[] | null> = {};
     for (const peer of config?.peers ?? []) {
-      if (!peer.nodeSelectors.some((s) => s.matches(labels))) continue;
-      const ads: Ad[] = [];
-      for (const a of announced.values()) {
-        const pool = config!.pools.find((p) => p.name === a.pool)!;
-        for (const text of a.ips) {
-          const ip: IpAddr = parseIp(text)!;
-          for (const adv of pool.bgpAdvertisements) {
-            const bits = ip.family === 4 ? adv.aggregationLength : adv.aggregationLengthV6;
-            ads.push({ prefix: formatCidr(makeCidr(ip, bits)), localpref: adv.localPref, communities: adv.communities, next_hop: null });
-          }
-        }
-      }
-      ads.sort((x, y) => (x.prefix < y.prefix ? -1 : x.prefix > y.prefix ? 1 : 0));
-      got[`${formatIp(peer.peerAddress)}:${peer.peerPort}`] = ads.length === 0 ? null : ads;
+      if (!peerSelectsNode(peer, labels)) continue;
+      got[peerKey(peer)] = ads.length === 0 ? null : ads;
     }
     try {
       assert.deepStrictEqual(got, step.expect_ads_by_session);
