@@ -1,7 +1,7 @@
 /**
  * One BGP session over a real TCP socket: the pure FSM (src/core/bgp/fsm.ts) driven by `net.Socket` events
  * and an injected Clock, plus the session's Adj-RIB-Out (rib-out.ts). Thin on purpose: every decision is the
- * reducer's; this file only carries out actions. Not wired into the speaker yet (issue 10).
+ * reducer's; this file only carries out actions. The speaker keeps one per selected peer (speaker-bgp.ts).
  */
 import net from 'node:net';
 import { type Clock } from '../clock.js';
@@ -25,18 +25,25 @@ export interface BgpSessionOptions {
   readonly clock: Clock;
   /** BGP Identifier for a connection with this local address (core/bgp/router-id.ts). */
   readonly routerId: (localAddress: IpAddr) => number;
-  /** Next hop for the family that is not the connection's own (the node's other-family address). */
-  readonly otherFamilyNextHop?: (family: Family) => IpAddr | undefined;
+  /** Next hop for the family that is not the connection's own (the node's other-family address, found from the local one). */
+  readonly otherFamilyNextHop?: (family: Family, localAddress: IpAddr) => IpAddr | undefined;
   readonly log?: Logger | undefined;
   /** Observers for metrics and tests. */
   readonly onUp?: ((n: Negotiated) => void) | undefined;
   readonly onDown?: ((reason: string, graceful: boolean) => void) | undefined;
+  /** Each UPDATE written (a batch of withdrawals counts once, as v0.11's `updates_total`). */
+  readonly onUpdateSent?: (() => void) | undefined;
+  /** After each change: prefixes the peer has from us, and the desired prefixes of the families the session carries. */
+  readonly onRoutes?: ((announced: number, desired: number) => void) | undefined;
   /**
    * Called once per run of silent connect failures with a password set: the kernel drops segments whose
    * TCP-MD5 signature is wrong or missing, so a key mismatch shows only as connects that get no answer.
    */
   readonly onSuspectedPasswordMismatch?: ((silentFailures: number) => void) | undefined;
 }
+
+/** How long a closed connection may take to flush a final NOTIFICATION before it is destroyed, ms. */
+const CLOSE_LINGER_MS = 2000;
 
 /** Consecutive unanswered connects (with a password) before a key mismatch is suspected. */
 export const SILENT_FAILURES_BEFORE_SUSPECT = 2;
@@ -59,7 +66,8 @@ export class BgpSession {
   constructor(opts: BgpSessionOptions) {
     this.opts = opts;
     this.state = initialSnapshot(opts.config);
-    this.log = (opts.log ?? NOOP_LOGGER).child({ peer: `${opts.peerAddress}:${opts.peerPort}` });
+    const host = opts.peerAddress.includes(':') ? `[${opts.peerAddress}]` : opts.peerAddress;
+    this.log = (opts.log ?? NOOP_LOGGER).child({ peer: `${host}:${opts.peerPort}` });
   }
 
   /** The FSM state name, for metrics and tests. */
@@ -78,10 +86,20 @@ export class BgpSession {
   /** Sets the routes the peer should have; only the difference is sent, and only when Established. */
   setRoutes(desired: RouteTable): void {
     this.desired = desired;
-    if (this.ctx === undefined) return;
-    const plan = planUpdates(this.advertised, desired, this.ctx);
-    this.advertised = plan.advertised;
-    this.dispatch({ type: 'sendUpdates', frames: plan.frames });
+    if (this.ctx !== undefined) {
+      const plan = planUpdates(this.advertised, desired, this.ctx);
+      this.advertised = plan.advertised;
+      this.dispatch({ type: 'sendUpdates', frames: plan.frames });
+    }
+    this.reportRoutes();
+  }
+
+  private reportRoutes(): void {
+    // Pending: what the peer should have, i.e. the desired routes of the families this session carries.
+    const families = this.ctx?.families;
+    let pending = 0;
+    for (const r of this.desired.values()) if (families === undefined || families.includes(r.prefix.base.family)) pending++;
+    this.opts.onRoutes?.(this.advertised.size, pending);
   }
 
   private dispatch(e: FsmEvent): void {
@@ -99,11 +117,19 @@ export class BgpSession {
         this.pendingDial?.();
         this.pendingDial = undefined;
         this.generation++;
-        this.socket?.destroy();
+        if (this.socket) {
+          // end(), not destroy(): a NOTIFICATION written just before must reach the peer (destroy drops
+          // unflushed data); the socket is destroyed anyway once the peer had time to read it.
+          const socket = this.socket;
+          socket.end();
+          const t = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+          t.unref();
+        }
         this.socket = undefined;
         return;
       case 'send':
         this.socket?.write(a.frame);
+        if (a.message === 'update') this.opts.onUpdateSent?.();
         return;
       case 'setTimer': {
         this.timers.get(a.timer)?.();
@@ -123,17 +149,19 @@ export class BgpSession {
         const n = a.negotiated;
         const own = n.localAddress.family;
         const other: Family = own === 4 ? 6 : 4;
-        this.ctx = { localAs: n.localAs, ibgp: n.ibgp, fourOctetAs: n.fourOctetAs, families: n.families, nextHops: { [own]: n.localAddress, [other]: this.opts.otherFamilyNextHop?.(other) } };
+        this.ctx = { localAs: n.localAs, ibgp: n.ibgp, fourOctetAs: n.fourOctetAs, families: n.families, nextHops: { [own]: n.localAddress, [other]: this.opts.otherFamilyNextHop?.(other, n.localAddress) } };
         this.log.info({ event: 'sessionUp', msg: 'BGP session established', holdTime: n.holdTimeSeconds, families: n.families });
         this.opts.onUp?.(n);
         const plan = initialUpdates(this.desired, this.ctx);
         this.advertised = plan.advertised;
         this.dispatch({ type: 'sendUpdates', frames: plan.frames });
+        this.reportRoutes();
         return;
       }
       case 'down':
         this.ctx = undefined;
         this.advertised = new Map();
+        this.reportRoutes();
         this.log.info({ event: 'sessionDown', msg: 'BGP session down', reason: a.reason, graceful: a.graceful });
         this.opts.onDown?.(a.reason, a.graceful);
         return;
