@@ -2,7 +2,8 @@
  * `metallb-ts speaker` flags and environment: MetalLB v0.11's set, unchanged (spec §4), as the DaemonSet in
  * manifests/metallb.yaml passes them (`--port=7472 --config=config --log-level=info` plus `METALLB_*` env), and
  * v0.12's `--enable-pprof` (accepted; there is no Go profiler to expose). One addition: the total capture-buffer
- * cap of the layer-2 announcer (a node with a Pod veth per workload has hundreds of interfaces).
+ * cap of the layer-2 announcer (a node with a Pod veth per workload has hundreds of interfaces), and the BGP
+ * graceful-restart Restart Time (RFC 4724; issue 10).
  * `--namespace` falls back to METALLB_NAMESPACE, then to the pod's ServiceAccount namespace file.
  * The memberlist flags (`--ml-bindaddr`, `--ml-bindport`, `--ml-secret-key`) are accepted and kept for the gossip
  * membership to come; `--ml-labels` selects the speaker Pods whose readiness makes a node alive today.
@@ -26,7 +27,12 @@ export interface SpeakerFlags {
   readonly enablePprof: boolean;
   /** Upper bound of all layer-2 capture rings together, bytes. */
   readonly layer2CaptureBufferBytes: number;
+  /** Restart Time advertised to BGP peers, seconds (0 = graceful restart not advertised). */
+  readonly bgpGracefulRestartSeconds: number;
 }
+
+/** Default of `--bgp-graceful-restart-time`, seconds (RFC 4724 suggests at most the hold time; routers cap it). */
+export const DEFAULT_BGP_RESTART_SECONDS = 120;
 
 /** Default of `--layer2-capture-buffer-mib` (all interfaces together). */
 export const DEFAULT_CAPTURE_BUFFER_MIB = 32;
@@ -46,6 +52,7 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'disable-epslices': { kind: 'bool', default: false, usage: 'read v1 Endpoints instead of discovery.k8s.io/v1 EndpointSlices' },
   'enable-pprof': { kind: 'bool', default: false, usage: 'accepted for MetalLB v0.12 compatibility; no effect' },
   'layer2-capture-buffer-mib': { kind: 'int', env: 'METALLB_LAYER2_CAPTURE_BUFFER_MIB', default: DEFAULT_CAPTURE_BUFFER_MIB, usage: 'total size of the ARP/NDP capture buffers of all interfaces, MiB (each interface gets an equal share, at most 2 MiB)' },
+  'bgp-graceful-restart-time': { kind: 'int', env: 'METALLB_BGP_GRACEFUL_RESTART_TIME', default: DEFAULT_BGP_RESTART_SECONDS, usage: 'BGP graceful restart (RFC 4724): Restart Time advertised to peers, seconds, 0 to 4095; 0 turns it off. On SIGTERM the sessions close without a NOTIFICATION so routers keep the routes that long' },
 };
 
 export type SpeakerFlagsResult =
@@ -78,6 +85,8 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   if (mlBindPort > 65535) return { ok: false, error: `invalid --ml-bindport ${mlBindPort}` };
   const captureMib = f['layer2-capture-buffer-mib'] as number;
   if (captureMib < 1 || captureMib > 4096) return { ok: false, error: `invalid --layer2-capture-buffer-mib ${captureMib}: want 1 to 4096` };
+  const restart = f['bgp-graceful-restart-time'] as number;
+  if (restart < 0 || restart > 4095) return { ok: false, error: `invalid --bgp-graceful-restart-time ${restart}: want 0 to 4095 seconds` };
   return {
     ok: true,
     flags: {
@@ -92,6 +101,7 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
       disableEpslices: f['disable-epslices'] as boolean,
       enablePprof: f['enable-pprof'] as boolean,
       layer2CaptureBufferBytes: captureMib * 1024 * 1024,
+      bgpGracefulRestartSeconds: restart,
     },
   };
 }

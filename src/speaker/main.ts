@@ -22,10 +22,12 @@ import { createK8sClientMetrics, createRegistry, createSpeakerMetrics } from '..
 import { startMonitoringServer } from '../adapters/metrics/http-server.js';
 import { startLayer2Announcer, type Layer2Announcer } from '../adapters/layer2/announcer.js';
 import { createLayer2Metrics } from '../adapters/layer2/metrics.js';
+import { BgpAnnouncer } from '../adapters/bgp/announcer.js';
+import { createBgpMetrics } from '../adapters/bgp/metrics.js';
 import { parseConfig } from '../core/config/parse.js';
 import { backoffDelay } from '../core/backoff.js';
 import { heldAddresses } from '../core/config/fail-static.js';
-import { nsNameOf, type EndpointSliceObject, type EndpointsObject, type ServiceObject } from '../core/k8s/objects.js';
+import { nsNameOf, objectTarget, type EndpointSliceObject, type EndpointsObject, type ServiceObject } from '../core/k8s/objects.js';
 import type { Logger } from '../core/ports.js';
 import { endpointsFromEndpoints, endpointsFromSlices, type EndpointsView } from '../core/service/endpoints.js';
 import { parseLabelSelector } from '../core/speaker/membership.js';
@@ -101,16 +103,25 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     onChange: () => queue.add(CONFIG_KEY), clock: realClock, logger,
   });
   const endpoints = source === 'EndpointSlices' ? slicesSource(clients, queue, logger) : endpointsSource(clients, queue, logger);
+  // Node events are recorded in "default", where kubelets put theirs.
+  const nodeTarget = objectTarget('Node', { name: flags.nodeName, namespace: 'default' });
+  const bgp = new BgpAnnouncer({
+    nodeName: flags.nodeName, logger: logger.child({ component: 'bgp' }), metrics: createBgpMetrics(registry), clock: realClock,
+    gracefulRestartSeconds: flags.bgpGracefulRestartSeconds,
+    recordNodeEvent: (e) => recorder.record(nodeTarget, e),
+  });
   const members = new KubernetesMembershipSource({
     nodes: nodesListWatch(clients),
     pods: flags.mlLabels === '' ? undefined : podsListWatch(clients, flags.namespace, flags.mlLabels),
     labelSelector: flags.mlLabels, clock: realClock, logger,
+    // v0.11 keeps the last labels when the Node goes away; so do we.
+    onNode: (kind, node) => { if (kind !== 'delete' && node.metadata?.name === flags.nodeName) bgp.setNodeLabels(node.metadata?.labels ?? {}); },
   });
   const { membership } = members;
   membership.onChange(() => queue.add(MEMBERSHIP_KEY));
 
   const reconciler = new SpeakerReconciler({
-    core: new Speaker({ myNode: flags.nodeName }),
+    core: new Speaker({ myNode: flags.nodeName, protocols: new Set(['layer2', 'bgp']) }),
     myNode: flags.nodeName,
     parseConfig: (text) => parseConfig(text),
     configMap: () => configSource.configMap(),
@@ -121,6 +132,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     endpoints: endpoints.view,
     alive: () => membership.alive(),
     announcer,
+    bgp,
     recordEvent: (target, event) => recorder.record(target, event),
     metrics: {
       setConfigLoaded: (b) => clientMetrics.setConfigLoaded(b),
@@ -141,6 +153,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   } catch (err) {
     logger.error({ op: 'startup', error: String(err), msg: `failed to listen on ${flags.host ?? ''}:${flags.port}` });
     await announcer.close();
+    bgp.close(false);
     return 1;
   }
   loop.start();
@@ -155,6 +168,8 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   const signal = await waitForSignal();
   logger.info({ event: 'shutdown', signal, msg: 'stopping' });
   queue.shutdown();
+  // No NOTIFICATION: routers helping graceful restart keep our routes until the next speaker's End-of-RIB.
+  bgp.close(true);
   await Promise.all([services.stop(), configSource.stop(), endpoints.informer.stop(), members.stop()]);
   await Promise.race([Promise.all([loop.stopped(), recorder.flush()]), delay(1500)]);
   await announcer.close();

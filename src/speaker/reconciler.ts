@@ -21,7 +21,7 @@ import { FailStaticConfig, type ConfigMapInput, type HeldAddresses, type StoredC
 import { configMapTarget, serviceTarget, type ConfigMapObject, type ServiceObject } from '../core/k8s/objects.js';
 import type { EventTarget, Logger, ServiceEvent, SyncState } from '../core/ports.js';
 import type { EndpointsView } from '../core/service/endpoints.js';
-import type { BalancerResult, SkipReason, Speaker } from './speaker.js';
+import type { Announcement, BalancerResult, SkipReason, Speaker } from './speaker.js';
 
 /** Queue keys: the ConfigMap, the synced marker, a membership change, and one per Service (`service:<ns>/<name>`). */
 export type WorkKey = 'config' | 'synced' | 'membership' | `service:${string}`;
@@ -39,6 +39,13 @@ export function serviceKey(nsName: string): WorkKey {
 /** The announcer's surface (src/adapters/layer2/announcer.ts). */
 export interface AnnouncerPort {
   setBalancer(name: string, ips: readonly string[]): void;
+  deleteBalancer(name: string): void;
+}
+
+/** The BGP announcer's surface (src/adapters/bgp/announcer.ts): sessions follow the config, routes the Services. */
+export interface BgpAnnouncerPort {
+  setConfig(config: Config): void;
+  setBalancer(name: string, announcement: Announcement): void;
   deleteBalancer(name: string): void;
 }
 
@@ -61,6 +68,8 @@ export interface SpeakerReconcilerPorts {
   /** Alive speakers (membership). */
   readonly alive: () => ReadonlySet<string>;
   readonly announcer: AnnouncerPort;
+  /** BGP pools' Services go here (undefined: the speaker announces layer 2 only). */
+  readonly bgp?: BgpAnnouncerPort | undefined;
   readonly recordEvent: (target: EventTarget, event: ServiceEvent) => void;
   readonly metrics: {
     setConfigLoaded(loaded: boolean): void;
@@ -148,6 +157,7 @@ export class SpeakerReconciler {
       this.refuse(cm as ConfigMapObject, decision.reason, decision.blockers);
       return 'success';
     }
+    this.ports.bgp?.setConfig(choice.applied.config);
     metrics.setConfigStale(false);
     metrics.setConfigLoaded(true);
     const retry = this.refused;
@@ -169,6 +179,7 @@ export class SpeakerReconciler {
   private runFallback(config: Config | undefined): SyncState {
     if (config === undefined || this.ports.core.runningConfig !== undefined) return 'success';
     if (this.ports.core.setConfig(config).kind !== 'applied') return 'success';
+    this.ports.bgp?.setConfig(config);
     this.ports.metrics.setConfigLoaded(true);
     this.ports.logger.info({ event: 'configLoaded', source: 'last-applied', msg: 'running the last applied config from the store' });
     return 'reprocessAll';
@@ -203,12 +214,12 @@ export class SpeakerReconciler {
       const { announcement: a } = action;
       if (action.kind === 'withdraw') {
         withdrew = true;
-        announcer.deleteBalancer(name);
+        if (a.protocol === 'bgp') this.ports.bgp?.deleteBalancer(name); else announcer.deleteBalancer(name);
         for (const ip of a.ips) metrics.setAnnounced(name, a.protocol, ip, false);
         logger.info({ event: 'serviceWithdrawn', service: name, ips: a.ips, protocol: a.protocol, reason: action.reason, node: myNode, msg: 'withdrawing service announcement' });
         continue;
       }
-      announcer.setBalancer(name, a.ips);
+      if (a.protocol === 'bgp') this.ports.bgp?.setBalancer(name, a); else announcer.setBalancer(name, a.ips);
       for (const ip of a.ips) metrics.setAnnounced(name, a.protocol, ip, true);
       const fields = { event: 'serviceAnnounced', service: name, ips: a.ips, pool: a.pool, protocol: a.protocol, node: myNode, msg: 'service has IP, announcing' };
       if (action.changed) logger.info(fields); else logger.debug(fields);

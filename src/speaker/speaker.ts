@@ -7,8 +7,8 @@
  *
  * - A withdrawal only happens for a Service this node announces (v0.11 `deleteBalancer` returns early otherwise).
  * - `protocolChanged` / `loadBalancerIPChanged` withdraw first, then the decision continues.
- * - Protocols this speaker cannot announce yet (BGP until issue 10) are decided as v0.11 would, and then not
- *   announced: the result says so (`protocolNotImplemented`), so a switch of the pool to bgp withdraws.
+ * - Protocols outside `protocols` (the speaker passes both; tools and tests may pass fewer) are decided as v0.11
+ *   would, and then not announced: the result says so (`protocolNotImplemented`).
  * - Normal Event `nodeAssigned` `announcing from node "<node>"` on every announcing sync (v0.11).
  */
 import type { Config, Protocol } from '../core/config/types.js';
@@ -43,7 +43,7 @@ export type SpeakerConfigDecision =
 export interface SpeakerOptions {
   /** This node's name (`--node-name`). */
   readonly myNode: string;
-  /** Protocols this speaker announces (default: layer2 only, until the BGP speaker lands). */
+  /** Protocols this speaker announces (default: layer2 only; `metallb-ts speaker` passes layer2 and bgp). */
   readonly protocols?: ReadonlySet<Protocol>;
 }
 

@@ -22,6 +22,7 @@ test('speaker flags: the DaemonSet args and env', () => {
       mlLabels: 'app=metallb,component=speaker', mlSecretKey: 'c2VjcmV0c2VjcmV0c2VjcmV0', config: 'config',
       namespace: 'metallb-system', kubeconfig: undefined, logLevel: 'info', disableEpslices: false, enablePprof: false,
       layer2CaptureBufferBytes: 32 * 1024 * 1024,
+      bgpGracefulRestartSeconds: 120,
     },
   });
 });
@@ -29,11 +30,11 @@ test('speaker flags: the DaemonSet args and env', () => {
 test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () => {
   const all = parseSpeakerFlags(['--node-name=n', '--host=127.0.0.1', '--port', '9000', '--ml-bindaddr=a', '--ml-bindport=7947', '--ml-labels=x=y',
     '--ml-secret-key=k', '--config=cfg', '--namespace=ns', '--kubeconfig=/k', '--log-level=debug', '--disable-epslices', '--enable-pprof',
-    '--layer2-capture-buffer-mib=8'], { METALLB_NODE_NAME: 'env-node', METALLB_NAMESPACE: 'env-ns' }, noSaFile);
+    '--layer2-capture-buffer-mib=8', '--bgp-graceful-restart-time=15'], { METALLB_NODE_NAME: 'env-node', METALLB_NAMESPACE: 'env-ns' }, noSaFile);
   assert.ok(all.ok);
   assert.deepEqual({ ...all.flags }, {
     nodeName: 'n', host: '127.0.0.1', port: 9000, mlBindAddr: 'a', mlBindPort: 7947, mlLabels: 'x=y', mlSecretKey: 'k', config: 'cfg',
-    namespace: 'ns', kubeconfig: '/k', logLevel: 'debug', disableEpslices: true, enablePprof: true, layer2CaptureBufferBytes: 8 * 1024 * 1024,
+    namespace: 'ns', kubeconfig: '/k', logLevel: 'debug', disableEpslices: true, enablePprof: true, layer2CaptureBufferBytes: 8 * 1024 * 1024, bgpGracefulRestartSeconds: 15,
   });
   const cases: Array<[string[], Record<string, string>, string]> = [
     [[], { METALLB_NAMESPACE: 'ns' }, 'must specify --node-name or METALLB_NODE_NAME'],
@@ -41,6 +42,7 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
     [['--node-name=n'], {}, 'failed to get namespace: set --namespace or METALLB_NAMESPACE'],
     [['--node-name=n', '--namespace=ns', '--port=70000'], {}, 'invalid --port 70000'],
     [['--node-name=n', '--namespace=ns', '--layer2-capture-buffer-mib=0'], {}, 'invalid --layer2-capture-buffer-mib 0: want 1 to 4096'],
+    [['--node-name=n', '--namespace=ns', '--bgp-graceful-restart-time=4096'], {}, 'invalid --bgp-graceful-restart-time 4096: want 0 to 4095 seconds'],
     [['--node-name=n', '--namespace=ns', '--lb-class=x'], {}, 'flag provided but not defined: -lb-class'],
   ];
   for (const [argv, env, error] of cases) assert.deepEqual(parseSpeakerFlags(argv, env, noSaFile), { ok: false, error }, argv.join(' '));

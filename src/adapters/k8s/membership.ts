@@ -10,7 +10,7 @@ import type { Logger } from '../../core/ports.js';
 import { KubernetesMembership } from '../../core/speaker/kube-membership.js';
 import type { Membership } from '../../core/speaker/membership.js';
 import type { Clock } from '../clock.js';
-import { ResilientInformer, type ListWatchLike } from './informer.js';
+import { ResilientInformer, type ChangeKind, type ListWatchLike } from './informer.js';
 
 export interface MembershipSourceOptions {
   readonly nodes: ListWatchLike<NodeObject>;
@@ -19,6 +19,8 @@ export interface MembershipSourceOptions {
   readonly labelSelector: string;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Every Node event, after the membership saw it (the BGP peers' node-selectors read this node's labels). */
+  readonly onNode?: ((kind: ChangeKind, node: NodeObject) => void) | undefined;
 }
 
 export class KubernetesMembershipSource {
@@ -49,6 +51,7 @@ export class KubernetesMembershipSource {
       onChange: (kind, node) => {
         if (kind === 'delete') state.deleteNode(node); else state.setNode(node);
         if (withoutPods) { if (kind === 'delete') state.deletePod(stubSpeakerPod(node)); else state.setPod(stubSpeakerPod(node)); }
+        options.onNode?.(kind, node);
       },
     });
     this.pods = options.pods

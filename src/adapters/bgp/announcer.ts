@@ -1,0 +1,206 @@
+/**
+ * The speaker's BGP announcer: one BgpSession (session.ts) per configured peer that selects this node, every
+ * session carrying the routes of every announced BGP Service (spec §6.1). Decisions are pure
+ * (src/core/speaker/bgp.ts: which sessions, which routes; src/core/bgp/rib-out.ts: which UPDATEs); this file owns the
+ * sockets, the node's interface addresses (router ID and the other family's next hop, spec §6.4), the metrics and
+ * the log lines. Route changes are coalesced to one pass per event-loop turn, so a resync of many Services sends
+ * one batch of UPDATEs, never a reset.
+ *
+ * Shutdown (SIGTERM) closes every session without a NOTIFICATION (RFC 4724 §4): a peer helping graceful restart
+ * keeps our routes as stale until the restarted speaker's End-of-RIB or the advertised Restart Time.
+ */
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import type { Clock } from '../clock.js';
+import type { Config } from '../../core/config/types.js';
+import type { Logger } from '../../core/ports.js';
+import { type Family, type IpAddr, compareIp, formatIp, ipEquals, parseIp } from '../../core/ip/index.js';
+import { SESSION_TIMING_DEFAULTS, chooseRouterId, type RouteTable } from '../../core/bgp/index.js';
+import {
+  adsFor, ceaseSubcodeFor, desiredRoutes, planSessions, type BgpAd, type SessionStopReason,
+} from '../../core/speaker/bgp.js';
+import type { Announcement } from '../../core/speaker/decide.js';
+import { BgpSession } from './session.js';
+import type { BgpMetrics } from './metrics.js';
+
+/** A Warning or Normal Event the announcer asks the speaker to record on this node's Node object. */
+export interface BgpNodeEvent { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string }
+
+export interface BgpAnnouncerOptions {
+  readonly nodeName: string;
+  readonly logger: Logger;
+  readonly metrics: BgpMetrics;
+  readonly clock: Clock;
+  /** Restart Time advertised in the graceful-restart capability (RFC 4724), seconds; 0 = not advertised. */
+  readonly gracefulRestartSeconds: number;
+  readonly recordNodeEvent?: ((e: BgpNodeEvent) => void) | undefined;
+  /** The node's interfaces (tests); default os.networkInterfaces(). */
+  readonly interfaces?: (() => NodeJS.Dict<NetworkInterfaceInfo[]>) | undefined;
+}
+
+interface Running { readonly fingerprint: string; readonly session: BgpSession }
+
+export class BgpAnnouncer {
+  private readonly opts: BgpAnnouncerOptions;
+  private config: Config | undefined;
+  private labels: Readonly<Record<string, string>> | undefined;
+  private readonly sessions = new Map<string, Running>();
+  private readonly ads = new Map<string, readonly BgpAd[]>();
+  private desired: RouteTable = new Map();
+  private flushScheduled = false;
+  private closed = false;
+  /** Refusals already logged (key|reason), so resyncs do not repeat them. */
+  private readonly refusedLogged = new Set<string>();
+
+  constructor(opts: BgpAnnouncerOptions) {
+    this.opts = opts;
+  }
+
+  /** Session keys (`peer` labels) currently kept. */
+  sessionKeys(): string[] {
+    return [...this.sessions.keys()].sort();
+  }
+
+  /** v0.11 SetConfig: sessions follow the peers (a changed peer is reset, only it). */
+  setConfig(config: Config): void {
+    this.config = config;
+    this.syncPeers();
+  }
+
+  /** The Node's labels changed (node-selectors are re-evaluated). */
+  setNodeLabels(labels: Readonly<Record<string, string>>): void {
+    this.labels = labels;
+    this.syncPeers();
+  }
+
+  /** Announce `announcement` (a BGP pool's Service) on every session; replaces the Service's previous ads. */
+  setBalancer(name: string, announcement: Announcement): void {
+    const pool = this.config?.pools.find((p) => p.name === announcement.pool);
+    if (pool === undefined) {
+      this.opts.logger.error({ op: 'setBalancer', service: name, pool: announcement.pool, error: 'pool not in the running config', msg: 'cannot announce service' });
+      this.ads.delete(name);
+    } else {
+      this.ads.set(name, adsFor(announcement, pool));
+    }
+    this.scheduleFlush();
+  }
+
+  deleteBalancer(name: string): void {
+    if (this.ads.delete(name)) this.scheduleFlush();
+  }
+
+  /** Stops every session: gracefully (no NOTIFICATION, for a restart) or with Cease Administrative Shutdown. */
+  close(graceful: boolean): void {
+    this.closed = true;
+    for (const [key, r] of this.sessions) {
+      r.session.stop(graceful ? { kind: 'gracefulRestart' } : { kind: 'cease', subcode: 2, why: 'speaker shutting down' });
+      this.opts.metrics.removePeer(key);
+    }
+    this.sessions.clear();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.closed) return;
+    this.desired = desiredRoutes(this.ads);
+    for (const { session } of this.sessions.values()) session.setRoutes(this.desired);
+  }
+
+  private syncPeers(): void {
+    if (this.closed || this.config === undefined) return;
+    const running = new Map([...this.sessions].map(([k, r]) => [k, r.fingerprint]));
+    const plan = planSessions(running, this.config.peers, this.labels);
+    for (const { key, reason } of plan.stop) this.stopSession(key, reason);
+    for (const { key, reason } of plan.refused) {
+      if (this.refusedLogged.has(`${key}|${reason}`)) continue;
+      this.refusedLogged.add(`${key}|${reason}`);
+      const message = reason === 'bfdProfileNotSupported'
+        ? `peer ${key} has a bfd-profile; BFD is not implemented yet, so no session is made with it`
+        : `peer ${key} is configured twice; only the first entry is used`;
+      this.opts.logger.error({ op: 'syncPeers', peer: key, error: reason, msg: message });
+      this.opts.recordNodeEvent?.({ type: 'Warning', reason: 'peerRefused', message });
+    }
+    for (const { key, peer, fingerprint } of plan.start) {
+      const log = this.opts.logger.child({ peer: key });
+      const session = new BgpSession({
+        config: {
+          localAs: peer.myAsn, peerAs: peer.peerAsn, holdTimeSeconds: Math.floor(peer.holdTimeMs / 1000),
+          keepaliveTimeSeconds: peer.keepaliveTimeMs / 1000, families: [4, 6], ...SESSION_TIMING_DEFAULTS,
+          gracefulRestart: this.opts.gracefulRestartSeconds > 0 ? { restartTimeSeconds: this.opts.gracefulRestartSeconds } : undefined,
+        },
+        peerAddress: formatIp(peer.peerAddress), peerPort: peer.peerPort,
+        sourceAddress: peer.sourceAddress ? formatIp(peer.sourceAddress) : undefined,
+        password: peer.password === '' ? undefined : peer.password,
+        clock: this.opts.clock,
+        routerId: (local) => chooseRouterId({ routerId: peer.routerId, localAddress: local, interfaceIpv4s: this.interfaceOf(local, 4), nodeName: this.opts.nodeName }),
+        otherFamilyNextHop: (family, local) => this.interfaceOf(local, family)[0] ?? this.anyGlobal(family),
+        log,
+        onUp: () => this.opts.metrics.sessionUp(key, true),
+        onDown: () => this.opts.metrics.sessionUp(key, false),
+        onUpdateSent: () => this.opts.metrics.updateSent(key),
+        onRoutes: (announced, desired) => this.opts.metrics.prefixes(key, announced, desired),
+        onSuspectedPasswordMismatch: (n) => this.opts.recordNodeEvent?.({
+          type: 'Warning', reason: 'bgpPasswordMismatch',
+          message: `${n} connects to peer ${key} got no answer: its TCP-MD5 password probably differs from ours`,
+        }),
+      });
+      this.sessions.set(key, { fingerprint, session });
+      this.opts.metrics.sessionUp(key, false);
+      this.opts.metrics.prefixes(key, 0, this.desired.size);
+      log.info({ event: 'peerAdded', msg: 'peer selects this node; starting its session' });
+      session.setRoutes(this.desired);
+      session.start();
+    }
+  }
+
+  private stopSession(key: string, reason: SessionStopReason): void {
+    const r = this.sessions.get(key);
+    if (r === undefined) return;
+    this.sessions.delete(key);
+    this.opts.logger.info({ event: 'peerRemoved', peer: key, reason, msg: 'stopping the session with Cease' });
+    r.session.stop({ kind: 'cease', subcode: ceaseSubcodeFor(reason), why: reason });
+    this.opts.metrics.removePeer(key);
+  }
+
+  /** Addresses of `family` on the interface holding `local` (global scope only), in address order. */
+  private interfaceOf(local: IpAddr, family: Family): IpAddr[] {
+    for (const addrs of Object.values(this.interfaces())) {
+      const parsed = (addrs ?? []).map((a) => parseIp(a.address.split('%')[0]!)).filter((a): a is IpAddr => a !== undefined);
+      if (parsed.some((a) => ipEquals(a, local))) return parsed.filter((a) => a.family === family && isGlobal(a)).sort(compareIp);
+    }
+    return [];
+  }
+
+  /** The first global address of `family` on a non-loopback interface (LoadBalancer IPs sit on lo). */
+  private anyGlobal(family: Family): IpAddr | undefined {
+    for (const addrs of Object.values(this.interfaces())) {
+      for (const a of addrs ?? []) {
+        if (a.internal) continue;
+        const ip = parseIp(a.address.split('%')[0]!);
+        if (ip !== undefined && ip.family === family && isGlobal(ip)) return ip;
+      }
+    }
+    return undefined;
+  }
+
+  private interfaces(): NodeJS.Dict<NetworkInterfaceInfo[]> {
+    return (this.opts.interfaces ?? networkInterfaces)();
+  }
+}
+
+/** Not loopback, link-local or unspecified. */
+function isGlobal(ip: IpAddr): boolean {
+  if (ip.family === 4) {
+    const first = Number(ip.value >> 24n);
+    return first !== 127 && first !== 0 && !(first === 169 && Number((ip.value >> 16n) & 255n) === 254);
+  }
+  const top = Number(ip.value >> 118n);
+  return ip.value > 1n && top !== 0x3fa; // fe80::/10
+}
