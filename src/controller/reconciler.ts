@@ -248,6 +248,9 @@ export class ControllerReconciler {
     const result = this.ports.core.setBalancer(nsName, svc);
     const state = await this.apply(nsName, svc, result);
     this.ports.metrics.setPoolStats(this.ports.core.poolStats());
+    // MetalLB's end-of-update line, with the version decided on: evidence (for tests and operators) that this
+    // version of the Service went through the controller, whatever the outcome.
+    this.ports.logger.debug({ event: 'endUpdate', service: nsName, resourceVersion: svc?.metadata?.resourceVersion ?? '', msg: 'end of service update' });
     return state;
   }
 
