@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../conformance/vectors.js';
 import { getTestCluster, type TestCluster } from '../../src/testing/cluster/test-cluster.js';
+import type { V1Service } from '@kubernetes/client-node';
 import type { KubeClients } from '../../src/adapters/k8s/client.js';
 import { METALLB_NS, eventually, installMetallb, startController, type ControllerProcess } from '../../src/testing/metallb/process.js';
 import {
@@ -64,14 +65,31 @@ async function cleanup(cluster: TestCluster, ns: string): Promise<void> {
 }
 
 /**
- * Waits for evidence that the controller has processed every Service key (instead of sleeping and hoping it was
- * fast enough): after the synced sweep every Service is processed once and every later create or edit once more,
- * so `metallb_k8s_client_updates_total` reaches at least the number of Services in the cluster plus the synced key.
+ * Waits for evidence that the controller processed this very version of the Service after its synced sweep (instead
+ * of sleeping and hoping it was fast enough): its `endUpdate` debug line naming the Service and the resourceVersion
+ * it decided on. A counter such as `metallb_k8s_client_updates_total` cannot tell which key it counted.
  */
-async function processedEveryService(c: ControllerProcess, k: KubeClients): Promise<void> {
-  const total = (await k.core.listServiceForAllNamespaces()).items.length;
-  await eventually(async () => ((await c.metric('metallb_k8s_client_updates_total')) ?? 0) >= total + 1, 20_000,
-    `the controller processed all ${total} Services (${c.tail()})`);
+async function processed(c: ControllerProcess, svc: V1Service): Promise<void> {
+  const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
+  const version = svc.metadata?.resourceVersion;
+  assert.ok(version, `${key} has a resourceVersion`);
+  await eventually(() => {
+    const synced = c.lines.findIndex((l) => l['event'] === 'stateSynced');
+    return synced >= 0 && c.lines.slice(synced).some((l) => l['event'] === 'endUpdate' && l['service'] === key && l['resourceVersion'] === version);
+  }, 20_000, `the controller processed ${key}@${version} (${c.tail()})`);
+}
+
+/** Read-modify-replace of a Service's spec or metadata, retried on a conflict (the controller writes status). */
+async function editService(k: KubeClients, ns: string, name: string, change: (svc: V1Service) => void): Promise<V1Service> {
+  for (;;) {
+    const svc = await getService(k, ns, name);
+    change(svc);
+    try {
+      return await k.core.replaceNamespacedService({ namespace: ns, name, body: svc });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err;
+    }
+  }
 }
 
 /** Asserts the controller is still the same live process and wrote only JSON lines. */
@@ -161,8 +179,7 @@ test('a missing ConfigMap allocates nothing until it is created; a parse error k
 
   await deleteConfig(k);
   await c.waitForLog((l) => l['error'] === 'configuration is missing');
-  await createService(k, ns, 'c');
-  await processedEveryService(c, k);
+  await processed(c, await createService(k, ns, 'c'));
   assert.deepEqual(ipsOf(await getService(k, ns, 'c')), [], 'no allocation while the ConfigMap is absent');
   assert.equal(await c.metric('metallb_k8s_client_config_stale_bool'), 1);
   assert.deepEqual(ipsOf(await getService(k, ns, 'a')), ['192.168.10.0'], 'nothing released while the ConfigMap is absent');
@@ -240,6 +257,77 @@ test('fail-static survives restarts (issue 8 fault 5): a refused config stays re
   await cleanup(cluster, ns);
 });
 
+test('a waiting Service is retried when a holder becomes compatible (issue 8 fault 1); its reason is logged once per change', async () => {
+  const { cluster, k } = await setup();
+  await putConfig(k, layer2Config([{ name: 'retry', addresses: ['192.168.60.0/28'] }]));
+  const c = await controller();
+  const ns = await cluster.createNamespace('retry');
+  // Traffic policy: same key and selector, UDP/53 and TCP/53 share .9 until one of them alone is Local.
+  const dns = (protocol: string) => ({ annotations: { 'metallb.universe.tf/allow-shared-ip': 'dns' }, loadBalancerIP: '192.168.60.9', selector: { app: 'dns' }, ports: [{ port: 53, protocol }] });
+  await createService(k, ns, 'udp', dns('UDP'));
+  await createService(k, ns, 'tcp', dns('TCP'));
+  assert.deepEqual([await waitForIps(k, ns, 'udp'), await waitForIps(k, ns, 'tcp')], [['192.168.60.9'], ['192.168.60.9']]);
+  await editService(k, ns, 'tcp', (s) => { s.spec!.externalTrafficPolicy = 'Local'; });
+  await waitForEvent(k, ns, 'Service', 'tcp', 'AllocationFailed');
+  await eventually(async () => ipsOf(await getService(k, ns, 'tcp')).length === 0, 20_000, 'tcp loses .9: the backends differ');
+  await editService(k, ns, 'udp', (s) => { s.spec!.externalTrafficPolicy = 'Local'; });
+  assert.deepEqual(await waitForIps(k, ns, 'tcp'), ['192.168.60.9'], 'both Local with one selector: the waiting tcp gets .9 without being edited');
+  assert.deepEqual(ipsOf(await getService(k, ns, 'udp')), ['192.168.60.9']);
+
+  // Ports: web-y waits for .7 while web-x holds TCP/80 on it.
+  const web = (port: number) => ({ annotations: { 'metallb.universe.tf/allow-shared-ip': 'web' }, loadBalancerIP: '192.168.60.7', ports: [{ port }] });
+  await createService(k, ns, 'web-x', web(80));
+  assert.deepEqual(await waitForIps(k, ns, 'web-x'), ['192.168.60.7']);
+  await createService(k, ns, 'web-y', web(80));
+  const failed = await waitForEvent(k, ns, 'Service', 'web-y', 'AllocationFailed');
+  assert.match(failed.message ?? '', /port TCP\/80 is already in use/);
+  // web-y is retried twice for the same reason (two edits of its own labels): one error line, the repeats at debug.
+  for (const round of [1, 2]) {
+    await processed(c, await editService(k, ns, 'web-y', (s) => { s.metadata!.labels = { ...s.metadata!.labels, round: String(round) }; }));
+  }
+  const waitingLines = (level: string) => c.lines.filter((l) => l['level'] === level && l['op'] === 'allocateIPs' && l['service'] === `${ns}/web-y`);
+  assert.equal(waitingLines('error').length, 1, `one error line for one reason: ${JSON.stringify(waitingLines('error'))}`);
+  assert.ok(waitingLines('debug').filter((l) => l['repeated'] === 'true').length >= 2, 'the repeats stay visible at debug');
+  await editService(k, ns, 'web-x', (s) => { s.spec!.ports = [{ name: 'p0', port: 8080, protocol: 'TCP', targetPort: 8080 as never }]; });
+  assert.deepEqual(await waitForIps(k, ns, 'web-y'), ['192.168.60.7'], 'the holder moved to TCP/8080: web-y gets .7 without being edited');
+  assert.deepEqual(ipsOf(await getService(k, ns, 'web-x')), ['192.168.60.7']);
+  assertHealthy(c);
+  await c.stop();
+  await cleanup(cluster, ns);
+});
+
+test('requested IP against requested pool (issue 8 fault 2): one rule, so later syncs change nothing and emit nothing', async () => {
+  const { cluster, k } = await setup();
+  await putConfig(k, layer2Config([{ name: 'a', addresses: ['192.168.70.32/29'] }, { name: 'b', addresses: ['192.168.70.40/29'] }]));
+  const c = await controller();
+  const ns = await cluster.createNamespace('onerule');
+  const request = (pool: string) => ({ annotations: { 'metallb.universe.tf/address-pool': pool, 'metallb.universe.tf/loadBalancerIPs': '192.168.70.41' } });
+  await createService(k, ns, 'mismatch', request('a'));
+  const refused = await waitForEvent(k, ns, 'Service', 'mismatch', 'AllocationFailed');
+  assert.equal(refused.type, 'Warning');
+  assert.match(refused.message ?? '', /not in the requested pool "a"/);
+  await createService(k, ns, 'match', request('b'));
+  assert.deepEqual(await waitForIps(k, ns, 'match'), ['192.168.70.41']);
+  await waitForEvent(k, ns, 'Service', 'match', 'IPAllocated');
+  const linesBefore = c.lines.length;
+  // Three label edits of each: every one is synced (evidence: endUpdate of that version), none changes anything.
+  for (const round of [1, 2, 3]) {
+    for (const name of ['mismatch', 'match']) {
+      await processed(c, await editService(k, ns, name, (s) => { s.metadata!.labels = { ...s.metadata!.labels, round: String(round) }; }));
+    }
+  }
+  assert.deepEqual(ipsOf(await getService(k, ns, 'mismatch')), [], 'mismatch never gets an address');
+  assert.deepEqual(ipsOf(await getService(k, ns, 'match')), ['192.168.70.41']);
+  const flaps = c.lines.slice(linesBefore).filter((l) => ['clearAssignment', 'ipAllocated', 'serviceUpdated'].includes(String(l['event'])) && String(l['service']).startsWith(`${ns}/`));
+  assert.deepEqual(flaps, [], 'no clearAssignment, ipAllocated or status write on a sync that changes nothing');
+  const allocatedCount = (await eventsFor(k, ns, 'Service', 'match')).filter((e) => e.reason === 'IPAllocated').reduce((n, e) => n + (e.count ?? 1), 0);
+  assert.equal(allocatedCount, 1, 'one IPAllocated Event for one allocation');
+  assert.deepEqual((await eventsFor(k, ns, 'Service', 'mismatch')).filter((e) => e.reason === 'IPAllocated'), []);
+  assertHealthy(c);
+  await c.stop();
+  await cleanup(cluster, ns);
+});
+
 test('takeover from MetalLB v0.11 and our own restart: no status write, no IPAllocated, IPs and the memberlist Secret kept', async () => {
   const { cluster, k } = await setup();
   await putConfig(k, layer2Config([{ name: 'takeover', addresses: ['192.168.20.0/28'] }]));
@@ -261,7 +349,8 @@ test('takeover from MetalLB v0.11 and our own restart: no status write, no IPAll
   for (const round of ['takeover', 'restart']) {
     const c = await controller();
     await eventually(async () => (await c.metric('metallb_allocator_addresses_in_use_total', 'pool="takeover"')) === 3, 10_000, `${round}: 3 addresses registered (${c.tail()})`);
-    await processedEveryService(c, k); // every key went through the controller: any write it wanted is done
+    // Every Service went through the controller after its synced sweep: any write it wanted is done.
+    for (const name of want.keys()) await processed(c, await getService(k, ns, name));
     assert.deepEqual(await versions(), before, `${round}: resourceVersions unchanged (zero status writes)`);
     for (const [name, ip] of want) assert.deepEqual(ipsOf(await getService(k, ns, name)), [ip], `${round}: ${name} keeps ${ip}`);
     for (const name of want.keys()) assert.deepEqual((await eventsFor(k, ns, 'Service', name)).map((e) => e.reason), [], `${round}: no events on ${name}`);
@@ -289,7 +378,8 @@ test('odd Services get an Event and never crash the controller; other load-balan
     { name: 'many-ports', opts: { ports: Array.from({ length: 400 }, (_, i) => ({ port: 1000 + i, protocol: i % 2 ? 'UDP' : 'TCP' })) } },
     { name: 'other-class', opts: { loadBalancerClass: 'example.com/other' } },
   ];
-  for (const row of table) await createService(k, ns, row.name, row.opts);
+  const created = new Map<string, V1Service>();
+  for (const row of table) created.set(row.name, await createService(k, ns, row.name, row.opts));
   for (const row of table) {
     if (row.reason) {
       const ev = await waitForEvent(k, ns, 'Service', row.name, row.reason);
@@ -298,7 +388,8 @@ test('odd Services get an Event and never crash the controller; other load-balan
     }
   }
   assert.equal((await waitForIps(k, ns, 'many-ports')).length, 1, 'a huge port list still gets an address');
-  await processedEveryService(c, k);
+  await processed(c, created.get('other-class')!);
+  await processed(c, created.get('headless')!);
   assert.deepEqual(ipsOf(await getService(k, ns, 'other-class')), [], 'another class: no status');
   assert.deepEqual((await eventsFor(k, ns, 'Service', 'other-class')).map((e) => e.reason), [], 'another class: no events');
   assert.deepEqual(ipsOf(await getService(k, ns, 'headless')), []);
@@ -314,9 +405,9 @@ test('--lb-class selects only Services naming that class', async () => {
   const c = await controller(['--lb-class=metallb-ts']);
   const ns = await cluster.createNamespace('lbclass');
   await createAnyService(k, ns, 'ours', { loadBalancerClass: 'metallb-ts' });
-  await createAnyService(k, ns, 'unclassed');
+  const unclassed = await createAnyService(k, ns, 'unclassed');
   assert.deepEqual(await waitForIps(k, ns, 'ours'), ['192.168.40.0']);
-  await processedEveryService(c, k);
+  await processed(c, unclassed);
   assert.deepEqual(ipsOf(await getService(k, ns, 'unclassed')), []);
   assertHealthy(c);
   await c.stop();
