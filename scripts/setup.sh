@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine (root) for metallb-ts: system packages, npm dependencies (with
-# cap's native libpcap binding, asserted), the test cluster's binaries (built from Go modules and
-# cached outside the repo), and the TypeScript build. Safe to run again: every step is idempotent.
+# cap's native libpcap binding, asserted), the test cluster's binaries and Helm (built from Go modules and
+# cached outside the repo), and the TypeScript build. The container image is not built here (minutes when
+# cold): scripts/build-image.sh. Safe to run again: every step is idempotent.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -43,6 +44,9 @@ node -e "import('koffi').then((k) => { k.default.load('libc.so.6'); console.log(
 
 step "test cluster binaries"
 bash test/cluster/build-binaries.sh
+
+step "helm (the chart tests)"
+bash scripts/build-helm.sh
 
 step "build"
 npm run build --silent
