@@ -2,8 +2,9 @@
 // two ServiceAccounts exactly the permissions in rbac-allowlist.json. Plus static v0.11-compatibility checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import yaml from 'js-yaml';
 import { getTestCluster, uniqueName, type TestCluster } from '../../src/testing/cluster/test-cluster.js';
 import { repoRoot } from '../../src/testing/cluster/binaries.js';
@@ -183,11 +184,30 @@ test('workloads: v0.11 args and env, probes, no CPU limits, speaker host network
   assert.deepEqual(configMaps.map((o) => [o.metadata.name, (o as { data?: unknown }).data]), [['config-last-applied', undefined]]);
 });
 
-test('kustomization.yaml builds exactly namespace.yaml + metallb.yaml', async () => {
+test('kustomization.yaml builds exactly namespace.yaml + metallb.yaml, object for object', async () => {
   const cluster = await getTestCluster();
   const built = yaml.loadAll(await cluster.kubectl(['kustomize', manifests])) as K8sObject[];
-  const names = (list: K8sObject[]) => list.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
-  assert.deepEqual(names(built), names([...load('namespace.yaml'), ...load('metallb.yaml')]));
+  const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const expectedObjects = [...load('namespace.yaml'), ...load('metallb.yaml')];
+  assert.deepEqual(built.map(key).sort(), expectedObjects.map(key).sort());
+  for (const o of expectedObjects) assert.deepEqual(built.find((b) => key(b) === key(o)), o, `${key(o)} differs`);
+});
+
+test('a kustomize overlay with `images:` (as the README shows) sets the image of both workloads', async () => {
+  const cluster = await getTestCluster();
+  const overlay = mkdtempSync(join(tmpdir(), 'mlts-overlay-'));
+  try {
+    // kustomize wants the base as a relative path.
+    writeFileSync(join(overlay, 'kustomization.yaml'), [
+      'resources:', `- ${relative(overlay, manifests)}`,
+      'images:', '- name: metallb-ts', '  newName: registry.example.org/you/metallb-ts', '  newTag: "0.1.0"', ''].join('\n'));
+    const built = yaml.loadAll(await cluster.kubectl(['kustomize', overlay])) as K8sObject[];
+    const images = built.filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment')
+      .map((o) => (o as unknown as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }).spec.template.spec.containers[0]!.image);
+    assert.deepEqual(images, ['registry.example.org/you/metallb-ts:0.1.0', 'registry.example.org/you/metallb-ts:0.1.0']);
+  } finally {
+    rmSync(overlay, { recursive: true, force: true });
+  }
 });
 
 test('prometheus-operator.yaml: PodMonitors for both components on port monitoring', () => {
