@@ -1,5 +1,6 @@
 # metallb-ts image: one image for both components (`controller` and `speaker` are subcommands; the
-# manifests pass them as args). UNTESTED: no container engine runs on the machines this was written on.
+# manifests pass them as args). Built and checked (user, libpcap) with podman by scripts/build-image.sh, which
+# also shows how to build it without registry access (docs/packaging.md).
 # Build and push:  docker build -t registry.example.org/you/metallb-ts:0.1.0 . && docker push …
 # then set the image in manifests/kustomization.yaml (`images:`), see the README, "Container image".
 

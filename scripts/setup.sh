@@ -11,6 +11,7 @@ APT_PACKAGES=(
   openssl                               # test-cluster certificates
   iproute2 iputils-ping arping ndisc6 tcpdump curl   # lab hosts and witnesses
   bird2 frr gobgpd                      # BGP peers
+  podman buildah debootstrap runc uidmap # the container image (scripts/build-image.sh)
 )
 
 step() { printf '\n== %s\n' "$*"; }
