@@ -41,6 +41,24 @@ async function putConfigMap(k: KubeClients, config: string): Promise<void> {
   }
 }
 
+/** Writes the last-applied store `<config>-last-applied` the way the controller does after applying `config`. */
+async function putStore(k: KubeClients, config: string): Promise<void> {
+  const name = `${CONFIG}-last-applied`;
+  const source = `${METALLB_NS}/${CONFIG}@${(await k.core.readNamespacedConfigMap({ namespace: METALLB_NS, name: CONFIG })).metadata?.resourceVersion}`;
+  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: METALLB_NS }, data: { config, source } };
+  try {
+    await k.core.replaceNamespacedConfigMap({ namespace: METALLB_NS, name, body });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+    await k.core.createNamespacedConfigMap({ namespace: METALLB_NS, body });
+  }
+}
+
+/** Total `count` of the ConfigRefused Events on the speaker's ConfigMap (repeats are aggregated into one Event). */
+async function refusalCount(k: KubeClients): Promise<number> {
+  return (await eventsFor(k, METALLB_NS, 'ConfigMap', CONFIG)).filter((e) => e.reason === 'ConfigRefused').reduce((n, e) => n + (e.count ?? 1), 0);
+}
+
 /** A selector-less LoadBalancer Service whose status shows `ip` (no controller runs here: the test writes it). */
 async function serviceWithIp(k: KubeClients, ns: string, name: string, ip: string): Promise<void> {
   const svc = await k.core.createNamespacedService({
@@ -151,7 +169,7 @@ test('speaker e2e: SA token, real announcer in a node namespace, EndpointSlices 
       await admin.core.deleteNamespacedService({ namespace: ns, name: 'svc-out' });
     });
 
-    await t.test('fail-static: a config orphaning the announced IP is refused and applies once the Service is gone', async () => {
+    await t.test('fail-static: a config orphaning the announced IP is refused, also after a restart, and applies once the Service is gone', async () => {
       await putConfigMap(admin, pools(['198.51.100.0/28']));
       await eventually(async () => (await speaker.metric('metallb_k8s_client_config_stale_bool')) === 1, 30_000, 'config stale');
       const refused = await waitForEvent(admin, METALLB_NS, 'ConfigMap', CONFIG, 'ConfigRefused');
@@ -159,6 +177,22 @@ test('speaker e2e: SA token, real announcer in a node namespace, EndpointSlices 
       assert.match(refused.message ?? '', new RegExp(`blocked by services: ${ns}/svc-a`));
       assert.equal(await speaker.metric('metallb_speaker_announced', announcedLabels(ns, 'svc-a', VIP)), 1, 'the last good config keeps announcing');
       assert.ok((await arpingMacs(VIP)).includes(node1.mac), 'still answering ARP');
+
+      // Restarted under the refused config (issue 8, fault 5): the new process has applied nothing, so it runs the
+      // config the controller last applied (its last-applied store; no controller runs here, so the test writes the
+      // store as the controller does) and keeps announcing what the controller still holds.
+      await putStore(admin, pools(['192.0.2.96/28']));
+      const refusalsBefore = await refusalCount(admin);
+      speaker.kill('SIGKILL');
+      await speaker.exited;
+      speaker = await start();
+      await eventually(async () => (await speaker.metric('metallb_k8s_client_config_stale_bool')) === 1, 30_000, 'the restarted speaker refuses the config too');
+      await eventually(async () => (await refusalCount(admin)) > refusalsBefore, 30_000, 'the restarted speaker raises the Warning again');
+      await eventually(async () => (await speaker.metric('metallb_speaker_announced', announcedLabels(ns, 'svc-a', VIP))) === 1, 30_000, 'the restarted speaker announces svc-a');
+      assert.ok(speaker.lines.some((l) => l['event'] === 'configLoaded' && l['source'] === 'last-applied'), 'it runs the stored config');
+      assert.ok((await arpingMacs(VIP)).includes(node1.mac), 'answering ARP after the restart');
+      assert.deepEqual(speaker.lines.filter((l) => l['event'] === 'serviceWithdrawn'), [], 'nothing withdrawn by the restarted speaker');
+
       await admin.core.deleteNamespacedService({ namespace: ns, name: 'svc-a' });
       const withdrawn = await speaker.waitForLog((l) => l['event'] === 'serviceWithdrawn' && l['service'] === `${ns}/svc-a`);
       assert.equal(withdrawn['reason'], 'serviceDeleted');
@@ -199,7 +233,7 @@ test('speaker e2e: SA token, real announcer in a node namespace, EndpointSlices 
     if (relay !== undefined) { try { process.kill(relay, 'SIGTERM'); } catch { /* already gone */ } }
     await cluster.kubectl(['delete', 'pod', 'spk-e2e-speaker', '-n', METALLB_NS, '--ignore-not-found', '--grace-period=0', '--force', '--wait=false']).catch(() => '');
     await cluster.kubectl(['delete', 'node', NODE, '--ignore-not-found', '--wait=false']).catch(() => '');
-    await cluster.kubectl(['delete', 'configmap', CONFIG, '-n', METALLB_NS, '--ignore-not-found']).catch(() => '');
+    await cluster.kubectl(['delete', 'configmap', CONFIG, `${CONFIG}-last-applied`, '-n', METALLB_NS, '--ignore-not-found']).catch(() => '');
     await cluster.kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => '');
   }
 });
