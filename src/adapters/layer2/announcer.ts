@@ -80,7 +80,9 @@ export const DEFAULT_CAPTURE_BUFFER_MAX_BYTES = 2 * 1024 * 1024;
 /** Where the responders run: inline (tests) or in the responder host process. */
 interface Backend {
   sync(specs: readonly ResponderSpec[]): void;
-  setOwned(ips: readonly string[]): void;
+  /** The owned set changed: `add` became owned, `remove` no longer is (deltas: with 10,000 IPs, sending the
+   *  whole set on every change cost O(n²) IPC while a speaker took its Services). */
+  updateOwned(add: readonly string[], remove: readonly string[]): void;
   burst(ip: string): void;
   stats(): ResponderSetStats & { hostStarts: number };
   close(): Promise<void>;
@@ -100,7 +102,7 @@ function inlineBackend(open: typeof openCapture, log: Logger, metrics: Layer2Met
   });
   return {
     sync: (specs) => set.sync(specs),
-    setOwned: (ips) => set.setOwned(ips),
+    updateOwned: (add, remove) => set.updateOwned(add, remove),
     burst: (ip) => { const n = set.burst(ip); if (n > 0) metrics.gratuitousSent(ip, n); },
     stats: () => ({ ...set.stats(), hostStarts: 0 }),
     close: async () => set.close(),
@@ -112,7 +114,7 @@ const hostMain = join(dirname(fileURLToPath(import.meta.url)), 'responder-host-m
 function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock): Backend {
   let child: ChildProcess | undefined;
   let specs: readonly ResponderSpec[] = [];
-  let owned: readonly string[] = [];
+  const owned = new Set<string>();
   let last: ResponderSetStats = EMPTY_STATS;
   let carried = { drops: { ...EMPTY_STATS.drops }, replies: 0 }; // counts of earlier host processes
   let starts = 0;
@@ -153,7 +155,7 @@ function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock): Backend
   }
 
   function replay(): void {
-    post({ t: 'owned', ips: owned });
+    post({ t: 'owned', ips: [...owned] });
     post({ t: 'sync', specs });
   }
 
@@ -163,7 +165,11 @@ function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock): Backend
   start();
   return {
     sync(s) { specs = s; post({ t: 'sync', specs }); },
-    setOwned(ips) { owned = ips; post({ t: 'owned', ips }); },
+    updateOwned(add, remove) {
+      for (const ip of add) owned.add(ip);
+      for (const ip of remove) owned.delete(ip);
+      post({ t: 'own', add, remove });
+    },
     burst(ip) { post({ t: 'burst', ip }); },
     stats: () => ({ interfaces: last.interfaces, drops: sum(carried.drops, last.drops), replies: carried.replies + last.replies, hostStarts: starts }),
     async close() {
@@ -297,11 +303,10 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
         if (!canonical.includes(key)) canonical.push(key);
       }
       const before = byName.get(name) ?? [];
-      let changed = false;
-      for (const ip of canonical) if (!before.includes(ip)) changed = acquire(ip) || changed;
-      for (const ip of before) if (!canonical.includes(ip)) changed = release(ip) || changed;
+      const added = canonical.filter((ip) => !before.includes(ip) && acquire(ip));
+      const removed = before.filter((ip) => !canonical.includes(ip) && release(ip));
       if (canonical.length === 0) byName.delete(name); else byName.set(name, canonical);
-      if (changed) backend.setOwned([...refcount.keys()]);
+      if (added.length > 0 || removed.length > 0) backend.updateOwned(added, removed);
       for (const ip of canonical) {
         const a = announced(schedule, ip, clock.now());
         schedule = a.schedule;
@@ -313,9 +318,8 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
       const ips = byName.get(name);
       if (ips === undefined) return;
       byName.delete(name);
-      let changed = false;
-      for (const ip of ips) changed = release(ip) || changed;
-      if (changed) backend.setOwned([...refcount.keys()]);
+      const removed = ips.filter((ip) => release(ip));
+      if (removed.length > 0) backend.updateOwned([], removed);
     },
     rescan,
     stats() {

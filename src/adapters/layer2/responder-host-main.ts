@@ -5,7 +5,8 @@
  * goes away. Isolated here, such an abort only costs a restart of this process (announcer.ts respawns it and
  * replays its state); the speaker keeps running.
  *
- * IPC (JSON over the fork channel). In: {t:'sync',specs} {t:'owned',ips} {t:'burst',ip} {t:'close'}.
+ * IPC (JSON over the fork channel). In: {t:'sync',specs} {t:'owned',ips} (the whole set, on a (re)start)
+ * {t:'own',add,remove} (a change) {t:'burst',ip} {t:'close'}.
  * Out: {t:'ready'} {t:'log',level,fields} {t:'report',answered,unanswered,gratuitous,stats} (coalesced,
  * at most every 50 ms).
  */
@@ -13,7 +14,8 @@ import { openCapture } from './pcap.js';
 import { ResponderSet } from './responder-set.js';
 import type { ResponderSpec } from './responder-set.js';
 
-type In = { t: 'sync'; specs: ResponderSpec[] } | { t: 'owned'; ips: string[] } | { t: 'burst'; ip: string } | { t: 'close' };
+type In = { t: 'sync'; specs: ResponderSpec[] } | { t: 'owned'; ips: string[] } | { t: 'own'; add: string[]; remove: string[] }
+  | { t: 'burst'; ip: string } | { t: 'close' };
 
 const DEBUG = process.env['METALLB_TS_LAYER2_DEBUG'] === '1';
 const send = (m: unknown) => { if (process.connected) process.send!(m); };
@@ -43,6 +45,7 @@ process.on('message', (m: In) => {
   switch (m.t) {
     case 'sync': set.sync(m.specs); report(); break;
     case 'owned': set.setOwned(m.ips); break;
+    case 'own': set.updateOwned(m.add, m.remove); break;
     case 'burst': { const n = set.burst(m.ip); if (n > 0) bump(gratuitous, m.ip, n); report(); break; }
     case 'close':
       set.close();

@@ -42,8 +42,15 @@ export class ResponderSet {
     this.events = events;
   }
 
+  /** Replaces the owned set (the responder host's start or restart). */
   setOwned(ips: Iterable<string>): void {
     this.owned = new Set(ips);
+  }
+
+  /** Applies a change of the owned set: `add` become owned, `remove` no longer are. */
+  updateOwned(add: Iterable<string>, remove: Iterable<string>): void {
+    for (const ip of add) this.owned.add(ip);
+    for (const ip of remove) this.owned.delete(ip);
   }
 
   /** Makes the open responders exactly `specs`: closes the gone or changed ones, opens the new ones. */

@@ -102,6 +102,11 @@ test('answers only owned IPs; refcounts keep a shared IP until the last name goe
   a.setBalancer('c', ['192.0.2.101']);
   a.setBalancer('c', ['192.0.2.102']);
   assert.deepEqual(a.stats().owned, ['192.0.2.102']);
+  const m = cap.sent.length;
+  cap.deliver(arpRequest('192.0.2.101'));
+  assert.equal(cap.sent.length, m, 'the released IP is no longer answered');
+  cap.deliver(arpRequest('192.0.2.102'));
+  assert.equal(cap.sent.length, m + 1, 'the new IP is answered');
   await a.close();
 });
 
