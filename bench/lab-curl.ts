@@ -19,7 +19,7 @@ import { topologyNames } from '../src/lab/topology.js';
 import { curlOnce } from '../src/lab/observe.js';
 import type { BenchResult } from './types.js';
 
-const PREFIX = 'mlb-';
+const PREFIX = process.env['METALLB_TS_LAB_PREFIX'] ?? 'mlb-';
 const TRIALS = Number(process.env['LAB_CURL_TRIALS'] ?? 10);
 const labMain = join(repoRoot(), 'dist', 'src', 'lab', 'main.js');
 
@@ -64,7 +64,9 @@ function watchFirstIp(cluster: TestCluster, name: string): { ip: Promise<[string
 
 export async function run(): Promise<BenchResult[]> {
   if (process.getuid?.() !== 0) throw new Error('the lab bench needs root (ip netns)');
-  const dir = join(tmpdir(), `metallb-ts-${PREFIX}bench`);
+  // METALLB_TS_LAB_DIR / METALLB_TS_LAB_PREFIX: a lab of its own beside concurrent runs (the lab is taken down after).
+  const given = process.env['METALLB_TS_LAB_DIR'];
+  const dir = given ?? join(tmpdir(), `metallb-ts-${PREFIX}bench`);
   await lab(dir, ['down']);
   const up = await lab(dir, ['up']);
   try {
@@ -112,6 +114,6 @@ export async function run(): Promise<BenchResult[]> {
     ];
   } finally {
     await lab(dir, ['down']);
-    rmSync(dir, { recursive: true, force: true });
+    if (given === undefined) rmSync(dir, { recursive: true, force: true });
   }
 }

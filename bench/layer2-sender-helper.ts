@@ -3,7 +3,7 @@
  * sequence number in its sender MAC (02:bb:<seq 32 bits>), which the reply echoes as its Ethernet destination,
  * so tcpdump can pair replies with requests and count losses.
  * Usage: node layer2-sender-helper.js <iface> <mode> ...
- *   latency <intervalMs> <rounds> <target>...   one request per target per round, targets 1 ms apart
+ *   latency <intervalMs> <rounds> <target>...   one request per target per round, targets 1 ms apart, order rotated
  *   rate <perSecond> <seconds> <target>            requests in 1 ms batches at the given rate
  *   burst <size> <count> <gapMs> <target>          `count` bursts of `size` back-to-back requests
  * Sequence numbers start at the SEQ environment variable (default 0). Prints the number sent.
@@ -34,7 +34,8 @@ if (mode === 'latency') {
   const [interval, rounds, ...targets] = args;
   for (let r = 0; r < Number(rounds); r++) {
     const t0 = performance.now();
-    for (const t of targets) { send(t); await sleep(1); }
+    // Rotate the order every round, so no target is always the first to wake up after the pause.
+    for (let i = 0; i < targets.length; i++) { send(targets[(i + r) % targets.length]!); await sleep(1); }
     const rest = Number(interval) - (performance.now() - t0);
     if (rest > 0) await sleep(rest);
   }

@@ -1,8 +1,9 @@
 /**
- * Layer-2 answers on the wire, in network namespaces (the lab topology under the prefix `l2b-`), measured with
+ * Layer-2 answers on the wire, in network namespaces (the lab topology under the prefix `l2b-`, or METALLB_TS_LAB_PREFIX), measured with
  * tcpdump timestamps in the client namespace. Three responders answer in the same run: our announcer (node2,
  * 192.0.2.100, responder host process), the bare `cap` responder of FINDINGS §3 (node3, 192.0.2.101,
- * layer2-bare-responder-helper.ts) and the kernel answering for its own address (node1, 192.0.2.11).
+ * layer2-bare-responder-helper.ts), the kernel answering for its own address (node1, 192.0.2.11), and a second
+ * bare responder (node1, 192.0.2.102) as an A/A control of the noise between two equal responders.
  * - Latency (request sent → reply received) p50/p99 at 10 ms and 1 s request intervals, targets interleaved.
  * - Replies/requests at 1k, 5k and 10k requests/s and in bursts of 256, for the announcer and the bare responder,
  *   sent by a cap-based sender (layer2-sender-helper.ts) that numbers each request in its sender MAC.
@@ -20,11 +21,14 @@ import { run as runCommand, runOk } from '../src/testing/cluster/processes.js';
 import { AnnouncerProcess } from '../src/testing/layer2-netns.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const PREFIX = 'l2b-';
+// METALLB_TS_LAB_PREFIX lets concurrent runs use their own namespaces.
+const PREFIX = process.env['METALLB_TS_LAB_PREFIX'] ?? 'l2b-';
 const names = topologyNames(PREFIX);
 const OURS = '192.0.2.100';
 const BARE = '192.0.2.101';
 const KERNEL = '192.0.2.11';
+/** A second bare responder (node1, beside the kernel): an A/A control that shows the noise between two equal responders. */
+const BARE2 = '192.0.2.102';
 
 async function capture(dir: string, label: string, body: () => Promise<void>): Promise<{ lines: string[]; dropped: number }> {
   const file = join(dir, `${label.replace(/[^A-Za-z0-9.-]+/g, "_")}.pcap`);
@@ -87,22 +91,26 @@ export async function run(): Promise<BenchResult[]> {
   try {
     await buildTopology(PREFIX, () => {});
     const [node1, node2, node3] = names.nodes as [typeof names.nodes[0], typeof names.nodes[0], typeof names.nodes[0]];
-    void node1;
     announcer = await AnnouncerProcess.start(node2.netns, ['eth0'], 'info');
     await announcer.setBalancer('bench', [OURS]);
-    const bare = spawn('ip', ['netns', 'exec', node3.netns, process.execPath, join(here, 'layer2-bare-responder-helper.js'), 'eth0', node3.mac, BARE], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => bare.stdout.once('data', () => resolve()));
+    const bareOn = (node: typeof node1, ip: string) => spawn('ip', ['netns', 'exec', node.netns, process.execPath, join(here, 'layer2-bare-responder-helper.js'), 'eth0', node.mac, ip], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const bare = bareOn(node3, BARE);
+    const bare2 = bareOn(node1, BARE2);
+    await Promise.all([bare, bare2].map((p) => new Promise<void>((resolve) => p.stdout.once('data', () => resolve()))));
     await sleep(6000); // let the gratuitous bursts end
     let seq = 0;
 
     for (const [intervalMs, rounds] of [[10, 1000], [1000, 40]] as const) {
-      const { lines, dropped } = await capture(dir, `latency-${intervalMs}`, async () => { seq += await sender(['latency', String(intervalMs), String(rounds), OURS, BARE, KERNEL], seq); });
+      const { lines, dropped } = await capture(dir, `latency-${intervalMs}`, async () => { seq += await sender(['latency', String(intervalMs), String(rounds), OURS, BARE, KERNEL, BARE2], seq); });
       const ex = [...pair(lines).values()];
       const lat = (t: string) => ex.filter((e) => e.target === t && e.sentAt !== undefined && e.repliedAt !== undefined).map((e) => (e.repliedAt! - e.sentAt!) * 1e6);
-      const [o, b, k] = [lat(OURS), lat(BARE), lat(KERNEL)];
-      const note = `n=${o.length}/${b.length}/${k.length} of ${rounds} (ours/bare/kernel); kernel p50 ${us(pct(k, 50))} µs, p99 ${us(pct(k, 99))} µs; tcpdump drops ${dropped}`;
+      const [o, b, k, b2] = [lat(OURS), lat(BARE), lat(KERNEL), lat(BARE2)];
+      const note = `n=${o.length}/${b.length}/${k.length}/${b2.length} of ${rounds} (ours/bare/kernel/bare2); kernel p50 ${us(pct(k, 50))} µs, p99 ${us(pct(k, 99))} µs; `
+        + `A/A control, second bare responder p50 ${us(pct(b2, 50))} µs, p99 ${us(pct(b2, 99))} µs; tcpdump drops ${dropped}`;
       results.push({ name: `ARP reply latency p50, ${intervalMs} ms interval (announcer)`, value: us(pct(o, 50)), unit: 'µs', reference: { name: 'bare cap responder p50', value: us(pct(b, 50)) }, note });
       results.push({ name: `ARP reply latency p99, ${intervalMs} ms interval (announcer)`, value: us(pct(o, 99)), unit: 'µs', reference: { name: 'bare cap responder p99', value: us(pct(b, 99)) }, note });
+      results.push({ name: `ARP reply latency p50, ${intervalMs} ms interval (announcer vs kernel)`, value: us(pct(o, 50)), unit: 'µs', reference: { name: 'kernel, own address, p50', value: us(pct(k, 50)) } });
+      results.push({ name: `ARP reply latency p50, ${intervalMs} ms interval (A/A: second bare responder)`, value: us(pct(b2, 50)), unit: 'µs', reference: { name: 'bare cap responder p50', value: us(pct(b, 50)) }, note: 'the noise between two equal responders' });
     }
 
     const ratio = async (label: string, args: (target: string) => string[]) => {
@@ -126,6 +134,7 @@ export async function run(): Promise<BenchResult[]> {
     const s = await announcer.stats();
     results.push({ name: 'announcer capture ring (1 interface)', value: s.ringBytes, unit: 'bytes', note: `responder host starts ${s.hostStarts}; drops ${JSON.stringify(s.drops)}` });
     bare.kill('SIGKILL');
+    bare2.kill('SIGKILL');
   } finally {
     await announcer?.stop().catch(() => {});
     await cleanup();
