@@ -47,6 +47,8 @@ export interface BgpAnnouncerPort {
   setConfig(config: Config): void;
   setBalancer(name: string, announcement: Announcement): void;
   deleteBalancer(name: string): void;
+  /** Every Service has been decided once: sessions may start (their first UPDATEs end with End-of-RIB). */
+  synced(): void;
 }
 
 export interface SpeakerReconcilerPorts {
@@ -127,6 +129,13 @@ export class SpeakerReconciler {
     if (!this.configSeen) this.handleConfig();
     this.syncedDone = true;
     this.ports.logger.info({ event: 'synced', msg: 'informer caches synced; deciding every Service' });
+    if (this.ports.bgp) {
+      // BGP sessions start only once every Service is decided: a restarted speaker's first UPDATEs end with
+      // End-of-RIB (RFC 4724), and a router drops the stale paths it kept for us at that point, so the routes
+      // must all be there. The reprocess that follows repeats these decisions (no change: nothing sent).
+      for (const name of this.ports.serviceNames()) this.handleService(name, false);
+      this.ports.bgp.synced();
+    }
     return 'reprocessAll';
   }
 
@@ -195,10 +204,10 @@ export class SpeakerReconciler {
     this.ports.recordEvent(configMapTarget(cm), { type: 'Warning', reason: 'ConfigRefused', message });
   }
 
-  private handleService(name: string): SyncState {
+  private handleService(name: string, events = true): SyncState {
     const svc = this.ports.service(name);
     const result = this.ports.core.setBalancer(name, svc, this.ports.endpoints(name), this.ports.alive());
-    const withdrew = this.carryOut(name, svc, result);
+    const withdrew = this.carryOut(name, svc, events ? result : { ...result, events: [] });
     // A refused config may apply once a blocking Service is gone or no longer holds its address.
     if (this.refused && (withdrew || svc === undefined || result.skipped?.reason === 'noIPAllocated' || result.skipped?.reason === 'notLoadBalancer')) {
       this.ports.enqueue(CONFIG_KEY);

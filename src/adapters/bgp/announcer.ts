@@ -47,12 +47,25 @@ export class BgpAnnouncer {
   private readonly ads = new Map<string, readonly BgpAd[]>();
   private desired: RouteTable = new Map();
   private flushScheduled = false;
+  /** Set by synced(): before it no session starts (the routes are not all known yet). */
+  private ready = false;
   private closed = false;
   /** Refusals already logged (key|reason), so resyncs do not repeat them. */
   private readonly refusedLogged = new Set<string>();
 
   constructor(opts: BgpAnnouncerOptions) {
     this.opts = opts;
+  }
+
+  /**
+   * Every Service has been decided once: start the sessions. A restarted speaker must not send End-of-RIB
+   * before all its routes (RFC 4724 §4.2: the router then drops the stale paths it kept).
+   */
+  synced(): void {
+    if (this.ready) return;
+    this.ready = true;
+    this.desired = desiredRoutes(this.ads);
+    this.syncPeers();
   }
 
   /** Session keys (`peer` labels) currently kept. */
@@ -114,7 +127,7 @@ export class BgpAnnouncer {
   }
 
   private syncPeers(): void {
-    if (this.closed || this.config === undefined) return;
+    if (this.closed || !this.ready || this.config === undefined) return;
     const running = new Map([...this.sessions].map(([k, r]) => [k, r.fingerprint]));
     const plan = planSessions(running, this.config.peers, this.labels);
     for (const { key, reason } of plan.stop) this.stopSession(key, reason);

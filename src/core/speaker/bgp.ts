@@ -7,7 +7,7 @@
  * - A peer selects the node when any of its `node-selectors` matches the Node's labels; before the first Node is
  *   seen the labels are unknown and every selector matches (v0.11: nil labels and `Everything`).
  * - Sessions are keyed by `JoinHostPort(peer-address, peer-port)` (also the metrics' `peer` label). A peer whose
- *   parsed entry changed in any field is a new session: the old one is stopped with Cease "Other Configuration
+ *   parsed entry changed in a session field (any but node-selectors) is a new session: the old one is stopped with Cease "Other Configuration
  *   Change", a removed or de-selected one with Cease "Peer De-configured" (RFC 4486 §4; v0.11 sent no Cease).
  * - A peer with a `bfd-profile` is refused (no session) until BFD is wired: a log line and an Event say so.
  * - Routes: one per (Service IP, pool advertisement), the IP masked to `aggregation-length` (IPv4) or
@@ -36,13 +36,17 @@ export function peerKey(peer: Pick<Peer, 'peerAddress' | 'peerPort'>): string {
   return peer.peerAddress.family === 6 ? `[${a}]:${peer.peerPort}` : `${a}:${peer.peerPort}`;
 }
 
-/** A canonical text of every field of the parsed peer: equal texts = the same session (v0.11 deep equality). */
+/**
+ * A canonical text of the parsed peer's session fields: equal texts = the same session. v0.11 compares the whole
+ * entry; node-selectors are left out here, since they decide only whether the node keeps the session, so editing
+ * them never resets a session that stays selected.
+ */
 export function peerFingerprint(peer: Peer): string {
   return JSON.stringify({
     myAsn: peer.myAsn, peerAsn: peer.peerAsn, peerAddress: formatIp(peer.peerAddress),
     sourceAddress: peer.sourceAddress ? formatIp(peer.sourceAddress) : null, peerPort: peer.peerPort,
     holdTimeMs: peer.holdTimeMs, keepaliveTimeMs: peer.keepaliveTimeMs, routerId: peer.routerId ? formatIp(peer.routerId) : null,
-    nodeSelectors: peer.nodeSelectors.map((s) => s.text), password: peer.password, bfdProfile: peer.bfdProfile, ebgpMultihop: peer.ebgpMultihop,
+    password: peer.password, bfdProfile: peer.bfdProfile, ebgpMultihop: peer.ebgpMultihop,
   });
 }
 

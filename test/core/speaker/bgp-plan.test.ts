@@ -76,6 +76,13 @@ test('a changed peer is reset alone (Cease Other Configuration Change); a remove
   assert.equal(ceaseSubcodeFor('removedFromConfig'), 3);
 });
 
+test('editing only a peer\'s node-selectors never resets a session that stays selected', () => {
+  const c = config(TWO_PEERS);
+  const running = new Map(planSessions(new Map(), c.peers, { rack: 'a' }).start.map((s) => [s.key, s.fingerprint]));
+  const edited = config(TWO_PEERS.replace('  - match-labels: {rack: a}', '  - match-labels: {rack: a}\n  - match-labels: {rack: c}'));
+  assert.deepEqual(planSessions(running, edited.peers, { rack: 'a' }), { stop: [], start: [], refused: [] });
+});
+
 test('a peer with a bfd-profile is refused, not started', () => {
   const c = config(TWO_PEERS.replace('  my-asn: 64513\n- peer-address: 2001', '  my-asn: 64513\n  bfd-profile: fast\n- peer-address: 2001') + 'bfd-profiles:\n- name: fast\n');
   const plan = planSessions(new Map(), c.peers, undefined);
