@@ -5,9 +5,11 @@
  * cap of the layer-2 announcer (a node with a Pod veth per workload has hundreds of interfaces), and the BGP
  * graceful-restart Restart Time (RFC 4724; issue 10).
  * `--namespace` falls back to METALLB_NAMESPACE, then to the pod's ServiceAccount namespace file.
- * The memberlist flags (`--ml-bindaddr`, `--ml-bindport`, `--ml-secret-key`) are accepted and kept for the gossip
- * membership to come; `--ml-labels` selects the speaker Pods whose readiness makes a node alive today.
+ * The memberlist flags (`--ml-bindaddr`, `--ml-bindport`, `--ml-labels`, `--ml-secret-key`) turn on the gossip
+ * membership of issue 11 as v0.11 turns on memberlist (both --ml-bindaddr and --ml-labels set); the `--ml-probe-*`,
+ * `--ml-suspicion-mult`, `--ml-indirect-checks` and `--ml-handoff-grace` knobs are metallb-ts additions.
  */
+import { parseGoDuration } from '../core/go/duration.js';
 import { goFlagsUsage, parseGoFlags, type FlagSpec } from '../core/go/flags.js';
 
 export interface SpeakerFlags {
@@ -29,6 +31,23 @@ export interface SpeakerFlags {
   readonly layer2CaptureBufferBytes: number;
   /** Restart Time advertised to BGP peers, seconds (0 = graceful restart not advertised). */
   readonly bgpGracefulRestartSeconds: number;
+  /** Gossip membership knobs (issue 11); used only when memberlist is enabled (see memberlistEnabled). */
+  readonly ml: MembershipKnobs;
+}
+
+/** The tunable part of the SWIM detector, and the make-before-break grace of a stopping speaker. */
+export interface MembershipKnobs {
+  readonly probeIntervalMs: number;
+  readonly probeTimeoutMs: number;
+  readonly suspicionMult: number;
+  readonly indirectChecks: number;
+  /** How long a stopping speaker keeps answering for its IPs after telling the others it leaves, ms. */
+  readonly handoffGraceMs: number;
+}
+
+/** v0.11 (spec §5.3): memberlist runs only when both --ml-bindaddr and --ml-labels are set. */
+export function memberlistEnabled(flags: SpeakerFlags): boolean {
+  return flags.mlBindAddr !== undefined && flags.mlLabels !== '';
 }
 
 /** Default of `--bgp-graceful-restart-time`, seconds (RFC 4724 suggests at most the hold time; routers cap it). */
@@ -41,10 +60,15 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'node-name': { kind: 'string', env: 'METALLB_NODE_NAME', usage: 'name of this Kubernetes node (spec.nodeName); required' },
   host: { kind: 'string', env: 'METALLB_HOST', usage: 'address to serve /metrics, /healthz and /readyz on (empty: all interfaces)' },
   port: { kind: 'int', default: 7472, usage: 'HTTP listening port for Prometheus metrics' },
-  'ml-bindaddr': { kind: 'string', env: 'METALLB_ML_BIND_ADDR', usage: 'memberlist bind address (kept for the gossip membership; unused today)' },
-  'ml-bindport': { kind: 'int', env: 'METALLB_ML_BIND_PORT', default: 7946, usage: 'memberlist bind and advertise port (unused today)' },
-  'ml-labels': { kind: 'string', env: 'METALLB_ML_LABELS', usage: 'label selector of the speaker Pods in --namespace; a node is alive while its Node is Ready and its speaker Pod is Running and Ready' },
-  'ml-secret-key': { kind: 'string', env: 'METALLB_ML_SECRET_KEY', usage: 'memberlist encryption secret (unused today)' },
+  'ml-bindaddr': { kind: 'string', env: 'METALLB_ML_BIND_ADDR', usage: 'memberlist bind address (the Pod IP); with --ml-labels it turns gossip membership on' },
+  'ml-bindport': { kind: 'int', env: 'METALLB_ML_BIND_PORT', default: 7946, usage: 'memberlist bind and advertise port, UDP and TCP' },
+  'ml-labels': { kind: 'string', env: 'METALLB_ML_LABELS', usage: 'label selector of the speaker Pods in --namespace (gossip peers are found through them); a node is alive while its Node is Ready and its speaker Pod is Running and Ready (and, with gossip, while the gossip has it alive)' },
+  'ml-secret-key': { kind: 'string', env: 'METALLB_ML_SECRET_KEY', usage: 'memberlist encryption secret (AES-256-GCM; empty: unauthenticated gossip)' },
+  'ml-probe-interval': { kind: 'string', env: 'METALLB_ML_PROBE_INTERVAL', default: '100ms', usage: 'time between two probe rounds of a member; detection time and gossip packets scale with it' },
+  'ml-probe-timeout': { kind: 'string', env: 'METALLB_ML_PROBE_TIMEOUT', default: '50ms', usage: 'wait for a direct ack before probing through others; must be below --ml-probe-interval' },
+  'ml-suspicion-mult': { kind: 'int', env: 'METALLB_ML_SUSPICION_MULT', default: 2, usage: 'a suspect is declared dead after this many probe intervals (x log10 of the member count); larger tolerates longer stalls' },
+  'ml-indirect-checks': { kind: 'int', env: 'METALLB_ML_INDIRECT_CHECKS', default: 3, usage: 'members asked to probe a silent member on our behalf' },
+  'ml-handoff-grace': { kind: 'string', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'on SIGTERM, how long the speaker keeps answering for its IPs after telling the others it leaves (make-before-break)' },
   config: { kind: 'string', default: 'config', usage: 'Kubernetes ConfigMap containing MetalLB\'s configuration' },
   namespace: { kind: 'string', env: 'METALLB_NAMESPACE', usage: 'namespace of the config ConfigMap and the speaker Pods (default: the ServiceAccount\'s namespace)' },
   kubeconfig: { kind: 'string', usage: 'absolute path to the kubeconfig file (only needed when running outside of k8s)' },
@@ -83,6 +107,8 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   if (port > 65535) return { ok: false, error: `invalid --port ${port}` };
   const mlBindPort = f['ml-bindport'] as number;
   if (mlBindPort > 65535) return { ok: false, error: `invalid --ml-bindport ${mlBindPort}` };
+  const ml = membershipKnobs(f);
+  if (!ml.ok) return ml;
   const captureMib = f['layer2-capture-buffer-mib'] as number;
   if (captureMib < 1 || captureMib > 4096) return { ok: false, error: `invalid --layer2-capture-buffer-mib ${captureMib}: want 1 to 4096` };
   const restart = f['bgp-graceful-restart-time'] as number;
@@ -102,8 +128,32 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
       enablePprof: f['enable-pprof'] as boolean,
       layer2CaptureBufferBytes: captureMib * 1024 * 1024,
       bgpGracefulRestartSeconds: restart,
+      ml: ml.knobs,
     },
   };
+}
+
+function durationMs(name: string, value: unknown): { ok: true; ms: number } | { ok: false; error: string } {
+  const parsed = parseGoDuration(String(value));
+  if (!parsed.ok) return { ok: false, error: `invalid --${name}: ${parsed.error}` };
+  return { ok: true, ms: Number(parsed.value / 1_000_000n) };
+}
+
+function membershipKnobs(f: Readonly<Record<string, unknown>>): { ok: true; knobs: MembershipKnobs } | { ok: false; error: string } {
+  const interval = durationMs('ml-probe-interval', f['ml-probe-interval']);
+  if (!interval.ok) return interval;
+  const timeout = durationMs('ml-probe-timeout', f['ml-probe-timeout']);
+  if (!timeout.ok) return timeout;
+  const grace = durationMs('ml-handoff-grace', f['ml-handoff-grace']);
+  if (!grace.ok) return grace;
+  if (interval.ms < 10 || interval.ms > 60_000) return { ok: false, error: `invalid --ml-probe-interval ${String(f['ml-probe-interval'])}: want 10ms to 1m` };
+  if (timeout.ms < 1 || timeout.ms >= interval.ms) return { ok: false, error: `invalid --ml-probe-timeout ${String(f['ml-probe-timeout'])}: want at least 1ms and below --ml-probe-interval` };
+  if (grace.ms < 0 || grace.ms > 30_000) return { ok: false, error: `invalid --ml-handoff-grace ${String(f['ml-handoff-grace'])}: want 0 to 30s` };
+  const suspicionMult = f['ml-suspicion-mult'] as number;
+  if (suspicionMult < 1 || suspicionMult > 100) return { ok: false, error: `invalid --ml-suspicion-mult ${suspicionMult}: want 1 to 100` };
+  const indirectChecks = f['ml-indirect-checks'] as number;
+  if (indirectChecks < 0 || indirectChecks > 16) return { ok: false, error: `invalid --ml-indirect-checks ${indirectChecks}: want 0 to 16` };
+  return { ok: true, knobs: { probeIntervalMs: interval.ms, probeTimeoutMs: timeout.ms, suspicionMult, indirectChecks, handoffGraceMs: grace.ms } };
 }
 
 function optional(value: unknown): string | undefined {

@@ -24,6 +24,7 @@ import { startLayer2Announcer, type Layer2Announcer } from '../adapters/layer2/a
 import { createLayer2Metrics } from '../adapters/layer2/metrics.js';
 import { BgpAnnouncer } from '../adapters/bgp/announcer.js';
 import { createBgpMetrics } from '../adapters/bgp/metrics.js';
+import { Gossip } from '../adapters/membership/gossip.js';
 import { parseConfig } from '../core/config/parse.js';
 import { backoffDelay } from '../core/backoff.js';
 import { heldAddresses } from '../core/config/fail-static.js';
@@ -31,7 +32,7 @@ import { nsNameOf, objectTarget, type EndpointSliceObject, type EndpointsObject,
 import type { Logger } from '../core/ports.js';
 import { endpointsFromEndpoints, endpointsFromSlices, type EndpointsView } from '../core/service/endpoints.js';
 import { parseLabelSelector } from '../core/speaker/membership.js';
-import { parseSpeakerFlags, speakerUsage, type SpeakerFlags } from './flags.js';
+import { memberlistEnabled, parseSpeakerFlags, speakerUsage, type SpeakerFlags } from './flags.js';
 import { SliceIndex } from './slice-index.js';
 import { Speaker } from './speaker.js';
 import { CONFIG_KEY, MEMBERSHIP_KEY, SPEAKER_WORKERS, SYNCED_KEY, SpeakerReconciler, serviceKey, type WorkKey } from './reconciler.js';
@@ -40,6 +41,8 @@ const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespa
 const EVENT_COMPONENT = 'metallb-speaker';
 /** How long the EndpointSlice discovery is retried while the apiserver does not answer, ms. */
 const DISCOVERY_DEADLINE_MS = 60_000;
+/** How long a starting speaker waits for gossip to reach the speakers Kubernetes lists before it elects, ms. */
+const JOIN_WAIT_MS = 3_000;
 
 /** Runs the speaker until SIGTERM/SIGINT/SIGQUIT; resolves to the exit code. */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
@@ -62,8 +65,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
   const logger = createJsonLogger({ level: level.level });
   logger.info({ event: 'startUpdate', version: '0.1.0', node: flags.nodeName, namespace: flags.namespace, config: flags.config, msg: 'MetalLB speaker starting' });
-  if (flags.mlLabels === '') logger.warn({ event: 'membership', msg: 'no --ml-labels: every Ready Node counts as a live speaker' });
-  else logger.info({ event: 'membership', labels: flags.mlLabels, msg: 'a node is alive while its Node is Ready and its speaker Pod is Running and Ready; memberlist gossip is not implemented yet' });
+  if (flags.mlLabels === '') logger.warn({ event: 'membership', msg: 'no --ml-labels: every Ready Node counts as a live speaker; memberlist gossip is off' });
+  else if (!memberlistEnabled(flags)) logger.warn({ event: 'membership', labels: flags.mlLabels, msg: 'no --ml-bindaddr: memberlist gossip is off; a node is alive while its Node is Ready and its speaker Pod is Running and Ready' });
+  else logger.info({ event: 'membership', labels: flags.mlLabels, bindAddr: flags.mlBindAddr, bindPort: flags.mlBindPort, msg: 'a node is alive while gossip has it alive and its Node is Ready and its speaker Pod is Running and Ready' });
   let clients: KubeClients;
   try {
     clients = await loadKubeClients(flags.kubeconfig);
@@ -117,8 +121,24 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     // v0.11 keeps the last labels when the Node goes away; so do we.
     onNode: (kind, node) => { if (kind !== 'delete' && node.metadata?.name === flags.nodeName) bgp.setNodeLabels(node.metadata?.labels ?? {}); },
   });
-  const { membership } = members;
+  let gossip: Gossip | undefined;
+  if (memberlistEnabled(flags)) {
+    try {
+      gossip = await Gossip.start({
+        nodeName: flags.nodeName, bindAddr: flags.mlBindAddr!, bindPort: flags.mlBindPort, secret: flags.mlSecretKey,
+        knobs: flags.ml, kubernetes: members, registry, logger,
+      });
+    } catch (err) {
+      logger.error({ op: 'startup', error: String(err), msg: `failed to start memberlist on ${flags.mlBindAddr}:${flags.mlBindPort}` });
+      await announcer.close();
+      bgp.close(false);
+      return 1;
+    }
+  }
+  const membership = gossip?.membership ?? members.membership;
   membership.onChange(() => queue.add(MEMBERSHIP_KEY));
+  // Others declared us dead (a freeze, a partition) and may have taken our IPs: re-announce (gratuitous bursts).
+  gossip?.node.onRefuted(() => queue.add(MEMBERSHIP_KEY));
 
   const reconciler = new SpeakerReconciler({
     core: new Speaker({ myNode: flags.nodeName, protocols: new Set(['layer2', 'bgp']) }),
@@ -152,6 +172,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     server = await startMonitoringServer({ port: flags.port, host: flags.host, registry, ready: () => reconciler.synced, logger });
   } catch (err) {
     logger.error({ op: 'startup', error: String(err), msg: `failed to listen on ${flags.host ?? ''}:${flags.port}` });
+    await gossip?.close();
     await announcer.close();
     bgp.close(false);
     return 1;
@@ -161,7 +182,11 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   configSource.start();
   endpoints.informer.start();
   members.start();
-  void Promise.all([services.whenSynced(), configSource.whenSynced(), endpoints.informer.whenSynced(), members.whenSynced()]).then(() => {
+  void Promise.all([services.whenSynced(), configSource.whenSynced(), endpoints.informer.whenSynced(), members.whenSynced()]).then(async () => {
+    if (gossip) {
+      const missing = await gossip.joinAndWait(JOIN_WAIT_MS);
+      if (missing.length > 0) logger.warn({ event: 'memberlistJoin', missing, msg: 'gossip did not reach every speaker Kubernetes lists; electing without them' });
+    }
     logger.info({ event: 'cachesSynced', alive: [...membership.alive()].sort(), msg: 'informer caches synced' });
     queue.add(SYNCED_KEY);
   });
@@ -170,6 +195,13 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   queue.shutdown();
   // No NOTIFICATION: routers helping graceful restart keep our routes until the next speaker's End-of-RIB.
   bgp.close(true);
+  if (gossip) {
+    // Make-before-break: the others hear we leave and the successors announce (gratuitous ARP / unsolicited NA)
+    // while we still answer for our IPs; only after the grace do we stop answering.
+    await gossip.leave();
+    logger.info({ event: 'handoff', graceMs: flags.ml.handoffGraceMs, msg: 'left the memberlist; still answering for our IPs during the handoff grace' });
+    await delay(flags.ml.handoffGraceMs);
+  }
   await Promise.all([services.stop(), configSource.stop(), endpoints.informer.stop(), members.stop()]);
   await Promise.race([Promise.all([loop.stopped(), recorder.flush()]), delay(1500)]);
   await announcer.close();

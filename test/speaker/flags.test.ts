@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { parseSpeakerFlags, speakerUsage, SPEAKER_FLAGS } from '../../src/speaker/flags.js';
+import { memberlistEnabled, parseSpeakerFlags, speakerUsage, SPEAKER_FLAGS } from '../../src/speaker/flags.js';
 import { repoRoot } from '../conformance/vectors.js';
 
 const noSaFile = () => undefined;
@@ -23,6 +23,7 @@ test('speaker flags: the DaemonSet args and env', () => {
       namespace: 'metallb-system', kubeconfig: undefined, logLevel: 'info', disableEpslices: false, enablePprof: false,
       layer2CaptureBufferBytes: 32 * 1024 * 1024,
       bgpGracefulRestartSeconds: 120,
+      ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 2, indirectChecks: 3, handoffGraceMs: 1000 },
     },
   });
 });
@@ -35,6 +36,7 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
   assert.deepEqual({ ...all.flags }, {
     nodeName: 'n', host: '127.0.0.1', port: 9000, mlBindAddr: 'a', mlBindPort: 7947, mlLabels: 'x=y', mlSecretKey: 'k', config: 'cfg',
     namespace: 'ns', kubeconfig: '/k', logLevel: 'debug', disableEpslices: true, enablePprof: true, layer2CaptureBufferBytes: 8 * 1024 * 1024, bgpGracefulRestartSeconds: 15,
+    ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 2, indirectChecks: 3, handoffGraceMs: 1000 },
   });
   const cases: Array<[string[], Record<string, string>, string]> = [
     [[], { METALLB_NAMESPACE: 'ns' }, 'must specify --node-name or METALLB_NODE_NAME'],
@@ -44,8 +46,22 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
     [['--node-name=n', '--namespace=ns', '--layer2-capture-buffer-mib=0'], {}, 'invalid --layer2-capture-buffer-mib 0: want 1 to 4096'],
     [['--node-name=n', '--namespace=ns', '--bgp-graceful-restart-time=4096'], {}, 'invalid --bgp-graceful-restart-time 4096: want 0 to 4095 seconds'],
     [['--node-name=n', '--namespace=ns', '--lb-class=x'], {}, 'flag provided but not defined: -lb-class'],
+    [['--node-name=n', '--namespace=ns', '--ml-probe-interval=fast'], {}, 'invalid --ml-probe-interval: time: invalid duration "fast"'],
+    [['--node-name=n', '--namespace=ns', '--ml-probe-interval=5ms'], {}, 'invalid --ml-probe-interval 5ms: want 10ms to 1m'],
+    [['--node-name=n', '--namespace=ns', '--ml-probe-timeout=100ms'], {}, 'invalid --ml-probe-timeout 100ms: want at least 1ms and below --ml-probe-interval'],
+    [['--node-name=n', '--namespace=ns', '--ml-suspicion-mult=0'], {}, 'invalid --ml-suspicion-mult 0: want 1 to 100'],
+    [['--node-name=n', '--namespace=ns', '--ml-indirect-checks=17'], {}, 'invalid --ml-indirect-checks 17: want 0 to 16'],
+    [['--node-name=n', '--namespace=ns', '--ml-handoff-grace=1m'], {}, 'invalid --ml-handoff-grace 1m: want 0 to 30s'],
   ];
   for (const [argv, env, error] of cases) assert.deepEqual(parseSpeakerFlags(argv, env, noSaFile), { ok: false, error }, argv.join(' '));
+  // The gossip knobs from env, as a DaemonSet would set them; memberlist needs both --ml-bindaddr and --ml-labels.
+  const tuned = parseSpeakerFlags([], { ...DAEMONSET_ENV, METALLB_NAMESPACE: 'ns', METALLB_ML_PROBE_INTERVAL: '1s', METALLB_ML_PROBE_TIMEOUT: '500ms',
+    METALLB_ML_SUSPICION_MULT: '4', METALLB_ML_INDIRECT_CHECKS: '0', METALLB_ML_HANDOFF_GRACE: '0s' }, noSaFile);
+  assert.ok(tuned.ok);
+  assert.deepEqual(tuned.flags.ml, { probeIntervalMs: 1000, probeTimeoutMs: 500, suspicionMult: 4, indirectChecks: 0, handoffGraceMs: 0 });
+  assert.equal(memberlistEnabled(tuned.flags), true);
+  assert.equal(memberlistEnabled({ ...tuned.flags, mlLabels: '' }), false);
+  assert.equal(memberlistEnabled({ ...tuned.flags, mlBindAddr: undefined }), false);
   for (const help of ['-h', '-help', '--help']) {
     const got = parseSpeakerFlags([help], {}, noSaFile);
     assert.ok(!got.ok && got.help === true, help);

@@ -62,6 +62,11 @@ export class KubernetesMembershipSource {
       : undefined;
   }
 
+  /** The speaker Pods as last listed (empty without --ml-labels): where gossip finds its peers. */
+  speakerPods(): ReadonlyArray<PodObject> {
+    return this.pods?.list() ?? [];
+  }
+
   start(): void {
     this.nodes.start();
     this.pods?.start();

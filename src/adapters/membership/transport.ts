@@ -68,6 +68,7 @@ export class MembershipNode {
   private readonly conns = new Map<number, net.Socket>();
   private nextConn = 0;
   private readonly listeners = new Set<() => void>();
+  private readonly refuteListeners = new Set<() => void>();
   private readonly foreignLogged = new Set<string>();
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -124,6 +125,11 @@ export class MembershipNode {
   alive(): ReadonlySet<string> { return aliveNames(this.state); }
   onChange(listener: () => void): () => void { this.listeners.add(listener); return () => { this.listeners.delete(listener); }; }
   members(): Member[] { return knownMembers(this.state); }
+  /**
+   * Calls `listener` when this node refuted a suspicion or death of itself: the others may have moved its IPs
+   * meanwhile (a frozen speaker that resumes), so the speaker re-announces what it owns.
+   */
+  onRefuted(listener: () => void): () => void { this.refuteListeners.add(listener); return () => { this.refuteListeners.delete(listener); }; }
   /** Local health (Lifeguard), 0 = healthy. */
   health(): number { return this.state.health; }
 
@@ -158,6 +164,7 @@ export class MembershipNode {
     for (const a of actions) this.act(a);
     // alive() changes exactly when a member goes up or down (suspects count as up).
     if (actions.some((a) => a.kind === 'member-up' || a.kind === 'member-down')) for (const l of [...this.listeners]) l();
+    if (actions.some((a) => a.kind === 'refuted')) for (const l of [...this.refuteListeners]) l();
   }
 
   private frame(packet: Parameters<typeof encodeFrame>[0], channel: 'udp' | 'tcp'): Buffer {

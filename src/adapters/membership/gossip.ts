@@ -1,0 +1,154 @@
+/**
+ * The speaker's gossip membership (issue 11), composed: a MembershipNode (SWIM over UDP + TCP on
+ * `--ml-bindaddr`:`--ml-bindport`, src/adapters/membership/transport.ts) named by the node name, peers found as
+ * v0.11 finds them (spec §5.3: the speaker Pods selected by `--ml-labels`, by their status.podIP) and joined at
+ * start, every minute and whenever the Kubernetes view gains a node gossip does not have; the election's view is
+ * gossip ∩ Kubernetes (src/core/speaker/combined-membership.ts). Metrics show that gossip runs:
+ * `metallb_speaker_memberlist_members{status}`, `metallb_speaker_memberlist_dropped_total{reason}`,
+ * `metallb_speaker_memberlist_sent_bytes_total{channel}`, `metallb_speaker_memberlist_local_health`.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { realClock } from '../clock.js';
+import type { KubernetesMembershipSource } from '../k8s/membership.js';
+import { MembershipNode, formatAddr } from './transport.js';
+import { DROP_REASONS } from '../../core/membership/frame.js';
+import { DEFAULT_TIMING, type MemberStatus, type MembershipTiming } from '../../core/membership/types.js';
+import type { Logger } from '../../core/ports.js';
+import { CombinedMembership } from '../../core/speaker/combined-membership.js';
+
+/** The speaker's tunable detector knobs (--ml-probe-interval, --ml-probe-timeout, --ml-suspicion-mult, --ml-indirect-checks). */
+export type GossipKnobs = Pick<MembershipTiming, 'probeIntervalMs' | 'probeTimeoutMs' | 'suspicionMult' | 'indirectChecks'>;
+
+/** v0.11 re-joins listed speaker Pods every minute (spec §5.3). */
+const REJOIN_INTERVAL_MS = 60_000;
+
+export interface GossipOptions {
+  readonly nodeName: string;
+  readonly bindAddr: string;
+  readonly bindPort: number;
+  readonly secret: string | undefined;
+  readonly knobs: GossipKnobs;
+  readonly kubernetes: KubernetesMembershipSource;
+  readonly registry: Registry;
+  readonly logger: Logger;
+}
+
+export class Gossip {
+  /** What the election asks: gossip ∩ Kubernetes. */
+  readonly membership: CombinedMembership;
+  private readonly cancelRejoin: () => void;
+  readonly node: MembershipNode;
+  private readonly o: GossipOptions;
+
+  private constructor(node: MembershipNode, o: GossipOptions) {
+    this.node = node;
+    this.o = o;
+    this.membership = new CombinedMembership(node, o.kubernetes.membership);
+    o.kubernetes.membership.onChange(() => { if (this.membership.missingFromGossip().length > 0) this.joinPeers(); });
+    let cancel = (): void => {};
+    const rejoin = (): void => { this.joinPeers(); cancel = realClock.setTimer(REJOIN_INTERVAL_MS, rejoin); };
+    cancel = realClock.setTimer(REJOIN_INTERVAL_MS, rejoin);
+    this.cancelRejoin = () => cancel();
+    registerMetrics(o.registry, node);
+  }
+
+  /** Binds the sockets (rejects when the port is taken) and starts probing; nobody is joined yet. */
+  static async start(o: GossipOptions): Promise<Gossip> {
+    const timing = {
+      ...DEFAULT_TIMING, probeIntervalMs: o.knobs.probeIntervalMs, probeTimeoutMs: o.knobs.probeTimeoutMs,
+      suspicionMult: o.knobs.suspicionMult, indirectChecks: o.knobs.indirectChecks,
+    };
+    const node = await MembershipNode.start({
+      name: o.nodeName, bindAddr: o.bindAddr, bindPort: o.bindPort, secret: o.secret, timing, clock: realClock, logger: o.logger,
+    });
+    return new Gossip(node, o);
+  }
+
+  /** Syncs with every listed speaker Pod whose node gossip does not have alive (v0.11 `Rejoin`). */
+  joinPeers(): void {
+    const alive = this.node.alive();
+    const addrs: string[] = [];
+    for (const pod of this.o.kubernetes.speakerPods()) {
+      const nodeName = field(pod.spec, 'nodeName');
+      const podIp = field(pod.status, 'podIP');
+      if (typeof nodeName !== 'string' || typeof podIp !== 'string' || podIp === '') continue;
+      if (nodeName === this.o.nodeName || alive.has(nodeName)) continue;
+      addrs.push(formatAddr(podIp, this.o.bindPort));
+    }
+    if (addrs.length > 0) this.node.join(addrs);
+  }
+
+  /**
+   * Joins the listed peers and waits until gossip has every node Kubernetes has alive, or `timeoutMs`: a speaker
+   * that started electing alone would claim every IP for a moment (v0.11 joins before its controllers start too).
+   * Resolves with the nodes still missing.
+   */
+  async joinAndWait(timeoutMs: number): Promise<string[]> {
+    this.joinPeers();
+    if (this.membership.missingFromGossip().length === 0) return [];
+    await new Promise<void>((resolve) => {
+      const cancel = realClock.setTimer(timeoutMs, () => { off(); resolve(); });
+      const off = this.node.onChange(() => {
+        if (this.membership.missingFromGossip().length === 0) { cancel(); off(); resolve(); }
+      });
+    });
+    return this.membership.missingFromGossip();
+  }
+
+  /** Tells every member we leave (they re-elect at once), then closes the sockets. */
+  async leave(): Promise<void> {
+    this.cancelRejoin();
+    await this.node.leave();
+  }
+
+  async close(): Promise<void> {
+    this.cancelRejoin();
+    await this.node.close();
+  }
+}
+
+function field(obj: unknown, key: string): unknown {
+  return typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)[key] : undefined;
+}
+
+const STATUSES: readonly MemberStatus[] = ['alive', 'suspect', 'dead', 'left'];
+
+function registerMetrics(registry: Registry, node: MembershipNode): void {
+  new Gauge({
+    name: 'metallb_speaker_memberlist_members', help: 'Gossip members known to this speaker, by status (itself included).',
+    labelNames: ['status'] as const, registers: [registry],
+    collect() {
+      const counts = new Map<string, number>(STATUSES.map((s) => [s, 0]));
+      for (const m of node.members()) counts.set(m.status, (counts.get(m.status) ?? 0) + 1);
+      for (const [status, n] of counts) this.set({ status }, n);
+    },
+  });
+  const seenDrops = new Map<string, number>();
+  new Counter({
+    name: 'metallb_speaker_memberlist_dropped_total', help: 'Gossip frames dropped, by reason (wrong-key, truncated, replayed, malformed, foreign).',
+    labelNames: ['reason'] as const, registers: [registry],
+    collect() {
+      for (const reason of DROP_REASONS) {
+        const now = node.drops[reason];
+        this.inc({ reason }, now - (seenDrops.get(reason) ?? 0));
+        seenDrops.set(reason, now);
+      }
+    },
+  });
+  const seenBytes = { udp: 0, tcp: 0 };
+  new Counter({
+    name: 'metallb_speaker_memberlist_sent_bytes_total', help: 'Gossip bytes sent (frames, without IP/UDP/TCP headers), by channel.',
+    labelNames: ['channel'] as const, registers: [registry],
+    collect() {
+      this.inc({ channel: 'udp' }, node.sent.udpBytes - seenBytes.udp);
+      this.inc({ channel: 'tcp' }, node.sent.tcpBytes - seenBytes.tcp);
+      seenBytes.udp = node.sent.udpBytes;
+      seenBytes.tcp = node.sent.tcpBytes;
+    },
+  });
+  new Gauge({
+    name: 'metallb_speaker_memberlist_local_health', help: 'Lifeguard local health of this speaker (0 = healthy; probes slow down by 1 + this).',
+    registers: [registry],
+    collect() { this.set(node.health()); },
+  });
+}
