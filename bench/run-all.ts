@@ -1,7 +1,9 @@
 /**
  * Runs every bench module in this folder (each exports `run(): Promise<BenchResult[]>`) and writes
  * one Markdown report, `bench/report.md`, with each figure, its same-run reference and their ratio.
- * Usage: `npm run bench` (all) or `npm run bench -- allocator config` (a subset by file name).
+ * Usage: `npm run bench` (all) or `npm run bench -- allocator config` (a subset by file name); issue 9's
+ * layer-2 speaker figures: `npm run bench -- layer2 speaker lab-curl` (root; METALLB_TS_LAB_PREFIX and
+ * METALLB_TS_LAB_DIR keep their namespaces apart from other runs). BENCH_REPORT=path writes the report there.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -45,14 +47,16 @@ async function main(): Promise<number> {
   const report = [
     `# metallb-ts bench report`,
     ``,
-    `${new Date().toISOString()} · ${os.cpus().length} cores · ${Math.round(os.totalmem() / 2 ** 30)} GiB · Node ${process.version}`,
+    `${new Date().toISOString()} · ${os.cpus().length} cores · ${Math.round(os.totalmem() / 2 ** 30)} GiB · Node ${process.version} · load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+    ``,
+    `\`npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}\``,
     ``,
     `| bench | figure | value | same-run reference | ratio | note |`,
     `|---|---|---|---|---|---|`,
     ...rows,
     ``,
   ].join('\n');
-  const out = join(repoRoot, 'bench', 'report.md');
+  const out = resolve(process.env['BENCH_REPORT'] ?? join(repoRoot, 'bench', 'report.md'));
   writeFileSync(out, report);
   console.log(`report written to ${out}`);
   return failed === 0 ? 0 : 1;
