@@ -14,6 +14,8 @@
 #     instead of downloading them;
 #   - the OCI runtime and ulimits (METALLB_TS_OCI_RUNTIME, default runc when installed: crun refuses hybrid
 #     cgroups; nofile/nproc within root's hard limits when root lacks CAP_SYS_RESOURCE), as podman flags.
+# RUN steps use the host's network (apt, npm) and the checks none, so podman makes no bridge (cni-podman0) on
+# the host.
 # After the build it checks the image: user 65534:65534; `--help` runs with the controller Pod's securityContext;
 # with the speaker Pod's (uid 0, only NET_RAW) cap/libpcap opens a capture, and without NET_RAW it cannot.
 # Prints the image name and size. Details and why: docs/packaging.md.
@@ -103,7 +105,7 @@ CMD ["node"]
 CONF
   # docker.io's node:20-bookworm is buildpack-deps (compilers etc.); the Dockerfile's build stage installs what it
   # needs itself, so one stand-in serves both names.
-  timed "${PODMAN[@]}" build -q --pull=never "${ULIMITS[@]}" --label "$STANDIN_LABEL" -t localhost/node:20-bookworm-slim "$node_dir" >/dev/null
+  timed "${PODMAN[@]}" build -q --pull=never --network host "${ULIMITS[@]}" --label "$STANDIN_LABEL" -t localhost/node:20-bookworm-slim "$node_dir" >/dev/null
   podman tag localhost/node:20-bookworm-slim docker.io/library/node:20-bookworm-slim docker.io/library/node:20-bookworm
 fi
 
@@ -129,7 +131,7 @@ fi
 [[ -s $npm_etc/npmrc ]] && MOUNTS+=(-v "$npm_etc:/usr/local/etc:ro")
 
 say "building $IMAGE from $ROOT/Dockerfile"
-timed "${PODMAN[@]}" build --pull=never "${ULIMITS[@]}" "${MOUNTS[@]}" -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT" >"$WORK/image-build.log" 2>&1 \
+timed "${PODMAN[@]}" build --pull=never --network host "${ULIMITS[@]}" "${MOUNTS[@]}" -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT" >"$WORK/image-build.log" 2>&1 \
   || { tail -n 30 "$WORK/image-build.log" >&2; fail "podman build (log: $WORK/image-build.log)"; }
 
 # ---- 4. check what the manifests rely on
