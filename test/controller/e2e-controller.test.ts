@@ -3,7 +3,7 @@
  * token (the RBAC of manifests/metallb.yaml). The ConfigMap `config` in metallb-system is shared cluster state, so
  * every scenario lives in this one file and runs serially; each uses its own namespace and pool addresses.
  */
-import { test, after } from 'node:test';
+import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -50,6 +50,19 @@ async function controller(extra: string[] = []): Promise<ControllerProcess> {
 
 after(async () => {
   await Promise.all(running.map((c) => c.stop()));
+});
+
+/**
+ * A scenario that failed half-way left its controller running and its Services holding addresses: stop the one and
+ * delete the others, so the next scenario neither races that controller nor sees its config refused for them.
+ */
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((old) => old.stop()));
+  if (!env) return;
+  const { k } = env;
+  const leftovers = (await k.core.listServiceForAllNamespaces()).items.filter((s) => s.spec?.loadBalancerClass === CLASS);
+  await Promise.all(leftovers.map((s) => deleteService(k, s.metadata?.namespace ?? '', s.metadata?.name ?? '').catch(() => undefined)));
+  await eventually(async () => !(await k.core.listServiceForAllNamespaces()).items.some((s) => s.spec?.loadBalancerClass === CLASS), 30_000, 'leftover Services deleted');
 });
 
 /** Creates a Service of this file's class (a ClusterIP one cannot carry a class). */
@@ -309,6 +322,8 @@ test('requested IP against requested pool (issue 8 fault 2): one rule, so later 
   await createService(k, ns, 'match', request('b'));
   assert.deepEqual(await waitForIps(k, ns, 'match'), ['192.168.70.41']);
   await waitForEvent(k, ns, 'Service', 'match', 'IPAllocated');
+  // Evidence that the controller is done with both (its lines for the first allocation are in), then count from here.
+  for (const name of ['mismatch', 'match']) await processed(c, await getService(k, ns, name));
   const linesBefore = c.lines.length;
   // Three label edits of each: every one is synced (evidence: endUpdate of that version), none changes anything.
   for (const round of [1, 2, 3]) {
