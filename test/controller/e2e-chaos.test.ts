@@ -3,8 +3,9 @@
  * the controller is SIGKILLed 3 times within 1 s of starting (during its sync) and 7 more times at random moments
  * while 500 Services are created and deleted concurrently in a pool more than twice the live Services, and
  * etcd + apiserver restart mid-run. Fail-static (issue 8, fault 5): 5 Services hold addresses of pool `probe`; a
- * config without `probe` is put into the ConfigMap while a controller runs, another one while the controller is
- * down, and every later controller starts with a refused config in the ConfigMap. An outside watcher records each Service UID's first IP and fails on any
+ * config without `probe` is put into the ConfigMap while a controller runs, then, each while the controller is down,
+ * another refused one, an accepted one (the next controller applies and stores it) and a refused one again, so five
+ * controllers start with a refused config in the ConfigMap. An outside watcher records each Service UID's first IP and fails on any
  * change, loss or duplicate (no sharing is declared). At the end every live Service has an IP.
  * The seed is printed; rerun with METALLB_TS_CHAOS_SEED=<seed> to replay the same schedule.
  */
@@ -16,7 +17,7 @@ import { ensureBinaries } from '../../src/testing/cluster/binaries.js';
 import { ResilientInformer } from '../../src/adapters/k8s/informer.js';
 import { realClock } from '../../src/adapters/clock.js';
 import { NOOP_LOGGER } from '../../src/core/ports.js';
-import { installMetallb, startController, eventually, type ControllerProcess } from '../../src/testing/metallb/process.js';
+import { METALLB_NS, installMetallb, startController, eventually, type ControllerProcess } from '../../src/testing/metallb/process.js';
 import { adminClients, ipsOf, layer2Config, putConfig, serviceBody } from '../../src/testing/metallb/kube.js';
 import { restartEtcdAndApiserver } from './helpers/control-plane.js';
 import { prng } from '../helpers/prng.js';
@@ -33,6 +34,8 @@ const PROBE_POOL = { name: 'probe', addresses: ['fc00:c4a1::/124'], autoAssign: 
 /** Both refuse: they drop `probe`, which the probe Services hold. */
 const REFUSED_WHILE_RUNNING = layer2Config([CHAOS_POOL]);
 const REFUSED_WHILE_DOWN = layer2Config([CHAOS_POOL, { name: 'other', addresses: ['fc00:c4a2::/124'] }]);
+/** Accepted: it keeps `probe` and only adds a pool nothing is auto-assigned from. */
+const ACCEPTED_WHILE_DOWN = layer2Config([CHAOS_POOL, PROBE_POOL, { name: 'spare', addresses: ['fc00:c4a3::/124'], autoAssign: false }]);
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,6 +92,7 @@ test('chaos: SIGKILLs during sync and under load, an etcd+apiserver restart; no 
     informer.start();
     await informer.whenSynced();
 
+    const storedConfig = async () => (await k.core.readNamespacedConfigMap({ namespace: METALLB_NS, name: 'config-last-applied' })).data?.['config'];
     const kills: string[] = [];
     const configEdits: string[] = [];
     const spawn = async () => {
@@ -158,11 +162,20 @@ test('chaos: SIGKILLs during sync and under load, an etcd+apiserver restart; no 
         configEdits.push(`refused while running before load-${i}`);
         progress('refused config put while the controller runs');
       }
+      if (i === 5) { // started after the accepted edit: evidence that it applied it before it is killed
+        await eventually(async () => (await storedConfig()) === ACCEPTED_WHILE_DOWN, 60_000, 'the accepted config is applied and stored');
+        await eventually(async () => (await c.metric('metallb_k8s_client_config_stale_bool')) === 0, 30_000, 'the accepted config is not stale');
+      }
       await killAfter(300 + Math.floor(rand() * 2500), `load-${i}`);
-      if (i === 3) { // another refused config arrives while the controller is down
+      if (i === 3 || i === 5) { // another refused config arrives while the controller is down
         await putConfig(k, REFUSED_WHILE_DOWN);
         configEdits.push(`refused while down after load-${i}`);
         progress('refused config put while the controller is down');
+      }
+      if (i === 4) { // an accepted config arrives while the controller is down: the next one applies and stores it
+        await putConfig(k, ACCEPTED_WHILE_DOWN);
+        configEdits.push(`accepted while down after load-${i}`);
+        progress('accepted config put while the controller is down');
       }
     }
     const survivor = await spawn();
@@ -184,12 +197,15 @@ test('chaos: SIGKILLs during sync and under load, an etcd+apiserver restart; no 
     await eventually(() => [...watcher.live.values()].every((s) => ipsOf(s).length === 1), 30_000, 'the watcher saw every IP');
 
     assert.equal(kills.length, 11);
-    // Fail-static held across 8 restarts under a refused config: the probes kept their addresses (the watcher
-    // saw no change) and the last controller still refuses the ConfigMap's config.
+    // Fail-static held across 5 restarts under a refused config and an accepted edit made while down: the probes
+    // kept their addresses (the watcher saw no change), the last controller still refuses the ConfigMap's config
+    // and runs the last applied one, the accepted edit.
     const probeIps = (await k.core.listNamespacedService({ namespace: ns })).items.filter((s) => s.metadata?.name?.startsWith('probe-')).map((s) => ipsOf(s)[0] ?? '');
     assert.equal(probeIps.filter((ip) => ip.startsWith('fc00:c4a1::')).length, PROBES, `probe addresses kept: ${probeIps.join(',')}`);
     await eventually(async () => (await survivor.metric('metallb_k8s_client_config_stale_bool')) === 1, 30_000, 'the survivor still refuses the config');
     assert.ok(survivor.lines.some((l) => l['op'] === 'setConfig' && String(l['error']).includes('cannot own')), 'the survivor logged the refusal itself');
+    assert.equal(await storedConfig(), ACCEPTED_WHILE_DOWN, 'the last applied config is the accepted edit');
+    assert.equal(await survivor.metric('metallb_allocator_addresses_total', 'pool="spare"'), 16, 'the survivor runs it');
     assert.deepEqual(watcher.violations, [], `seed ${seed}`);
     const finalIps = (await k.core.listNamespacedService({ namespace: ns })).items.map((s) => ipsOf(s)[0]);
     assert.equal(new Set(finalIps).size, finalIps.length, 'no duplicate among live Services');
