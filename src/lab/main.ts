@@ -1,4 +1,4 @@
-// npm run lab -- up [--config FILE] | down | status | restart-speaker NODE
+// npm run lab -- up [--config FILE] [--router bird|frr] | down | status | restart-speaker NODE
 //
 // A local MetalLB lab on one machine: a real Kubernetes control plane (no kubelet), three "nodes" that are
 // network namespaces on one L2 segment with a client, a BIRD router and an external host behind it, the
@@ -14,6 +14,7 @@ import { startDaemon, stopPid, isAlive, waitFor, freePort, run, StopWaiting } fr
 import { labPaths, labPrefix, readState, writeState, type LabPaths, type LabState } from './state.js';
 import { buildTopology, topologyNames, netnsExists, netnsPids, deleteNetns, checkConnectivity } from './topology.js';
 import { startBird, birdProtocols } from './router.js';
+import { startFrr, vtysh } from './frr.js';
 import { createNodes, applyFiles, createDemoService, demoExternalIps, DEMO_SERVICE } from './kube.js';
 import { writeSpeakerPods, writeDemoPods } from './kubelet.js';
 import { cliPath, cliHasSpeaker, startSpeaker, waitSpeakerReady, memberlistKey, startKubeProxy, ensureKubeProxyAccount, type SpeakerLaunch } from './speakers.js';
@@ -29,7 +30,7 @@ function checkpoint(): void {
   if (interrupted) throw new Error(`interrupted by ${interrupted}`);
 }
 
-async function up(configFile: string | undefined): Promise<void> {
+async function up(configFile: string | undefined, router: 'bird' | 'frr' = 'bird'): Promise<void> {
   const t0 = Date.now();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
@@ -76,8 +77,14 @@ async function up(configFile: string | undefined): Promise<void> {
 
     // Speakers will run inside the node namespaces; there 127.0.0.1:<port> leads to the apiserver too.
     await cluster.exposeInNetns(topo.nodes.map((n) => n.netns));
-    const bird = await startBird(topo.router, paths.dir, topo.nodes);
-    state.pids.bird = bird.pid;
+    if (router === 'frr') {
+      const frr = await startFrr(topo.router, paths.dir, topo.nodes);
+      state.pids.zebra = frr.pids.zebra;
+      state.pids.bgpd = frr.pids.bgpd;
+    } else {
+      const bird = await startBird(topo.router, paths.dir, topo.nodes);
+      state.pids.bird = bird.pid;
+    }
     save();
 
     mkdirSync(join(paths.dir, 'bin'), { recursive: true });
@@ -296,6 +303,7 @@ async function status(): Promise<void> {
   }
   const socket = join(paths.dir, 'bird.ctl');
   if (existsSync(socket)) say((await birdProtocols(socket)).trimEnd());
+  if (existsSync(join(paths.dir, 'frr'))) say((await vtysh(join(paths.dir, 'frr'), 'show bgp summary')).stdout.trimEnd());
   if (isAlive(cluster.info.pids.apiserver)) await serviceOwners(cluster, topologyNames(state.prefix).nodes);
 }
 
@@ -348,13 +356,16 @@ async function main(argv: string[]): Promise<number> {
   const configIndex = rest.indexOf('--config');
   const config = configIndex >= 0 ? rest[configIndex + 1] : undefined;
   if (configIndex >= 0 && !config) throw new Error('--config needs a file');
+  const routerIndex = rest.indexOf('--router');
+  const router = routerIndex >= 0 ? rest[routerIndex + 1] : 'bird';
+  if (router !== 'bird' && router !== 'frr') throw new Error('--router must be bird or frr');
   switch (command) {
-    case 'up': await up(config); return 0;
+    case 'up': await up(config, router); return 0;
     case 'down': await down(); return 0;
     case 'status': await status(); return 0;
     case 'restart-speaker': await restartSpeaker(rest[0]); return 0;
     default:
-      process.stderr.write('usage: npm run lab -- up [--config FILE] | down | status | restart-speaker NODE\n');
+      process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr] | down | status | restart-speaker NODE\n');
       return 2;
   }
 }
