@@ -2,8 +2,9 @@
 //
 // A local MetalLB lab on one machine: a real Kubernetes control plane (no kubelet), three "nodes" that are
 // network namespaces on one L2 segment with a client, a BIRD router and an external host behind it, the
-// manifests and a layer-2 config applied, the controller (and later the speakers) as local processes with
-// their own ServiceAccount tokens, and a demo LoadBalancer Service. Needs root (ip netns).
+// manifests and a layer-2 config applied, the controller and a speaker per node as local processes with
+// their own ServiceAccount tokens, stand-ins for the kubelet (Pods and their status, kubelet.ts) and kube-proxy
+// (kube-proxy-main.ts), and a dual-stack demo LoadBalancer Service that `up` curls from the client. Needs root.
 // State lives in .lab/ (METALLB_TS_LAB_DIR); namespaces are named mlts-* (METALLB_TS_LAB_PREFIX).
 import { existsSync, mkdirSync, copyFileSync, symlinkSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
