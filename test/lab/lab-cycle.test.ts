@@ -54,7 +54,8 @@ test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async
   const dir = join(tmpdir(), 'metallb-ts-lab-e2e');
   const cleanup = await lab(dir, 'down');
   assert.equal(cleanup.code, 0, cleanup.output);
-  const before = netnsList();
+  // Only this test's prefix: other labs (a developer's, other suites') may come and go meanwhile.
+  const before = netnsList().filter((n) => n.startsWith(PREFIX));
   const seen: Recorded = { pids: [], ports: [] };
   try {
     for (const round of [1, 2]) {
@@ -104,7 +105,7 @@ test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async
     assert.equal(again.code, 0, again.output);
     assert.match(again.output, /nothing to stop/);
 
-    assert.deepEqual(netnsList(), before);
+    assert.deepEqual(netnsList().filter((n) => n.startsWith(PREFIX)), before);
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`/run/netns/${PREFIX}`));
     assert.deepEqual(mounts, []);
     assert.deepEqual(seen.pids.filter(isAlive), [], 'processes from the lab still running');
