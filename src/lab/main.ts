@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { TestCluster } from '../testing/cluster/cluster.js';
 import { ensureBinaries, repoRoot } from '../testing/cluster/binaries.js';
-import { startDaemon, stopPid, isAlive, waitFor, freePort, run, StopWaiting } from '../testing/cluster/processes.js';
+import { startDaemon, stopPid, stopOwnPid, commandLineMentions, isAlive, waitFor, freePort, run, StopWaiting } from '../testing/cluster/processes.js';
 import { labPaths, labPrefix, readState, writeState, type LabPaths, type LabState } from './state.js';
 import { buildTopology, topologyNames, netnsExists, netnsPids, deleteNetns, checkConnectivity } from './topology.js';
 import { startBird, birdProtocols } from './router.js';
@@ -259,10 +259,12 @@ async function down(): Promise<void> {
   const paths = labPaths();
   const state = readState(paths);
   const prefix = state?.prefix ?? labPrefix();
-  // Our processes first (by recorded PID), then the cluster, then anything left inside our namespaces.
+  // Our processes first (by recorded PID), then the cluster, then anything left inside our namespaces. Each of
+  // our processes has the lab dir in its arguments; a recorded PID whose process does not is a reused PID (a lab
+  // killed long ago) and belongs to someone else.
   for (const [role, pid] of Object.entries(state?.pids ?? {})) {
-    if (isAlive(pid)) say(`lab: stopping ${role} (pid ${pid})`);
-    await stopPid(pid, 3000);
+    if (isAlive(pid) && commandLineMentions(pid, paths.dir)) say(`lab: stopping ${role} (pid ${pid})`);
+    await stopOwnPid(pid, paths.dir, 3000);
   }
   // cluster.json is written as soon as etcd starts, so this also finds a cluster whose start was interrupted.
   const clusterInfo = state?.clusterInfo ?? join(paths.clusterDir, 'cluster.json');
@@ -335,7 +337,7 @@ async function restartSpeaker(nodeName: string | undefined): Promise<void> {
   if (!node || !recorded) throw new Error(`no speaker recorded for node ${JSON.stringify(nodeName)} (nodes: ${Object.keys(state.speakers ?? {}).join(', ') || 'none'})`);
   const role = `speaker-${node.name}`;
   const old = state.pids[role];
-  if (old !== undefined) await stopPid(old, 3000);
+  if (old !== undefined) await stopOwnPid(old, paths.dir, 3000);
   const pid = startSpeaker({ node, ...recorded });
   state.pids[role] = pid;
   writeState(paths, state);

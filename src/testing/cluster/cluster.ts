@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { request } from 'node:https';
 import { createPki, type Pki } from './pki.js';
 import { binaryDir, missingBinaries } from './binaries.js';
-import { startDaemon, stopPid, waitFor, freePort, run, isAlive, StopWaiting, type RunResult } from './processes.js';
+import { startDaemon, stopOwnPid, commandLineMentions, waitFor, freePort, run, isAlive, StopWaiting, type RunResult } from './processes.js';
 import { startNetnsRelay } from './netns-relay.js';
 
 export interface ClusterInfo {
@@ -217,11 +217,12 @@ export class TestCluster {
   async stop(options: { keepDir?: boolean } = {}): Promise<void> {
     if (this.exitHandler) process.off('exit', this.exitHandler);
     this.exitHandler = undefined;
-    const { pids } = this.info;
-    await Promise.all(pids.relays.map((pid) => stopPid(pid, 2000)));
-    if (pids.controllerManager) await stopPid(pids.controllerManager);
-    if (pids.apiserver) await stopPid(pids.apiserver);
-    if (pids.etcd) await stopPid(pids.etcd);
+    const { pids, dir } = this.info;
+    // Every process of ours has `dir` in its arguments; a PID from an old cluster.json may be someone else's now.
+    await Promise.all(pids.relays.map((pid) => stopOwnPid(pid, dir, 2000)));
+    if (pids.controllerManager) await stopOwnPid(pids.controllerManager, dir);
+    if (pids.apiserver) await stopOwnPid(pids.apiserver, dir);
+    if (pids.etcd) await stopOwnPid(pids.etcd, dir);
     if (!options.keepDir && existsSync(this.info.dir)) rmSync(this.info.dir, { recursive: true, force: true });
   }
 
@@ -236,7 +237,8 @@ export class TestCluster {
   /** PIDs of this cluster's processes that are still running. */
   alivePids(): number[] {
     const { pids } = this.info;
-    return [pids.etcd, pids.apiserver, pids.controllerManager, ...pids.relays].filter((p) => p > 0 && isAlive(p));
+    return [pids.etcd, pids.apiserver, pids.controllerManager, ...pids.relays]
+      .filter((p) => p > 0 && isAlive(p) && commandLineMentions(p, this.info.dir));
   }
 }
 

@@ -63,6 +63,24 @@ export async function stopPid(pid: number, graceMs = 5000): Promise<void> {
   while (isAlive(pid) && Date.now() < hardDeadline) await sleep(20);
 }
 
+/**
+ * Whether a running process's command line mentions `marker` (a state dir path its arguments contain).
+ * A PID written to disk by a run that was killed half-way may since have been reused by an unrelated process
+ * (pid_max is 32768 on the lab machines and wraps within the hour under test load): check before killing.
+ */
+export function commandLineMentions(pid: number, marker: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(marker));
+  } catch {
+    return false;
+  }
+}
+
+/** stopPid for a PID read back from disk: only if the process still is ours (its command line mentions marker). */
+export async function stopOwnPid(pid: number, marker: string, graceMs = 5000): Promise<void> {
+  if (isAlive(pid) && commandLineMentions(pid, marker)) await stopPid(pid, graceMs);
+}
+
 /** Thrown from a waitFor() check to give up at once (the process being waited for died). */
 export class StopWaiting extends Error {}
 
