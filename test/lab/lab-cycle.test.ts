@@ -10,9 +10,12 @@ import { join, dirname } from 'node:path';
 import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
 import { fileURLToPath } from 'node:url';
 import { repoRoot, binaryDir } from '../../src/testing/cluster/binaries.js';
-import { isAlive, portIsFree } from '../../src/testing/cluster/processes.js';
+import { isAlive, portIsFree, commandLineMentions, run } from '../../src/testing/cluster/processes.js';
+import { labTestPrefix } from './lab-harness.js';
 
-const PREFIX = 'mltt-';
+// mltt- unless METALLB_TS_LAB_TEST_PREFIX says otherwise (see labTestPrefix).
+const PREFIX = labTestPrefix('tt-');
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 const here = dirname(fileURLToPath(import.meta.url));
 const labMain = join(repoRoot(), 'dist', 'src', 'lab', 'main.js');
 
@@ -45,13 +48,26 @@ function recorded(dir: string): Recorded {
   return { pids: [...Object.values(state.pids), etcd, apiserver, controllerManager, ...relays], ports: state.ports };
 }
 
+/**
+ * The lab's processes still listening on a TCP port: [] when it is free, or when whoever holds it now is not
+ * ours — other helpers and test clusters on this machine pick free ports too, and may take one the lab freed.
+ * A holder is ours if it was recorded or its arguments mention the lab dir; a holder ss cannot name counts as ours.
+ */
+async function ourListeners(port: number, dir: string, recordedPids: readonly number[]): Promise<string[]> {
+  if (await portIsFree(port)) return [];
+  const ss = await run('ss', ['-Hltnp', `sport = :${port}`]);
+  const pids = [...ss.stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+  if (pids.length === 0) return [`unknown holder (ss: ${ss.stdout.trim() || ss.stderr.trim() || 'nothing'})`];
+  return pids.filter((pid) => recordedPids.includes(pid) || commandLineMentions(pid, dir)).map((pid) => `pid ${pid}`);
+}
+
 test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async (t) => {
   if (!requirePrerequisite(t, process.getuid?.() === 0, 'the lab needs root (ip netns)')) return;
   const hasBird = spawnSync('sh', ['-c', 'command -v bird && command -v birdc']).status === 0;
   if (!requirePrerequisite(t, hasBird, 'the lab needs BIRD 2 (apt-get install bird2)')) return;
 
   // A fixed dir, cleaned first: a run killed half-way (where no finally runs) is undone by the next one.
-  const dir = join(tmpdir(), 'metallb-ts-lab-e2e');
+  const dir = join(tmpdir(), `metallb-ts-${PREFIX}lab-e2e`);
   const cleanup = await lab(dir, 'down');
   assert.equal(cleanup.code, 0, cleanup.output);
   // Only this test's prefix: other labs (a developer's, other suites') may come and go meanwhile.
@@ -59,29 +75,25 @@ test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async
   const seen: Recorded = { pids: [], ports: [] };
   try {
     for (const round of [1, 2]) {
-      // Round 1 runs whatever controller this checkout has; round 2 a stand-in, to check the lab's wiring.
+      // Round 1 runs this checkout's controller and speakers; round 2 a stand-in controller, to check the lab's
+      // wiring on its own (and that `up` still works when the CLI has no speaker).
       const standIn = round === 2 ? { METALLB_TS_CLI: join(here, 'stand-in-controller.js'), STAND_IN_KUBECTL: join(binaryDir(), 'kubectl') } : {};
       const upResult = await lab(dir, 'up', standIn);
       assert.equal(upResult.code, 0, upResult.output);
       assert.match(upResult.output, /EXTERNAL-IP/);
       assert.match(upResult.output, /lab: network ok/);
-      if (/controller: running/.test(upResult.output)) {
-        // Whichever controller ran, with only the manifests' RBAC it must have given the demo a pool address.
-        assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.1\d\d[,\s]/);
-        // The real controller gives the PreferDualStack demo one IP per family.
-        if (round === 1) assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.1\d\d,2001:db8::1[0-9a-f]{2}\s/);
-      }
-      if (round === 2) {
-        assert.match(upResult.output, /controller: running as system:serviceaccount:metallb-system:controller/);
-        assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.100\s/);
-      }
+      // Whichever controller ran, with only the manifests' RBAC it must have given the demo a pool address.
+      assert.match(upResult.output, /controller: running as system:serviceaccount:metallb-system:controller/);
       assert.match(upResult.output, /kube-proxy stand-ins running; Pods speaker-node1\.\.3 and demo-node1\.\.3 Running and Ready/);
-      if (round === 1 && /speaker: running/.test(upResult.output)) {
-        // The real speakers: the demo answers the client over both families, from one of the nodes.
-        assert.equal(upResult.output.match(/speaker: running in mltt-node\d as system:serviceaccount:metallb-system:speaker/g)?.length, 3, upResult.output);
-        assert.match(upResult.output, /curl http:\/\/192\.0\.2\.1\d\d\/ from mltt-client: answered by node[123]\n/);
-        assert.match(upResult.output, /curl http:\/\/\[2001:db8::1[0-9a-f]{2}\]\/ from mltt-client: answered by node[123]\n/);
+      if (round === 1) {
+        // The real controller gives the PreferDualStack demo one IP per family ...
+        assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.1\d\d,2001:db8::1[0-9a-f]{2}\s/);
+        // ... and the real speakers make the demo answer the client over both families, from one of the nodes.
+        assert.equal(upResult.output.match(new RegExp(`speaker: running in ${esc(PREFIX)}node\\d as system:serviceaccount:metallb-system:speaker`, 'g'))?.length, 3, upResult.output);
+        assert.match(upResult.output, new RegExp(`curl http://192\\.0\\.2\\.1\\d\\d/ from ${esc(PREFIX)}client: answered by node[123]\\n`));
+        assert.match(upResult.output, new RegExp(`curl http://\\[2001:db8::1[0-9a-f]{2}\\]/ from ${esc(PREFIX)}client: answered by node[123]\\n`));
       } else {
+        assert.match(upResult.output, /demo\s+LoadBalancer\s+\S+\s+192\.0\.2\.100\s/);
         // The stand-in controller creates no memberlist Secret and has no speaker subcommand.
         assert.match(upResult.output, /speaker: not implemented yet \(no speaker subcommand in /);
       }
@@ -96,6 +108,8 @@ test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async
       assert.equal(status.code, 0, status.output);
       assert.match(status.output, /node3\s+Ready/);
       assert.match(status.output, /SERVICE\s+IP\s+OWNER \(metallb_speaker_announced\)\n.*default\/demo\s+192\.0\.2\.100\s/);
+      // With the real speakers, one node owns it; the stand-in round has no speakers, so nobody does.
+      assert.match(status.output, round === 1 ? /default\/demo\s+192\.0\.2\.100\s+node[123]\n/ : /default\/demo\s+192\.0\.2\.100\s+<none>\n/);
 
       const downResult = await lab(dir, 'down');
       assert.equal(downResult.code, 0, downResult.output);
@@ -109,7 +123,10 @@ test('lab up, down, up, down leaves nothing behind', { timeout: 300_000 }, async
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`/run/netns/${PREFIX}`));
     assert.deepEqual(mounts, []);
     assert.deepEqual(seen.pids.filter(isAlive), [], 'processes from the lab still running');
-    for (const port of seen.ports) assert.ok(await portIsFree(port), `port ${port} still in use`);
+    for (const port of seen.ports) {
+      const holders = await ourListeners(port, dir, seen.pids);
+      assert.deepEqual(holders, [], `port ${port} still held by the lab's processes`);
+    }
     assert.ok(!existsSync(join(dir, 'state.json')));
   } finally {
     if (existsSync(join(dir, 'state.json'))) await lab(dir, 'down');

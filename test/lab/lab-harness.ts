@@ -31,6 +31,14 @@ export interface Lab {
   down(): Promise<void>;
 }
 
+/**
+ * The netns prefix of one suite: `METALLB_TS_LAB_TEST_PREFIX` (default `ml`) + the suite's suffix, so two runs
+ * of the suites on one machine (two checkouts, two developers) can use disjoint namespaces and state dirs.
+ */
+export function labTestPrefix(suffix: string): string {
+  return `${process.env['METALLB_TS_LAB_TEST_PREFIX'] ?? 'ml'}${suffix}`;
+}
+
 export function runLab(prefix: string, dir: string, args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [labMain, ...args], {
@@ -121,8 +129,8 @@ export interface ServiceOptions {
   ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack';
 }
 
-export async function applyService(lab: Lab, name: string, o: ServiceOptions = {}): Promise<void> {
-  const svc = {
+function serviceManifest(name: string, o: ServiceOptions): Record<string, unknown> {
+  return {
     apiVersion: 'v1', kind: 'Service',
     metadata: { name, namespace: o.namespace ?? 'default', annotations: o.annotations ?? {} },
     spec: {
@@ -133,7 +141,49 @@ export async function applyService(lab: Lab, name: string, o: ServiceOptions = {
       ...(o.ipFamilyPolicy ? { ipFamilyPolicy: o.ipFamilyPolicy } : {}),
     },
   };
-  await lab.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(svc) });
+}
+
+export async function applyService(lab: Lab, name: string, o: ServiceOptions = {}): Promise<void> {
+  await lab.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(serviceManifest(name, o)) });
+}
+
+/** Several Services in one `kubectl apply` (a List). */
+export async function applyServices(lab: Lab, names: readonly string[], o: ServiceOptions = {}): Promise<void> {
+  const list = { apiVersion: 'v1', kind: 'List', items: names.map((name) => serviceManifest(name, o)) };
+  await lab.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(list) });
+}
+
+/** Waits until every named Service in `namespace` has an ingress IP; their first IPs, by name. */
+export async function firstIps(lab: Lab, names: readonly string[], namespace = 'default'): Promise<Map<string, string>> {
+  const ips = new Map<string, string>();
+  await waitFor(`an ingress IP on each of ${names.length} Services`, 60_000, async () => {
+    const list = JSON.parse(await lab.cluster.kubectl(['get', 'services', '-n', namespace, '-o', 'json'])) as {
+      items: Array<{ metadata: { name: string }; status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } } }>;
+    };
+    for (const svc of list.items) {
+      const ip = svc.status?.loadBalancer?.ingress?.[0]?.ip;
+      if (ip && names.includes(svc.metadata.name)) ips.set(svc.metadata.name, ip);
+    }
+    return ips.size === names.length;
+  }, 250).catch((err: Error) => { throw new Error(`${err.message}; with an IP: ${ips.size}`); });
+  return ips;
+}
+
+/** Waits until each of ips is announced by exactly one speaker; the owner of each. */
+export async function waitOwners(lab: Lab, ips: readonly string[]): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  let pending: string[] = [...ips];
+  await waitFor(`one owner for each of ${ips.length} IPs`, 60_000, async () => {
+    const all = await announcements(lab.nodes);
+    owners.clear();
+    for (const ip of ips) {
+      const nodes = ownersOf(all, ip);
+      if (nodes.length === 1) owners.set(ip, nodes[0]!);
+    }
+    pending = ips.filter((ip) => !owners.has(ip));
+    return pending.length === 0;
+  }, 250).catch((err: Error) => { throw new Error(`${err.message}; without exactly one owner: ${pending.join(', ')}`); });
+  return owners;
 }
 
 /** Waits for the Service's ingress IPs (at least `count`). */
@@ -162,9 +212,12 @@ export async function waitNoOwner(lab: Lab, ip: string): Promise<void> {
   await waitFor(`no speaker to announce ${ip}`, 60_000, async () => ownersOf(await announcements(lab.nodes), ip).length === 0, 250);
 }
 
-/** One `arping -c1` from the client; the MAC that answered, or undefined. */
-export async function arpingOnce(lab: Lab, ip: string): Promise<string | undefined> {
-  const r = await run('ip', ['netns', 'exec', lab.client, 'arping', '-c', '1', '-w', '1', '-i', 'eth0', ip]);
+/**
+ * One `arping -c1` from the client; the MAC that answered, or undefined when none did within `waitSeconds`
+ * (generous by default: with both cores busy a reply can take well over a second; arping exits at the first).
+ */
+export async function arpingOnce(lab: Lab, ip: string, waitSeconds = 3): Promise<string | undefined> {
+  const r = await run('ip', ['netns', 'exec', lab.client, 'arping', '-c', '1', '-w', String(waitSeconds), '-i', 'eth0', ip]);
   return /bytes from ([0-9a-f:]{17}) /i.exec(r.stdout)?.[1]?.toLowerCase();
 }
 
@@ -178,21 +231,32 @@ export async function waitArping(lab: Lab, ip: string, mac?: string): Promise<st
   return got!;
 }
 
-/** Waits until ARP requests for ip go unanswered, three in a row. */
+/** Waits until ARP requests for ip go unanswered, three in a row (2 s each). */
 export async function waitArpSilent(lab: Lab, ip: string): Promise<void> {
   let silent = 0;
   await waitFor(`ARP requests for ${ip} to go unanswered`, 60_000, async () => {
-    silent = (await arpingOnce(lab, ip)) === undefined ? silent + 1 : 0;
+    silent = (await arpingOnce(lab, ip, 2)) === undefined ? silent + 1 : 0;
     return silent >= 3;
   }, 100);
 }
 
-/** The client's neighbour entry for an IPv6 address after a fresh resolution (curl triggers the NS); its MAC. */
+/**
+ * The client's neighbour entry for an IPv6 address after a fresh resolution (curl triggers the NS); its MAC, or
+ * undefined when the kernel resolved nothing (it sends 3 solicitations, 1 s apart; curl may give up before).
+ */
 export async function ipv6NeighborMac(lab: Lab, ip: string): Promise<string | undefined> {
   await run('ip', ['-n', lab.client, '-6', 'neigh', 'del', ip, 'dev', 'eth0']);
-  await curlOnce(lab.client, ip);
+  await curlOnce(lab.client, ip, 80, 4);
   const out = (await run('ip', ['-n', lab.client, '-6', 'neigh', 'show', ip, 'dev', 'eth0'])).stdout;
   return /lladdr ([0-9a-f:]{17})/i.exec(out)?.[1]?.toLowerCase();
+}
+
+/** Waits until a fresh resolution from the client puts `mac` into its IPv6 neighbour entry for ip. */
+export async function waitIpv6Neighbor(lab: Lab, ip: string, mac: string): Promise<string> {
+  let got: string | undefined;
+  await waitFor(`the client's neighbour entry for ${ip} to hold ${mac}`, 60_000, async () => (got = await ipv6NeighborMac(lab, ip)) === mac, 200)
+    .catch((err: Error) => { throw new Error(`${err.message}; last entry: ${got ?? 'none'}`); });
+  return got!;
 }
 
 /** Waits until curl from the client to ip:port answers; returns the answering node's name. */

@@ -1,20 +1,20 @@
 // Issue 9, election end to end: 20 Services spread over the lab's three nodes, two Services sharing one IP have
 // one owner, externalTrafficPolicy Local follows the endpoint from node to node, and a Service whose status IP
 // is garbage or outside every pool is skipped with its reason while the speakers keep running.
-// One lab for the whole file (prefix mle-).
+// One lab for the whole file (prefix mle-, or METALLB_TS_LAB_TEST_PREFIX + 'e-').
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  labPerFile, applyService, serviceIps, waitOwner, waitArping, waitCurl, macOf, speakerLog, arpingOnce,
+  labPerFile, labTestPrefix, applyService, applyServices, firstIps, waitOwners, serviceIps, waitOwner, waitArping, waitCurl, macOf, speakerLog, arpingOnce,
 } from './lab-harness.js';
 import { writePod, deletePod } from '../../src/lab/kubelet.js';
 import { announcements } from '../../src/lab/observe.js';
 import { electOwner } from '../../src/core/election/index.js';
 import { isAlive, stopPid, waitFor } from '../../src/testing/cluster/processes.js';
 
-const theLab = labPerFile('mle-');
+const theLab = labPerFile(labTestPrefix('e-'));
 const t0 = Date.now();
 after(async () => {
   const lab = theLab.started();
@@ -26,13 +26,10 @@ test('20 Services spread over the 3 nodes, each IP with one owner that answers A
   const lab = await theLab.get(t);
   if (!lab) return;
   const names = Array.from({ length: 20 }, (_, i) => `spread-${i}`);
-  for (const name of names) await applyService(lab, name, { port: 9000 });
-  const owners = new Map<string, string>();
-  for (const name of names) {
-    const [ip] = await serviceIps(lab, name);
-    owners.set(ip!, await waitOwner(lab, ip!));
-  }
-  assert.equal(owners.size, 20, 'twenty distinct IPs');
+  await applyServices(lab, names, { port: 9000 });
+  const ips = [...(await firstIps(lab, names)).values()];
+  assert.equal(new Set(ips).size, 20, `twenty distinct IPs: ${ips.join(' ')}`);
+  const owners = await waitOwners(lab, ips);
   const perNode = new Map<string, number>();
   for (const node of owners.values()) perNode.set(node, (perNode.get(node) ?? 0) + 1);
   t.diagnostic(`IPs per node: ${[...perNode].map(([n, c]) => `${n}=${c}`).join(' ')}`);

@@ -2,18 +2,18 @@
 // ServiceAccount tokens, the kube-proxy stand-in) and a client on the same L2 segment. The elected node — and only
 // it — answers ARP and NDP for the demo's IPv4 and IPv6 addresses, curl reaches the demo through both, a speaker
 // restart keeps the owner, and deleting the Service or switching its pool to bgp stops the answers.
-// One lab for the whole file (prefix mlw-).
+// One lab for the whole file (prefix mlw-, or METALLB_TS_LAB_TEST_PREFIX + 'w-').
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  labPerFile, applyService, serviceIps, waitOwner, waitNoOwner, waitArping, waitArpSilent, arpingOnce, ipv6NeighborMac,
-  waitCurl, captureAtClient, answerersIn, macOf, 
+  labPerFile, labTestPrefix, applyService, serviceIps, waitOwner, waitNoOwner, waitArping, waitArpSilent, arpingOnce, ipv6NeighborMac, waitIpv6Neighbor,
+  waitCurl, captureAtClient, answerersIn, macOf,
 } from './lab-harness.js';
 import { curlOnce } from '../../src/lab/observe.js';
 import { run } from '../../src/testing/cluster/processes.js';
 
-const theLab = labPerFile('mlw-');
+const theLab = labPerFile(labTestPrefix('w-'));
 const t0 = Date.now();
 after(async () => {
   const lab = theLab.started();
@@ -36,7 +36,7 @@ test('the owner answers ARP and NDP for the demo, curl reaches it over both fami
   const capture = await captureAtClient(lab);
   assert.equal(await waitArping(lab, v4), mac, `arping ${v4} must get ${owner}'s MAC`);
   for (let i = 0; i < 3; i += 1) assert.equal(await arpingOnce(lab, v4), mac);
-  assert.equal(await ipv6NeighborMac(lab, v6), mac, `the client's neighbour entry for ${v6} must hold ${owner}'s MAC`);
+  assert.equal(await waitIpv6Neighbor(lab, v6, mac), mac, `the client's neighbour entry for ${v6} must hold ${owner}'s MAC`);
   // ndisc6 sends its own solicitations (and ignores NAs not sourced from the target, FINDINGS.md): only the
   // frames on the wire matter here.
   await run('ip', ['netns', 'exec', lab.client, 'ndisc6', '-r', '2', '-w', '500', v6, 'eth0']);
