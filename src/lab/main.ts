@@ -310,7 +310,10 @@ async function status(): Promise<void> {
   if (isAlive(cluster.info.pids.apiserver)) await serviceOwners(cluster, topologyNames(state.prefix).nodes);
 }
 
-/** Per LoadBalancer Service: its IPs and, per IP, the node whose speaker announces it (its metrics say so). */
+/**
+ * Per LoadBalancer Service: its IPs and, per IP, the node whose speaker announces it in layer 2, or `bgp: <nodes>`
+ * for the nodes that advertise it over BGP (their metallb_speaker_announced series say so).
+ */
 async function serviceOwners(cluster: TestCluster, nodes: LabNode[]): Promise<void> {
   const out = await cluster.kubectlResult(['get', 'services', '-A', '-o', 'json']);
   if (out.code !== 0) return;
@@ -321,7 +324,11 @@ async function serviceOwners(cluster: TestCluster, nodes: LabNode[]): Promise<vo
     const name = `${svc.metadata.namespace}/${svc.metadata.name}`;
     const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '?');
     if (ips.length === 0) rows.push([name, '<pending>', '-']);
-    for (const ip of ips) rows.push([name, ip, ownersOf(announced, ip).join(',') || '<none>']);
+    for (const ip of ips) {
+      const layer2 = ownersOf(announced, ip, 'layer2');
+      const bgp = ownersOf(announced, ip, 'bgp');
+      rows.push([name, ip, [...layer2, ...(bgp.length > 0 ? [`bgp: ${bgp.join(',')}`] : [])].join(' ') || '<none>']);
+    }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) say(r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd());

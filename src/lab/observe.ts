@@ -26,9 +26,12 @@ export async function announcements(nodes: readonly LabNode[]): Promise<Announce
   return all.flat();
 }
 
-/** Nodes announcing `ip` (layer 2: exactly one when all is well). */
-export function ownersOf(all: readonly Announced[], ip: string): string[] {
-  return [...new Set(all.filter((a) => a.ip === ip).map((a) => a.node))].sort();
+/**
+ * Nodes announcing `ip`, sorted; only over `protocol` when given (layer 2: exactly one when all is well; bgp: every
+ * node with an endpoint).
+ */
+export function ownersOf(all: readonly Announced[], ip: string, protocol?: string): string[] {
+  return [...new Set(all.filter((a) => a.ip === ip && (protocol === undefined || a.protocol === protocol)).map((a) => a.node))].sort();
 }
 
 /**

@@ -169,7 +169,7 @@ export async function firstIps(lab: Lab, names: readonly string[], namespace = '
   return ips;
 }
 
-/** Waits until each of ips is announced by exactly one speaker; the owner of each. */
+/** Waits until each of ips is announced in layer 2 by exactly one speaker; the owner of each. */
 export async function waitOwners(lab: Lab, ips: readonly string[]): Promise<Map<string, string>> {
   const owners = new Map<string, string>();
   let pending: string[] = [...ips];
@@ -177,7 +177,7 @@ export async function waitOwners(lab: Lab, ips: readonly string[]): Promise<Map<
     const all = await announcements(lab.nodes);
     owners.clear();
     for (const ip of ips) {
-      const nodes = ownersOf(all, ip);
+      const nodes = ownersOf(all, ip, 'layer2');
       if (nodes.length === 1) owners.set(ip, nodes[0]!);
     }
     pending = ips.filter((ip) => !owners.has(ip));
@@ -197,19 +197,19 @@ export async function serviceIps(lab: Lab, name: string, count = 1, namespace = 
   return ips;
 }
 
-/** Waits until exactly one speaker announces ip (and, if given, that it is `expected`); returns that node. */
+/** Waits until exactly one speaker announces ip in layer 2 (and, if given, that it is `expected`); returns that node. */
 export async function waitOwner(lab: Lab, ip: string, expected?: string): Promise<string> {
   let owners: string[] = [];
   await waitFor(`one owner${expected ? ` (${expected})` : ''} for ${ip}`, 60_000, async () => {
-    owners = ownersOf(await announcements(lab.nodes), ip);
+    owners = ownersOf(await announcements(lab.nodes), ip, 'layer2');
     return owners.length === 1 && (expected === undefined || owners[0] === expected);
   }, 250).catch((err: Error) => { throw new Error(`${err.message}; announced by: ${owners.join(', ') || 'nobody'}`); });
   return owners[0]!;
 }
 
-/** Waits until no speaker announces ip. */
+/** Waits until no speaker announces ip in layer 2. */
 export async function waitNoOwner(lab: Lab, ip: string): Promise<void> {
-  await waitFor(`no speaker to announce ${ip}`, 60_000, async () => ownersOf(await announcements(lab.nodes), ip).length === 0, 250);
+  await waitFor(`no speaker to announce ${ip} in layer 2`, 60_000, async () => ownersOf(await announcements(lab.nodes), ip, 'layer2').length === 0, 250);
 }
 
 /**

@@ -51,7 +51,7 @@ test('vipsOnLo: everything on lo but loopback, from `ip -j addr show dev lo`', (
   assert.deepEqual(vipsOnLo('{}'), []);
 });
 
-test('parseAnnounced: the series set to 1, labels in any order; ownersOf per IP', () => {
+test('parseAnnounced: the series set to 1, labels in any order; ownersOf per IP and protocol', () => {
   const metrics = [
     '# HELP metallb_speaker_announced Services being announced from this node. This is desired state, it does not guarantee that the routing protocols have converged.',
     '# TYPE metallb_speaker_announced gauge',
@@ -60,9 +60,12 @@ test('parseAnnounced: the series set to 1, labels in any order; ownersOf per IP'
     'metallb_speaker_announced{service="default/old",protocol="layer2",node="node2",ip="192.0.2.101"} 0',
     'metallb_speaker_announced_other{ip="192.0.2.102"} 1',
   ].join('\n');
-  const all = [...parseAnnounced(metrics), { service: 'default/x', protocol: 'layer2', node: 'node1', ip: '192.0.2.100' }];
-  assert.equal(all.length, 3);
+  const all = [...parseAnnounced(metrics), { service: 'default/x', protocol: 'layer2', node: 'node1', ip: '192.0.2.100' },
+    { service: 'default/y', protocol: 'bgp', node: 'node3', ip: '192.0.2.100' }];
+  assert.equal(all.length, 4);
   assert.deepEqual(all[1], { service: 'default/demo', protocol: 'layer2', node: 'node2', ip: '2001:db8::100' });
-  assert.deepEqual(ownersOf(all, '192.0.2.100'), ['node1', 'node2']);
+  assert.deepEqual(ownersOf(all, '192.0.2.100'), ['node1', 'node2', 'node3']);
+  assert.deepEqual(ownersOf(all, '192.0.2.100', 'layer2'), ['node1', 'node2']);
+  assert.deepEqual(ownersOf(all, '192.0.2.100', 'bgp'), ['node3']);
   assert.deepEqual(ownersOf(all, '192.0.2.101'), []);
 });

@@ -5,13 +5,12 @@
 // One lab for the whole file (prefix mlw-, or METALLB_TS_LAB_TEST_PREFIX + 'w-').
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   labPerFile, labTestPrefix, applyService, serviceIps, waitOwner, waitNoOwner, waitArping, waitArpSilent, arpingOnce, ipv6NeighborMac, waitIpv6Neighbor,
-  waitCurl, captureAtClient, answerersIn, macOf,
+  waitCurl, captureAtClient, answerersIn, macOf, speakerLog,
 } from './lab-harness.js';
-import { curlOnce } from '../../src/lab/observe.js';
-import { run } from '../../src/testing/cluster/processes.js';
+import { curlOnce, announcements, ownersOf } from '../../src/lab/observe.js';
+import { run, waitFor } from '../../src/testing/cluster/processes.js';
 
 const theLab = labPerFile(labTestPrefix('w-'));
 const t0 = Date.now();
@@ -99,16 +98,22 @@ test('switching the pool to bgp stops the layer-2 answers', { timeout: 300_000 }
   const ips = await serviceIps(lab, 'demo', 2);
   const v4 = ips.find((ip) => !ip.includes(':'))!;
   const v6 = ips.find((ip) => ip.includes(':'))!;
-  await waitOwner(lab, v4);
+  const owner = await waitOwner(lab, v4);
   const cm = JSON.parse(await lab.cluster.kubectl(['get', 'configmap', 'config', '-n', 'metallb-system', '-o', 'json'])) as { data: { config: string } };
   assert.match(cm.data.config, /protocol: layer2/);
   const patch = { data: { config: cm.data.config.replace('protocol: layer2', 'protocol: bgp') } };
   await lab.cluster.kubectl(['patch', 'configmap', 'config', '-n', 'metallb-system', '--type=merge', '-p', JSON.stringify(patch)]);
 
+  // The owner withdraws its layer-2 announcement because the protocol changed (spec §4) ...
+  await waitFor(`${owner}'s speaker to withdraw default/demo with protocolChanged`, 60_000, () =>
+    speakerLog(lab, owner).some((l) => l.event === 'serviceWithdrawn' && l.service === 'default/demo'
+      && l.protocol === 'layer2' && l.reason === 'protocolChanged'), 250);
   await waitNoOwner(lab, v4);
   await waitNoOwner(lab, v6);
+  // ... and every node with an endpoint (all three) now announces it over BGP instead (the lab's pool has no peers).
+  await waitFor('all three speakers to announce the demo over BGP', 60_000, async () =>
+    ownersOf(await announcements(lab.nodes), v4, 'bgp').length === 3, 250);
+  // On the wire: no ARP reply, and no NA (a fresh resolution from the client leaves no usable neighbour entry).
   await waitArpSilent(lab, v4);
-  // No NA either: a fresh resolution from the client leaves no usable neighbour entry.
-  await sleep(500);
   assert.equal(await ipv6NeighborMac(lab, v6), undefined);
 });
