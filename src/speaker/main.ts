@@ -6,6 +6,7 @@
  * `--host:--port`, and SIGTERM/SIGINT/SIGQUIT handling.
  */
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { realClock } from '../adapters/clock.js';
 import { createJsonLogger, parseLogLevel } from '../adapters/log/json-logger.js';
 import { loadKubeClients, type KubeClients } from '../adapters/k8s/client.js';
@@ -15,6 +16,8 @@ import {
   endpointSlicesListWatch, endpointsListWatch, nodesListWatch, podsListWatch, servesEndpointSlices, servicesListWatch,
 } from '../adapters/k8s/list-watches.js';
 import { KubernetesMembershipSource } from '../adapters/k8s/membership.js';
+import { createAnnounceWriter } from '../adapters/k8s/announce-writer.js';
+import { interfacesHolding } from '../core/speaker/announce-annotation.js';
 import { WorkQueue } from '../adapters/k8s/workqueue.js';
 import { ReconcileLoop } from '../adapters/k8s/reconcile-loop.js';
 import { EventRecorder, createEventApi } from '../adapters/k8s/event-recorder.js';
@@ -161,6 +164,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     },
     enqueue: (key) => queue.add(key),
     logger,
+    announcements: { interfacesFor: (ips) => interfacesHolding(ips, networkInterfaces()), write: createAnnounceWriter(clients, flags.nodeName) },
   });
   const loop = new ReconcileLoop<WorkKey>({
     queue, workers: SPEAKER_WORKERS, counters: clientMetrics, logger,

@@ -22,6 +22,8 @@ import { configMapTarget, serviceTarget, type ConfigMapObject, type ServiceObjec
 import type { EventTarget, Logger, ServiceEvent, SyncState } from '../core/ports.js';
 import type { EndpointsView } from '../core/service/endpoints.js';
 import type { Announcement, BalancerResult, SkipReason, Speaker } from './speaker.js';
+import { announcementPatch, type AnnotationPatch } from '../core/speaker/announce-annotation.js';
+import { nodeAnnouncementFor } from './announce.js';
 
 /** Queue keys: the ConfigMap, the synced marker, a membership change, and one per Service (`service:<ns>/<name>`). */
 export type WorkKey = 'config' | 'synced' | 'membership' | `service:${string}`;
@@ -81,6 +83,16 @@ export interface SpeakerReconcilerPorts {
   };
   readonly enqueue: (key: WorkKey) => void;
   readonly logger: Logger;
+  /**
+   * The Service's announce annotation (issue 13 §1, docs/design/announce-annotations.md): this node's entry,
+   * written only when it differs from the cached Service. Absent = not published (unit tests of the v0.11 logic).
+   */
+  readonly announcements?: {
+    /** Interfaces whose subnet holds one of the IPs, sorted. */
+    interfacesFor(ips: readonly string[]): string[];
+    /** Merge-patches the Service's annotations. */
+    write(namespace: string, name: string, patch: AnnotationPatch): Promise<{ ok: true } | { ok: false; gone: boolean; error: string }>;
+  };
 }
 
 /** Skip reasons worth a warning: the Service asks for something this speaker cannot do. */
@@ -133,13 +145,26 @@ export class SpeakerReconciler {
       // BGP sessions start only once every Service is decided: a restarted speaker's first UPDATEs end with
       // End-of-RIB (RFC 4724), and a router drops the stale paths it kept for us at that point, so the routes
       // must all be there. The reprocess that follows repeats these decisions (no change: nothing sent).
-      for (const name of this.ports.serviceNames()) this.handleService(name, false);
+      for (const name of this.ports.serviceNames()) void this.handleService(name, false); // synchronous up to publish, which it skips
       this.ports.bgp.synced();
     }
     return 'reprocessAll';
   }
 
+  /** True while the ConfigMap is refused or missing (an older config, or none, runs). */
+  private get configStale(): boolean {
+    return this.refused || this.missingLogged;
+  }
+
+  /** The config decision; a change of staleness re-syncs every Service, whose annotation may say `staleConfig`. */
   private handleConfig(): SyncState {
+    const staleBefore = this.configStale;
+    const state = this.decideConfig();
+    if (state === 'success' && this.syncedDone && this.ports.announcements && this.configStale !== staleBefore) return 'reprocessAll';
+    return state;
+  }
+
+  private decideConfig(): SyncState {
     this.configSeen = true;
     const { metrics, logger } = this.ports;
     const cm = this.ports.configMap();
@@ -204,15 +229,43 @@ export class SpeakerReconciler {
     this.ports.recordEvent(configMapTarget(cm), { type: 'Warning', reason: 'ConfigRefused', message });
   }
 
-  private handleService(name: string, events = true): SyncState {
+  /**
+   * One Service's decision. `events` false = the BGP start-up pass before the reprocess (handleSynced): no Events
+   * and no annotation write there; the reprocess that follows does both.
+   */
+  private async handleService(name: string, events = true): Promise<SyncState> {
     const svc = this.ports.service(name);
-    const result = this.ports.core.setBalancer(name, svc, this.ports.endpoints(name), this.ports.alive());
+    const endpoints = this.ports.endpoints(name);
+    const alive = this.ports.alive();
+    const result = this.ports.core.setBalancer(name, svc, endpoints, alive);
     const withdrew = this.carryOut(name, svc, events ? result : { ...result, events: [] });
     // A refused config may apply once a blocking Service is gone or no longer holds its address.
     if (this.refused && (withdrew || svc === undefined || result.skipped?.reason === 'noIPAllocated' || result.skipped?.reason === 'notLoadBalancer')) {
       this.ports.enqueue(CONFIG_KEY);
     }
-    return 'success';
+    return events ? this.publish(name, svc, result, endpoints, alive) : 'success';
+  }
+
+  /** Brings this node's announce annotation on the Service in line; writes nothing when it already is. */
+  private async publish(name: string, svc: ServiceObject | undefined, result: BalancerResult, endpoints: EndpointsView, alive: ReadonlySet<string>): Promise<SyncState> {
+    const port = this.ports.announcements;
+    if (port === undefined || svc === undefined) return 'success';
+    // A speaker the membership does not count (its own view) says nothing: the first alive node removes its key.
+    const mine = !alive.has(this.ports.myNode) ? undefined : nodeAnnouncementFor({
+      service: svc, announced: this.ports.core.announcement(name), skipped: result.skipped?.reason, endpoints, alive,
+      configStale: this.configStale, interfacesFor: (ips) => port.interfacesFor(ips),
+    });
+    const patch = announcementPatch({ current: svc.metadata?.annotations, myNode: this.ports.myNode, mine, alive });
+    if (patch === undefined) return 'success';
+    const i = name.indexOf('/');
+    const written = await port.write(name.slice(0, i), name.slice(i + 1), patch);
+    if (written.ok) {
+      this.ports.logger.debug({ event: 'announceAnnotationWritten', service: name, patch, msg: 'service announce annotation updated' });
+      return 'success';
+    }
+    if (written.gone) return 'success';
+    this.ports.logger.warn({ op: 'writeAnnounceAnnotation', service: name, error: written.error, msg: 'failed to update the service announce annotation; retrying' });
+    return 'error';
   }
 
   /** Announcer calls, gauge, logs and Events for one result; true when something was withdrawn. */
