@@ -16,6 +16,7 @@ const EXPECT: Record<string, RegExp[]> = {
   controller: [/-port int/, /default 7472/, /-config string/, /default "config"/, /env METALLB_NAMESPACE/, /env METALLB_ML_SECRET_NAME/, /-lb-class string/],
   validate: [/--json/, /--print-schema/],
   migrate: [/--only-data/, /--from-cluster/, /metallb-system/],
+  status: [/--kubeconfig/, /--json/, /--watch/, /metallb-system/],
 };
 
 test('every subcommand answers -h, -help and --help with its flags, exit 0', () => {
