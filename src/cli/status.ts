@@ -100,7 +100,7 @@ async function watch(clients: KubeClients, opts: StatusOptions, tty: boolean): P
       process.stdout.write(tty ? `\x1b[2J\x1b[H${text}` : `${last === '' ? '' : '\n'}${opts.json ? '' : `--- ${new Date().toISOString()}\n`}${text}`);
       last = text;
     }
-    await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, opts.intervalMs).unref(); });
+    await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, opts.intervalMs); });
   }
   return 0;
 }
