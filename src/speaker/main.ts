@@ -164,7 +164,10 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     },
     enqueue: (key) => queue.add(key),
     logger,
-    announcements: { interfacesFor: (ips) => interfacesHolding(ips, networkInterfaces()), write: createAnnounceWriter(clients, flags.nodeName) },
+    announcements: {
+      interfacesFor: (ips) => interfacesHolding(ips, networkInterfaces()), write: createAnnounceWriter(clients, flags.nodeName),
+      settled: () => members.membership.alive(),
+    },
   });
   const loop = new ReconcileLoop<WorkKey>({
     queue, workers: SPEAKER_WORKERS, counters: clientMetrics, logger,

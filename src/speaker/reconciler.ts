@@ -90,6 +90,8 @@ export interface SpeakerReconcilerPorts {
   readonly announcements?: {
     /** Interfaces whose subnet holds one of the IPs, sorted. */
     interfacesFor(ips: readonly string[]): string[];
+    /** Kubernetes liveness, shared by every speaker: who removes departed nodes' keys, and which (default alive). */
+    settled?(): ReadonlySet<string>;
     /** Merge-patches the Service's annotations. */
     write(namespace: string, name: string, patch: AnnotationPatch): Promise<{ ok: true } | { ok: false; gone: boolean; error: string }>;
   };
@@ -255,7 +257,8 @@ export class SpeakerReconciler {
       service: svc, announced: this.ports.core.announcement(name), skipped: result.skipped?.reason, endpoints, alive,
       configStale: this.configStale, interfacesFor: (ips) => port.interfacesFor(ips),
     });
-    const patch = announcementPatch({ current: svc.metadata?.annotations, myNode: this.ports.myNode, mine, alive });
+    const settled = port.settled?.();
+    const patch = announcementPatch({ current: svc.metadata?.annotations, myNode: this.ports.myNode, mine, alive, ...(settled ? { settled } : {}) });
     if (patch === undefined) return 'success';
     const i = name.indexOf('/');
     const written = await port.write(name.slice(0, i), name.slice(i + 1), patch);

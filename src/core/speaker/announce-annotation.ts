@@ -85,6 +85,12 @@ export function announcementPatch(input: {
   readonly myNode: string;
   readonly mine: NodeAnnouncement | undefined;
   readonly alive: ReadonlySet<string>;
+  /**
+   * The liveness every speaker shares (Kubernetes: Node Ready and speaker Pod Ready), which picks the janitor and
+   * the departed nodes; default `alive`. With gossip, `alive` is this speaker's own view: in a split brain each
+   * side would remove the other's key forever.
+   */
+  readonly settled?: ReadonlySet<string>;
 }): AnnotationPatch | undefined {
   const current = input.current ?? {};
   const patch: Record<string, string | null> = {};
@@ -92,8 +98,9 @@ export function announcementPatch(input: {
   const want = input.mine === undefined ? undefined : formatAnnouncement(input.mine);
   const have = Object.hasOwn(current, myKey) ? current[myKey] : undefined;
   if (want !== have) patch[myKey] = want ?? null;
-  if (isJanitor(input.myNode, input.alive)) {
-    const aliveKeys = new Set([...input.alive].map(announceAnnotationKey));
+  const settled = input.settled ?? input.alive;
+  if (isJanitor(input.myNode, settled)) {
+    const aliveKeys = new Set([...settled].map(announceAnnotationKey));
     aliveKeys.add(myKey);
     for (const key of Object.keys(current)) {
       if (key.startsWith(ANNOUNCE_ANNOTATION_PREFIX) && !aliveKeys.has(key)) patch[key] = null;
