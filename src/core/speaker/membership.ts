@@ -102,19 +102,28 @@ function labelsOf(obj: unknown): Record<string, string> {
   return out;
 }
 
+/** The taint an administrator sets on a node that is already down (Kubernetes non-graceful node shutdown). */
+export const OUT_OF_SERVICE_TAINT = 'node.kubernetes.io/out-of-service';
+
+function outOfService(node: unknown): boolean {
+  const taints = field(node, 'spec', 'taints');
+  return Array.isArray(taints) && taints.some((t) => isObject(t) && t['key'] === OUT_OF_SERVICE_TAINT);
+}
+
 /**
  * Alive nodes from Kubernetes objects (raw JSON; malformed entries count as not alive):
  * `nodes` are Node objects, `speakerPods` the speaker Pods (normally already listed by
  * `--ml-labels` in `--namespace`). When `labelSelector` is given, Pods it does not match are
  * ignored; a selector that does not parse matches no Pod (nothing alive: validate it with
- * `parseLabelSelector` first).
+ * `parseLabelSelector` first). A Node tainted `node.kubernetes.io/out-of-service` (any effect) is not alive even
+ * while its Ready condition lags: the administrator says it is down, so its IPs move at once (issue 11).
  */
 export function aliveFromKubernetes(nodes: readonly unknown[], speakerPods: readonly unknown[], labelSelector?: string): Set<string> {
   const selector = labelSelector === undefined ? undefined : parseLabelSelector(labelSelector);
   const readyNodes = new Set<string>();
   for (const node of Array.isArray(nodes) ? nodes : []) {
     const name = field(node, 'metadata', 'name');
-    if (typeof name !== 'string' || name === '' || beingDeleted(node)) continue;
+    if (typeof name !== 'string' || name === '' || beingDeleted(node) || outOfService(node)) continue;
     if (conditionTrue(field(node, 'status', 'conditions'), 'Ready')) readyNodes.add(name);
   }
   const alive = new Set<string>();

@@ -12,6 +12,9 @@
  *   handoff grace); undone by `lab restart-speaker`.
  * - `partition`: port 7946 (UDP and TCP) dropped by iptables (the nf_tables backend) in the owner's namespace,
  *   both ways, while the client still reaches every node; undone by flushing the chains.
+ * - `out-of-service`: the administrator's taint `node.kubernetes.io/out-of-service` on the owner's Node (effect
+ *   NoSchedule here: the lab has no kubelet to re-create Pods that NoExecute would evict); the node itself stays up.
+ *   Undone by removing the taint.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,8 +25,14 @@ import { announcements, curlOnce, ownersOf } from '../../lab/observe.js';
 import { speakerMetrics } from '../../lab/speakers.js';
 import type { LabNode } from '../../lab/topology.js';
 
-export type Fault = 'sigkill' | 'link-down' | 'sigstop' | 'sigterm' | 'partition';
-export const FAULTS: readonly Fault[] = ['sigkill', 'link-down', 'sigstop', 'sigterm', 'partition'];
+export type Fault = 'sigkill' | 'link-down' | 'sigstop' | 'sigterm' | 'partition' | 'out-of-service';
+export const FAULTS: readonly Fault[] = ['sigkill', 'link-down', 'sigstop', 'sigterm', 'partition', 'out-of-service'];
+
+const OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';
+
+function kubectl(lab: Lab, args: string[]): Promise<string> {
+  return runOk(join(lab.dir, 'bin', 'kubectl'), ['--kubeconfig', join(lab.dir, 'kubeconfig'), ...args]);
+}
 
 export interface Lab {
   readonly dir: string;
@@ -59,6 +68,7 @@ export async function applyFault(lab: Lab, fault: Fault, node: LabNode): Promise
     case 'sigstop': process.kill(speakerPid(lab, node), 'SIGSTOP'); return;
     case 'sigterm': process.kill(speakerPid(lab, node), 'SIGTERM'); return;
     case 'link-down': await runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'down']); return;
+    case 'out-of-service': await kubectl(lab, ['taint', 'node', node.name, `${OUT_OF_SERVICE}=nodeshutdown:NoSchedule`]); return;
     case 'partition':
       // iptables-restore: all rules in one call, so the partition starts at one instant.
       await runOk('ip', ['netns', 'exec', node.netns, 'iptables-restore', '--noflush'], { input: PARTITION_RULES });
@@ -82,6 +92,7 @@ export async function undoFault(lab: Lab, fault: Fault, node: LabNode): Promise<
     }
     case 'sigstop': process.kill(speakerPid(lab, node), 'SIGCONT'); return;
     case 'link-down': await runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'up']); return;
+    case 'out-of-service': await kubectl(lab, ['taint', 'node', node.name, `${OUT_OF_SERVICE}-`]); return;
     case 'partition':
       await runOk('ip', ['netns', 'exec', node.netns, 'iptables', '-F', 'INPUT']);
       await runOk('ip', ['netns', 'exec', node.netns, 'iptables', '-F', 'OUTPUT']);

@@ -40,6 +40,15 @@ test('alive = Node Ready AND its speaker Pod Running and Ready, neither being de
   assert.deepEqual([...aliveFromKubernetes(nodes, pods)].sort(), ['n1']);
 });
 
+test('a Node tainted node.kubernetes.io/out-of-service is not alive, even while it still reports Ready', () => {
+  const tainted = { ...(node('n2', 'True') as Record<string, unknown>), spec: { taints: [{ key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' }] } };
+  const other = { ...(node('n3', 'True') as Record<string, unknown>), spec: { taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] } };
+  assert.deepEqual([...aliveFromKubernetes([node('n1', 'True'), tainted, other], [pod('n1'), pod('n2'), pod('n3')])].sort(), ['n1', 'n3']);
+  // Malformed taints are ignored, not fatal.
+  const odd = { ...(node('n4', 'True') as Record<string, unknown>), spec: { taints: [null, 'x', { key: 7 }] } };
+  assert.deepEqual([...aliveFromKubernetes([odd], [pod('n4')])], ['n4']);
+});
+
 test('the label selector (--ml-labels) filters the Pods', () => {
   const nodes = [node('n1', 'True'), node('n2', 'True')];
   const pods = [pod('n1'), pod('n2', { labels: { app: 'metallb', component: 'controller' } })];
