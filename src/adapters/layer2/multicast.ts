@@ -1,8 +1,12 @@
 /**
  * Solicited-node multicast membership (RFC 4291 §2.7.1) for owned IPv6 addresses, so that an MLD-snooping
- * switch forwards Neighbor Solicitations to this node (v0.11 joins on every NDP interface; spec §5.2). One
- * UDP/IPv6 socket holds every (group, interface) membership; the kernel then reports them by MLD and lists
- * them in `ip -6 maddr`. The socket is bound to the loopback on an ephemeral port and never read.
+ * switch forwards Neighbor Solicitations to this node (v0.11 joins on every NDP interface; spec §5.2). UDP/IPv6
+ * sockets hold the (group, interface) memberships; the kernel then reports them by MLD and lists them in
+ * `ip -6 maddr`. The sockets are never read.
+ *
+ * One socket is not enough: the kernel charges each membership to the socket's option memory
+ * (`net.core.optmem_max`) and refuses the next join with ENOMEM (2,340 groups per socket measured here), so a
+ * speaker owning 10,000 IPv6 addresses opens further sockets as each one fills.
  */
 import { createSocket, type Socket } from 'node:dgram';
 
@@ -12,28 +16,59 @@ export interface MulticastMemberships {
   close(): Promise<void>;
 }
 
-/** Opens the membership socket. Join/leave errors propagate to the caller to log. */
-export async function openMulticastMemberships(): Promise<MulticastMemberships> {
-  const socket: Socket = createSocket({ type: 'udp6', reuseAddr: false });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ address: '::1', port: 0, exclusive: true }, () => { socket.off('error', reject); resolve(); });
-  });
-  socket.unref();
+/** Errors that mean "this socket holds all the memberships the kernel lets it hold". */
+const SOCKET_FULL = new Set(['ENOMEM', 'ENOBUFS']);
+
+interface MembershipSocket { readonly socket: Socket; full: boolean }
+
+/** A socket for memberships only; libuv binds it implicitly (`::`, ephemeral port) at its first join. */
+function membershipSocket(): MembershipSocket {
+  const socket = createSocket({ type: 'udp6', reuseAddr: false });
   socket.on('error', () => {}); // never read; nothing to report asynchronously
-  const joined = new Set<string>();
+  socket.unref();
+  return { socket, full: false };
+}
+
+/**
+ * Opens the membership sockets. join/leave are idempotent per (group, interface); their errors other than a
+ * full socket (an unknown interface, say) propagate to the caller to log.
+ */
+export async function openMulticastMemberships(): Promise<MulticastMemberships> {
+  const sockets: MembershipSocket[] = [];
+  const joined = new Map<string, MembershipSocket>();
+  const tryJoin = (s: MembershipSocket, group: string, iface: string): boolean => {
+    try {
+      s.socket.addMembership(group, `::%${iface}`);
+      return true;
+    } catch (err) {
+      if (!SOCKET_FULL.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      s.full = true;
+      return false;
+    }
+  };
   return {
     join(group, iface) {
       const key = `${group}%${iface}`;
       if (joined.has(key)) return;
-      socket.addMembership(group, `::%${iface}`);
-      joined.add(key);
+      for (const s of sockets) {
+        if (!s.full && tryJoin(s, group, iface)) { joined.set(key, s); return; }
+      }
+      const fresh = membershipSocket();
+      sockets.push(fresh);
+      if (!tryJoin(fresh, group, iface)) throw new Error(`addMembership ${group} on ${iface}: a new socket is full at once (ENOMEM)`);
+      joined.set(key, fresh);
     },
     leave(group, iface) {
       const key = `${group}%${iface}`;
-      if (!joined.delete(key)) return;
-      socket.dropMembership(group, `::%${iface}`);
+      const s = joined.get(key);
+      if (s === undefined) return;
+      joined.delete(key);
+      s.socket.dropMembership(group, `::%${iface}`);
+      s.full = false;
     },
-    close: () => new Promise<void>((resolve) => { joined.clear(); socket.close(() => resolve()); }),
+    close: async () => {
+      joined.clear();
+      await Promise.all(sockets.splice(0).map((s) => new Promise<void>((resolve) => s.socket.close(() => resolve()))));
+    },
   };
 }
