@@ -288,6 +288,11 @@ test('announce annotation e2e: owner, reasons, no clobbering, admission policy, 
       await cluster.kubectl(['delete', 'node', node, '--ignore-not-found', '--wait=false']).catch(() => '');
     }
     await cluster.kubectl(['delete', 'configmap', CONFIG, '-n', METALLB_NS, '--ignore-not-found']).catch(() => '');
+    // The Services go before the next file starts: their status IPs would otherwise block that file's configs
+    // (fail-static checks every Service in the cluster), and namespace deletion is asynchronous.
+    for (const n of [ns, bulkNs]) {
+      await cluster.kubectl(['delete', 'services', '--all', '-n', n, '--wait=true', '--timeout=300s']).catch(() => '');
+    }
     await cluster.kubectl(['delete', 'namespace', ns, bulkNs, '--wait=false']).catch(() => '');
   }
 });
