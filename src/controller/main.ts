@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { realClock } from '../adapters/clock.js';
-import { createJsonLogger, parseLogLevel } from '../adapters/log/json-logger.js';
+import { startFromFlags } from '../adapters/log/startup.js';
 import { loadKubeClients, type KubeClients } from '../adapters/k8s/client.js';
 import { ensureMemberlistSecret } from '../adapters/k8s/memberlist-secret.js';
 import { ResilientInformer } from '../adapters/k8s/informer.js';
@@ -31,18 +31,9 @@ const EVENT_COMPONENT = 'metallb-controller';
 /** Runs the controller until SIGTERM/SIGINT; resolves to the exit code. */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   const parsed = parseControllerFlags(argv, env, readServiceAccountNamespace);
-  if (!parsed.ok && parsed.help) { // -h, -help, --help: as Go's flag package, the flags and exit 0
-    process.stdout.write(goFlagsUsage('controller', CONTROLLER_FLAGS));
-    return 0;
-  }
-  const level = parsed.ok ? parseLogLevel(parsed.flags.logLevel) : undefined;
-  if (!parsed.ok || !level?.ok) {
-    const error = !parsed.ok ? parsed.error : (level && !level.ok ? level.error : 'invalid flags');
-    createJsonLogger({ level: 'info' }).error({ op: 'startup', error, msg: 'invalid command line' });
-    return 1;
-  }
-  const logger = createJsonLogger({ level: level.level });
-  const { flags } = parsed;
+  const start = startFromFlags(parsed, () => goFlagsUsage('controller', CONTROLLER_FLAGS));
+  if ('exitCode' in start) return start.exitCode;
+  const { flags, logger } = start;
   logger.info({ event: 'startUpdate', version: '0.1.0', namespace: flags.namespace, config: flags.config, msg: 'MetalLB controller starting' });
   let clients: KubeClients;
   try {

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { realClock } from '../adapters/clock.js';
-import { createJsonLogger, parseLogLevel } from '../adapters/log/json-logger.js';
+import { createJsonLogger } from '../adapters/log/json-logger.js';
+import { startFromFlags } from '../adapters/log/startup.js';
 import { loadKubeClients, type KubeClients } from '../adapters/k8s/client.js';
 import { ResilientInformer, type ListWatchLike } from '../adapters/k8s/informer.js';
 import { ConfigSource, configSourceListWatches } from '../adapters/k8s/config-source.js';
@@ -50,23 +51,14 @@ const JOIN_WAIT_MS = 3_000;
 /** Runs the speaker until SIGTERM/SIGINT/SIGQUIT; resolves to the exit code. */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   const parsed = parseSpeakerFlags(argv, env, readServiceAccountNamespace);
-  if (!parsed.ok && parsed.help) {
-    process.stdout.write(speakerUsage());
-    return 0;
-  }
-  const level = parsed.ok ? parseLogLevel(parsed.flags.logLevel) : undefined;
-  if (!parsed.ok || !level?.ok) {
-    const error = !parsed.ok ? parsed.error : (level && !level.ok ? level.error : 'invalid flags');
-    createJsonLogger({ level: 'info' }).error({ op: 'startup', error, msg: 'invalid command line' });
-    return 1;
-  }
-  const { flags } = parsed;
+  const start = startFromFlags(parsed, speakerUsage);
+  if ('exitCode' in start) return start.exitCode;
+  const { flags, logger } = start;
   const selector = parseLabelSelector(flags.mlLabels);
   if (!selector.ok) {
     createJsonLogger({ level: 'info' }).error({ op: 'startup', error: selector.error, msg: 'invalid --ml-labels' });
     return 1;
   }
-  const logger = createJsonLogger({ level: level.level });
   logger.info({ event: 'startUpdate', version: '0.1.0', node: flags.nodeName, namespace: flags.namespace, config: flags.config, msg: 'MetalLB speaker starting' });
   if (flags.mlLabels === '') logger.warn({ event: 'membership', msg: 'no --ml-labels: every Ready Node counts as a live speaker; memberlist gossip is off' });
   else if (!memberlistEnabled(flags)) logger.warn({ event: 'membership', labels: flags.mlLabels, msg: 'no --ml-bindaddr: memberlist gossip is off; a node is alive while its Node is Ready and its speaker Pod is Running and Ready' });
