@@ -8,49 +8,15 @@
 // client connects every 20 ms without a failure. One lab for the file; needs root and BIRD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
 import { repoRoot } from '../../src/testing/cluster/binaries.js';
-import { waitFor } from '../../src/testing/cluster/processes.js';
+import { BGP_NODES as NODES, bgpLab, bgpLabPrerequisites, eventually, hostPrefix, sh } from './bgp-lab.js';
 
-const PREFIX = process.env.METALLB_TS_BGP_TEST_PREFIX ?? 'bgp-';
-const DIR = join(tmpdir(), `metallb-ts-lab-${PREFIX}e2e`);
-const labMain = join(repoRoot(), 'dist', 'src', 'lab', 'main.js');
-const NODES = [
-  { name: 'node1', ipv4: '192.0.2.11', ipv6: '2001:db8::11' },
-  { name: 'node2', ipv4: '192.0.2.12', ipv6: '2001:db8::12' },
-  { name: 'node3', ipv4: '192.0.2.13', ipv6: '2001:db8::13' },
-];
-/** Generous: a loaded 2-core machine runs five helpers' suites at once. */
-const WAIT_MS = 90_000;
-
-function lab(command: string, ...args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [labMain, command, ...args], {
-      env: { ...process.env, METALLB_TS_LAB_DIR: DIR, METALLB_TS_LAB_PREFIX: PREFIX }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => { output += String(d); });
-    child.stderr.on('data', (d) => { output += String(d); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-const sh = (cmd: string, args: string[], input?: string) => spawnSync(cmd, args, { encoding: 'utf8', input });
+const lab = bgpLab(process.env.METALLB_TS_BGP_TEST_PREFIX ?? 'bgp-');
+const { prefix: PREFIX, dir: DIR, kubectl } = lab;
 const birdc = (...args: string[]) => sh('birdc', ['-s', join(DIR, 'bird.ctl'), ...args]).stdout;
-const kubectl = (args: string[], input?: string) => {
-  const r = sh(join(DIR, 'bin', 'kubectl'), ['--kubeconfig', join(DIR, 'kubeconfig'), ...args], input);
-  assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
-const eventually = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> => {
-  let value: T | undefined;
-  return waitFor(what, WAIT_MS, async () => (value = await probe()) !== undefined, 250).then(() => value as T);
-};
 
 /** BIRD's `show route all <prefix>`, one entry per path: the protocol (`node1v4`), next hop, AS path, communities. */
 interface BirdPath { protocol: string; nextHop: string; asPath: string; communities: string; localPref: string }
@@ -67,12 +33,6 @@ function birdPaths(prefix: string): BirdPath[] {
     });
   }
   return paths.sort((a, b) => a.protocol.localeCompare(b.protocol));
-}
-
-/** Next hops of the router's kernel route for `ip` (ECMP: one per `nexthop via` line). */
-function kernelNextHops(ip: string): string[] {
-  const out = sh('ip', ['-n', `${PREFIX}router`, ...(ip.includes(':') ? ['-6'] : []), 'route', 'show', ip]).stdout;
-  return [...out.matchAll(/nexthop via (\S+)/g)].map((m) => m[1]!).sort();
 }
 
 /** `Since` of every BGP protocol in BIRD: unchanged = the session was never reset. */
@@ -98,16 +58,6 @@ function assertNoReset(now: Record<string, string>, before: Record<string, strin
   }
 }
 
-function curlFromExt(ip: string): string | undefined {
-  const host = ip.includes(':') ? `[${ip}]` : ip;
-  const r = sh('ip', ['netns', 'exec', `${PREFIX}ext`, 'curl', '-gs', '--max-time', '2', `http://${host}/`]);
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-function hostPrefix(ip: string): string {
-  return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
-}
-
 function applyConfig(yaml: string): void {
   kubectl(['apply', '-f', '-'], yaml);
 }
@@ -120,20 +70,11 @@ function labConfig(peers: string): string {
 }
 
 test('native BGP against BIRD: three-way ECMP over IPv4 and IPv6, no resets, Cease, node-selectors, graceful restart', { timeout: 900_000 }, async (t) => {
-  if (!requirePrerequisite(t, process.getuid?.() === 0, 'the lab needs root (ip netns)')) return;
-  const hasBird = sh('sh', ['-c', 'command -v bird && command -v birdc']).status === 0;
-  if (!requirePrerequisite(t, hasBird, 'the lab needs BIRD 2 (apt-get install bird2)')) return;
-  const cleanup = await lab('down');
-  assert.equal(cleanup.code, 0, cleanup.output);
+  if (!bgpLabPrerequisites(t, 'bird')) return;
   let loop: ChildProcess | undefined;
   try {
-    const up = await lab('up', '--config', join(repoRoot(), 'examples', 'lab-bgp.yaml'));
-    assert.equal(up.code, 0, up.output);
-    assert.equal(up.output.match(/speaker: running in \S+node\d as system:serviceaccount:metallb-system:speaker/g)?.length, 3, up.output);
-    const ips = kubectl(['get', 'service', 'demo', '-n', 'default', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}']).trim().split(/\s+/);
-    const v4 = ips.find((ip) => !ip.includes(':'));
-    const v6 = ips.find((ip) => ip.includes(':'));
-    assert.ok(v4 && v6, `a dual-stack demo: ${ips.join(' ')}`);
+    await lab.up('bird');
+    const { v4, v6 } = lab.demoIps();
 
     // 1. The router's view: every prefix from the three nodes, right next hops and attributes, ECMP in the kernel.
     for (const [ip, family] of [[v4, 'ipv4'], [v6, 'ipv6']] as const) {
@@ -143,9 +84,9 @@ test('native BGP against BIRD: three-way ECMP over IPv4 and IPv6, no resets, Cea
       }));
       await eventually(`BIRD to have ${ip} from the three nodes`, () => (birdPaths(hostPrefix(ip)).length === 3 ? true : undefined));
       assert.deepEqual(birdPaths(hostPrefix(ip)), want);
-      await eventually(`a 3-way ECMP route to ${ip} in the router's kernel`, () => (kernelNextHops(ip).length === 3 ? true : undefined));
-      assert.deepEqual(kernelNextHops(ip), want.map((w) => w.nextHop).sort());
-      const answer = await eventually(`the demo to answer the external host on ${ip}`, () => curlFromExt(ip));
+      await eventually(`a 3-way ECMP route to ${ip} in the router's kernel`, () => (lab.kernelNextHops(ip).length === 3 ? true : undefined));
+      assert.deepEqual(lab.kernelNextHops(ip), want.map((w) => w.nextHop).sort());
+      const answer = await eventually(`the demo to answer the external host on ${ip}`, () => lab.curlFromExt(ip));
       assert.match(answer, /^node[123]$/);
     }
     // Each family on exactly one session per router: the IPv4 session carries no IPv6 prefix and vice versa.
@@ -177,13 +118,13 @@ test('native BGP against BIRD: three-way ECMP over IPv4 and IPv6, no resets, Cea
     for (const p of ['node1v6', 'node2v6', 'node3v6', 'node3v4']) {
       await eventually(`${p} to end with a Cease`, () => (/Received: Peer de-configured/.test(birdc('show', 'protocols', 'all', p)) ? true : undefined));
     }
-    await eventually('the IPv4 route to go 2-way', () => (kernelNextHops(v4).join() === '192.0.2.11,192.0.2.12' ? true : undefined));
+    await eventually('the IPv4 route to go 2-way', () => (lab.kernelNextHops(v4).join() === '192.0.2.11,192.0.2.12' ? true : undefined));
     assertNoReset({ node1v4: sessionSince().node1v4! }, { node1v4: since.node1v4! }, 'node1\'s IPv4 session untouched by the other peer\'s removal');
     await eventually('the IPv6 prefix to leave BIRD', () => (birdPaths(hostPrefix(v6)).length === 0 ? true : undefined));
 
     // 4. node3 labelled: its Node's labels are re-read and its session comes back.
     kubectl(['label', 'node', 'node3', 'bgp-peer=yes']);
-    await eventually('node3 to announce again after its label', () => (kernelNextHops(v4).length === 3 ? true : undefined));
+    await eventually('node3 to announce again after its label', () => (lab.kernelNextHops(v4).length === 3 ? true : undefined));
 
     // 5. Graceful restart: the IPv4 speaker on node1 SIGKILLed and restarted; BIRD keeps its path (stale) until
     //    the new speaker's End-of-RIB, and a client connecting every 20 ms sees no failure.
@@ -200,8 +141,8 @@ test('native BGP against BIRD: three-way ECMP over IPv4 and IPv6, no resets, Cea
     await eventually('BIRD to see node1v4 go down', () => (!/node1v4\s+BGP\s+\S+\s+up\s+\S+\s+Established/.test(birdc('show', 'protocols')) ? true : undefined));
     const during = birdPaths(hostPrefix(v4)).map((p) => p.protocol);
     assert.deepEqual(during, ['node1v4', 'node2v4', 'node3v4'], 'node1\'s path kept (stale) after the speaker died');
-    assert.equal(kernelNextHops(v4).length, 3, 'the kernel keeps the 3-way route');
-    const restarted = await lab('restart-speaker', 'node1');
+    assert.equal(lab.kernelNextHops(v4).length, 3, 'the kernel keeps the 3-way route');
+    const restarted = await lab.lab('restart-speaker', 'node1');
     assert.equal(restarted.code, 0, restarted.output);
     await eventually('node1v4 Established again', () => (/node1v4\s+BGP\s+\S+\s+up\s+\S+\s+Established/.test(birdc('show', 'protocols')) ? true : undefined));
     await eventually('node1\'s path fresh again', () => (birdPaths(hostPrefix(v4)).length === 3 && !/stale/i.test(birdc('show', 'route', 'all', hostPrefix(v4))) ? true : undefined));
@@ -212,7 +153,6 @@ test('native BGP against BIRD: three-way ECMP over IPv4 and IPv6, no resets, Cea
     assert.equal(failCount, 0, `${failCount} of ${okCount + failCount} connects failed across the speaker restart`);
   } finally {
     loop?.kill('SIGKILL');
-    if (existsSync(join(DIR, 'state.json'))) await lab('down');
-    rmSync(DIR, { recursive: true, force: true });
+    await lab.down();
   }
 });

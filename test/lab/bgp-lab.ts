@@ -1,0 +1,110 @@
+// Shared by the BGP lab suites (bgp-bird, bgp-frr, bgp-gobgp): one lab per file, brought up through the real
+// `lab` CLI with the BGP example and a router of the file's choice, and the operator's views of it (kubectl, the
+// router namespace's kernel routes, curl from the external host). No timing assertions: every wait is generous
+// and only bounds how long a broken lab takes to fail.
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
+import { repoRoot } from '../../src/testing/cluster/binaries.js';
+import { waitFor } from '../../src/testing/cluster/processes.js';
+import { topologyNames } from '../../src/lab/topology.js';
+import { runLab } from './lab-harness.js';
+
+export type LabRouter = 'bird' | 'frr' | 'gobgp';
+
+/** The lab's three nodes (names and addresses do not depend on the prefix). */
+export const BGP_NODES = topologyNames('').nodes.map(({ name, ipv4, ipv6 }) => ({ name, ipv4, ipv6 }));
+/** The BGP example every BGP suite starts from. */
+export const LAB_BGP_CONFIG = join(repoRoot(), 'examples', 'lab-bgp.yaml');
+/** Generous: a loaded 2-core machine runs several helpers' suites at once. */
+export const WAIT_MS = 90_000;
+
+export const sh = (cmd: string, args: string[], input?: string) => spawnSync(cmd, args, { encoding: 'utf8', input });
+const has = (command: string) => sh('sh', ['-c', `command -v ${command}`]).status === 0;
+
+/** Waits (WAIT_MS at most) until `probe` gives a value other than undefined; returns it. */
+export function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  let value: T | undefined;
+  return waitFor(what, WAIT_MS, async () => (value = await probe()) !== undefined, 250).then(() => value as T);
+}
+
+export const hostPrefix = (ip: string): string => (ip.includes(':') ? `${ip}/128` : `${ip}/32`);
+
+/**
+ * Root, the lab's own commands (BIRD is its prerequisite whatever the router) and the router's; a missing one
+ * skips with the reason outside CI and fails in CI (requirePrerequisite), never silently.
+ */
+export function bgpLabPrerequisites(t: TestContext, router: LabRouter): boolean {
+  if (!requirePrerequisite(t, process.getuid?.() === 0, 'the lab needs root (ip netns)')) return false;
+  if (!requirePrerequisite(t, has('bird') && has('birdc'), 'the lab needs BIRD 2 (apt-get install bird2)')) return false;
+  if (router === 'frr') {
+    return requirePrerequisite(t, existsSync('/usr/lib/frr/bgpd') && existsSync('/usr/lib/frr/zebra') && has('vtysh'), 'needs FRR (apt-get install frr)');
+  }
+  if (router === 'gobgp') return requirePrerequisite(t, has('gobgpd') && has('gobgp'), 'needs GoBGP (apt-get install gobgpd)');
+  return true;
+}
+
+export interface BgpLab {
+  readonly prefix: string;
+  readonly dir: string;
+  /** `lab <command> [args]` with this lab's prefix and dir. */
+  lab(command: string, ...args: string[]): Promise<{ code: number; output: string }>;
+  /** kubectl with the lab's admin kubeconfig; asserts success. */
+  kubectl(args: string[], input?: string): string;
+  /** Takes an old lab of this prefix down, brings it up with `config` and `router`, returns `lab up`'s output. */
+  up(router: LabRouter, config?: string): Promise<string>;
+  /** The demo Service's IPv4 and IPv6 addresses. */
+  demoIps(): { v4: string; v6: string };
+  /** Next hops of the router's kernel route for `ip` (ECMP: one per `nexthop via` line), sorted. */
+  kernelNextHops(ip: string): string[];
+  /** The demo's answer to an HTTP GET from the external host behind the router, or undefined. */
+  curlFromExt(ip: string): string | undefined;
+  /** `lab down` if a lab is up, and the dir removed. */
+  down(): Promise<void>;
+}
+
+/** A BGP lab with namespaces `<prefix>*` and its state in $TMPDIR/metallb-ts-lab-<prefix>e2e. */
+export function bgpLab(prefix: string): BgpLab {
+  const dir = join(tmpdir(), `metallb-ts-lab-${prefix}e2e`);
+  const lab = (command: string, ...args: string[]) => runLab(prefix, dir, [command, ...args]);
+  const kubectl = (args: string[], input?: string) => {
+    const r = sh(join(dir, 'bin', 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], input);
+    assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  return {
+    prefix, dir, lab, kubectl,
+    async up(router, config = LAB_BGP_CONFIG) {
+      const cleanup = await lab('down');
+      assert.equal(cleanup.code, 0, cleanup.output);
+      const up = await lab('up', '--config', config, '--router', router);
+      assert.equal(up.code, 0, up.output);
+      assert.equal(up.output.match(/speaker: running in \S+node\d as system:serviceaccount:metallb-system:speaker/g)?.length, 3, up.output);
+      return up.output;
+    },
+    demoIps() {
+      const ips = kubectl(['get', 'service', 'demo', '-n', 'default', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}']).trim().split(/\s+/);
+      const v4 = ips.find((ip) => !ip.includes(':'));
+      const v6 = ips.find((ip) => ip.includes(':'));
+      assert.ok(v4 && v6, `a dual-stack demo: ${ips.join(' ')}`);
+      return { v4, v6 };
+    },
+    kernelNextHops(ip) {
+      const out = sh('ip', ['-n', `${prefix}router`, ...(ip.includes(':') ? ['-6'] : []), 'route', 'show', ip]).stdout;
+      return [...out.matchAll(/nexthop via (\S+)/g)].map((m) => m[1]!).sort();
+    },
+    curlFromExt(ip) {
+      const host = ip.includes(':') ? `[${ip}]` : ip;
+      const r = sh('ip', ['netns', 'exec', `${prefix}ext`, 'curl', '-gs', '--max-time', '2', `http://${host}/`]);
+      return r.status === 0 ? r.stdout.trim() : undefined;
+    },
+    async down() {
+      if (existsSync(join(dir, 'state.json'))) await lab('down');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
