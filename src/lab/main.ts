@@ -1,4 +1,4 @@
-// npm run lab -- up [--config FILE] [--router bird|frr] | down | status | restart-speaker NODE
+// npm run lab -- up [--config FILE] [--router bird|frr|gobgp] | down | status | restart-speaker NODE
 //
 // A local MetalLB lab on one machine: a real Kubernetes control plane (no kubelet), three "nodes" that are
 // network namespaces on one L2 segment with a client, a BIRD router and an external host behind it, the
@@ -16,6 +16,7 @@ import { labPaths, labPrefix, readState, writeState, type LabPaths, type LabStat
 import { buildTopology, topologyNames, netnsExists, netnsPids, deleteNetns, checkConnectivity } from './topology.js';
 import { startBird, birdProtocols } from './router.js';
 import { startFrr, vtysh } from './frr.js';
+import { startGobgp, gobgp, gobgpSocket } from './gobgp.js';
 import { createNodes, applyFiles, createDemoService, demoExternalIps, DEMO_SERVICE } from './kube.js';
 import { writeSpeakerPods, writeDemoPods } from './kubelet.js';
 import { cliPath, cliHasSpeaker, startSpeaker, waitSpeakerReady, memberlistKey, startKubeProxy, ensureKubeProxyAccount, type SpeakerLaunch } from './speakers.js';
@@ -31,7 +32,10 @@ function checkpoint(): void {
   if (interrupted) throw new Error(`interrupted by ${interrupted}`);
 }
 
-async function up(configFile: string | undefined, router: 'bird' | 'frr' = 'bird'): Promise<void> {
+type Router = 'bird' | 'frr' | 'gobgp';
+const ROUTERS: readonly Router[] = ['bird', 'frr', 'gobgp'];
+
+async function up(configFile: string | undefined, router: Router = 'bird'): Promise<void> {
   const t0 = Date.now();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
@@ -82,6 +86,8 @@ async function up(configFile: string | undefined, router: 'bird' | 'frr' = 'bird
       const frr = await startFrr(topo.router, paths.dir, topo.nodes);
       state.pids.zebra = frr.pids.zebra;
       state.pids.bgpd = frr.pids.bgpd;
+    } else if (router === 'gobgp') {
+      state.pids.gobgpd = (await startGobgp(topo.router, paths.dir, topo.nodes)).pid;
     } else {
       const bird = await startBird(topo.router, paths.dir, topo.nodes);
       state.pids.bird = bird.pid;
@@ -129,7 +135,13 @@ async function up(configFile: string | undefined, router: 'bird' | 'frr' = 'bird
     say('');
     say((await cluster.kubectl(['get', 'service', DEMO_SERVICE, '-n', 'default', '-o', 'wide'])).trimEnd());
     say('');
-    const unanswered = speakersRunning ? await curlDemo(topo.client, ips) : 0;
+    let unanswered = 0;
+    if (router === 'gobgp') {
+      // gobgpd installs no kernel routes (no zebra here): nothing forwards to the demo; its RIB is the view.
+      say(`lab: gobgpd installs no kernel routes, so the demo is not reachable through the router; its RIB: gobgp --target unix://${gobgpSocket(paths.dir)} global rib -a ipv4 (or -a ipv6)`);
+    } else if (speakersRunning) {
+      unanswered = await curlDemo(topo.client, ips);
+    }
     say(`lab up in ${seconds(t0)} s`);
     say(`  kubeconfig: ${paths.kubeconfig}`);
     say(`  kubectl:    ${paths.kubectl}`);
@@ -307,6 +319,7 @@ async function status(): Promise<void> {
   const socket = join(paths.dir, 'bird.ctl');
   if (existsSync(socket)) say((await birdProtocols(socket)).trimEnd());
   if (existsSync(join(paths.dir, 'frr'))) say((await vtysh(join(paths.dir, 'frr'), 'show bgp summary')).stdout.trimEnd());
+  if (existsSync(gobgpSocket(paths.dir))) say((await gobgp(gobgpSocket(paths.dir), 'neighbor')).stdout.trimEnd());
   if (isAlive(cluster.info.pids.apiserver)) await serviceOwners(cluster, topologyNames(state.prefix).nodes);
 }
 
@@ -367,15 +380,15 @@ async function main(argv: string[]): Promise<number> {
   const config = configIndex >= 0 ? rest[configIndex + 1] : undefined;
   if (configIndex >= 0 && !config) throw new Error('--config needs a file');
   const routerIndex = rest.indexOf('--router');
-  const router = routerIndex >= 0 ? rest[routerIndex + 1] : 'bird';
-  if (router !== 'bird' && router !== 'frr') throw new Error('--router must be bird or frr');
+  const router = (routerIndex >= 0 ? rest[routerIndex + 1] : 'bird') as Router;
+  if (!ROUTERS.includes(router)) throw new Error('--router must be bird, frr or gobgp');
   switch (command) {
     case 'up': await up(config, router); return 0;
     case 'down': await down(); return 0;
     case 'status': await status(); return 0;
     case 'restart-speaker': await restartSpeaker(rest[0]); return 0;
     default:
-      process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr] | down | status | restart-speaker NODE\n');
+      process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr|gobgp] | down | status | restart-speaker NODE\n');
       return 2;
   }
 }
