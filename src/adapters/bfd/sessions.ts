@@ -1,8 +1,9 @@
 /**
- * BFD sessions over UDP (RFC 5881 single hop): one receive socket on port 3784 per local address, one send
- * socket per session bound to a source port in 49152–65535 with TTL 255, Node timers driving the pure reducer
- * of src/core/bfd. Received-TTL enforcement is a kernel socket filter (docs/design/bfd.md) attached through an
- * injected `attachTtlFilter(fd, program)`; without one, `open` refuses rather than run without the TTL check.
+ * BFD sessions over UDP (RFC 5881 single hop on 3784, RFC 5883 multihop on 4784): one receive socket per local
+ * address (the wildcard address for the speaker) and port, one send socket per session bound to a source port in
+ * 49152–65535 with TTL 255, Node timers driving the pure reducer of src/core/bfd. Received-TTL enforcement is a
+ * kernel socket filter (docs/design/bfd.md) attached through an injected `attachTtlFilter(fd, program)`
+ * (production: socket-filter.ts); if it fails, `open` refuses rather than run without the TTL check.
  */
 import dgram from 'node:dgram';
 import { endianness } from 'node:os';
@@ -22,8 +23,12 @@ export interface BfdSessionsOptions {
   readonly family: 4 | 6;
   readonly attachTtlFilter: AttachTtlFilter;
   readonly onStateChange: (change: BfdStateChange) => void;
-  /** Destination port; 3784 (RFC 5881) unless a test says otherwise. */
+  /** Destination port; 3784 (RFC 5881) unless a test says otherwise. 4784 for multihop (RFC 5883). */
   readonly port?: number;
+  /** Lowest received TTL / hop limit accepted: 255 (single hop, the default) or a multihop `minimum-ttl`. */
+  readonly minimumTtl?: number;
+  /** Every Control packet received for (after demultiplexing) or sent by a session, for the metrics. */
+  readonly onPacket?: ((peer: string, direction: 'in' | 'out') => void) | undefined;
   readonly random?: () => number;
 }
 
@@ -37,13 +42,16 @@ interface Running {
 }
 
 export interface BfdSessions {
-  addPeer(peer: string, config: BfdPeerSessionConfig): Promise<void>;
+  /** Starts a session with `peer` (an address); `sourceAddress` binds its send socket (else the kernel picks). */
+  addPeer(peer: string, config: BfdPeerSessionConfig, sourceAddress?: string): Promise<void>;
   removePeer(peer: string): Promise<void>;
   state(peer: string): BfdState | undefined;
   /** Our (local) discriminator for that peer's session. */
   discriminator(peer: string): number | undefined;
   counters(peer: string): { packetsIn: number; packetsOut: number } | undefined;
   drops(): DropCounts;
+  /** Replaces the receive socket's TTL filter (multihop: the lowest `minimum-ttl` of its sessions). */
+  setMinimumTtl(minimum: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,8 +70,9 @@ export async function openBfdSessions(opts: BfdSessionsOptions): Promise<BfdSess
   await bind(rx, port, opts.localAddress);
   // The fd of a bound socket; Node has no public accessor, and the filter must sit on this very socket.
   const fd = (rx as unknown as { _handle: { fd: number } })._handle.fd;
+  let minimumTtl = opts.minimumTtl ?? BFD_TTL;
   try {
-    await opts.attachTtlFilter(fd, ttlFilterProgram(opts.family, BFD_TTL, endianness()));
+    await opts.attachTtlFilter(fd, ttlFilterProgram(opts.family, minimumTtl, endianness()));
   } catch (err) {
     rx.close();
     throw new Error(`bfd: cannot enforce the received TTL on ${opts.localAddress}:${port}: ${(err as Error).message}`);
@@ -75,6 +84,7 @@ export async function openBfdSessions(opts: BfdSessionsOptions): Promise<BfdSess
     for (const a of actions) {
       if (a.type === 'send') {
         r.packetsOut++;
+        opts.onPacket?.(r.peer, 'out');
         r.tx.send(encodeControlPacket(a.packet), port, r.peer);
       } else if (a.type === 'set-timer') {
         clearTimeout(r.timers.get(a.timer));
@@ -97,11 +107,12 @@ export async function openBfdSessions(opts: BfdSessionsOptions): Promise<BfdSess
   const byDiscriminator = (d: number) => [...sessions.values()].find((r) => r.session.localDiscr === d)?.peer;
   rx.on('message', (payload, info) => {
     const c = classifyDatagram({ payload, source: info.address, ttl: undefined }, {
-      byDiscriminator, bySource: (s) => (sessions.has(s) ? s : undefined), minimumTtl: () => BFD_TTL,
+      byDiscriminator, bySource: (s) => (sessions.has(s) ? s : undefined), minimumTtl: () => minimumTtl,
     });
     if (!c.ok) { drops = countDrop(drops, c.reason); return; }
     const r = sessions.get(c.key)!;
     r.packetsIn++;
+    opts.onPacket?.(r.peer, 'in');
     const out = step(r.session, { type: 'packet', packet: c.packet }, random());
     r.session = out.session;
     apply(r, out.actions);
@@ -113,12 +124,12 @@ export async function openBfdSessions(opts: BfdSessionsOptions): Promise<BfdSess
       if (d !== 0 && byDiscriminator(d) === undefined) return d;
     }
   };
-  const openTx = async (peer: string) => {
+  const openTx = async (peer: string, sourceAddress: string) => {
     for (let attempt = 0; ; attempt++) {
       const tx = dgram.createSocket({ type, ipv6Only: opts.family === 6 });
       const sourcePort = BFD_SOURCE_PORT_MIN + Math.floor(random() * (BFD_SOURCE_PORT_MAX - BFD_SOURCE_PORT_MIN + 1));
       try {
-        await bind(tx, sourcePort, opts.localAddress);
+        await bind(tx, sourcePort, sourceAddress);
         tx.setTTL(BFD_TTL);
         tx.on('error', () => { /* a send error (peer unreachable) is the detection timer's business */ });
         return tx;
@@ -130,9 +141,10 @@ export async function openBfdSessions(opts: BfdSessionsOptions): Promise<BfdSess
   };
 
   const api: BfdSessions = {
-    async addPeer(peer, config) {
+    async addPeer(peer, config, sourceAddress) {
       if (sessions.has(peer)) return;
-      const tx = await openTx(peer);
+      const tx = await openTx(peer, sourceAddress ?? opts.localAddress);
+      if (sessions.has(peer)) { tx.close(); return; } // added meanwhile
       const created = createSession(config.session, freeDiscriminator(), random());
       const r: Running = { peer, session: created.session, tx, timers: new Map(), packetsIn: 0, packetsOut: 0 };
       sessions.set(peer, r);
@@ -147,6 +159,7 @@ export async function openBfdSessions(opts: BfdSessionsOptions): Promise<BfdSess
       for (const a of out.actions) {
         if (a.type !== 'send') continue;
         r.packetsOut++;
+        opts.onPacket?.(peer, 'out');
         await new Promise<void>((resolve) => r.tx.send(encodeControlPacket(a.packet), port, peer, () => resolve()));
       }
       for (const t of r.timers.values()) clearTimeout(t);
@@ -156,6 +169,11 @@ export async function openBfdSessions(opts: BfdSessionsOptions): Promise<BfdSess
     discriminator: (peer) => sessions.get(peer)?.session.localDiscr,
     counters: (peer) => { const r = sessions.get(peer); return r && { packetsIn: r.packetsIn, packetsOut: r.packetsOut }; },
     drops: () => drops,
+    async setMinimumTtl(minimum) {
+      if (minimum === minimumTtl) return;
+      await opts.attachTtlFilter(fd, ttlFilterProgram(opts.family, minimum, endianness()));
+      minimumTtl = minimum;
+    },
     async close() {
       for (const peer of [...sessions.keys()]) await api.removePeer(peer);
       await new Promise<void>((resolve) => rx.close(() => resolve()));

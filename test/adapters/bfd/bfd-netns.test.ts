@@ -1,7 +1,10 @@
 /**
- * Real BFD against BIRD 2 in a namespace pair (documentation range 192.0.2.0/24, namespaces `bfd-<pid>-a|b`):
+ * Real BFD (the speaker's SpeakerBfd, its koffi-attached kernel TTL filter and MetalLB's metrics, in a child process)
+ * against BIRD 2 in a namespace pair (documentation range 192.0.2.0/24, namespaces `bfd-<pid>-a|b`):
  * the session comes Up, a TTL-254 packet that would take it Down is dropped by the kernel filter while the same
- * packet at TTL 255 does take it Down, and SIGKILLing BIRD takes our side Down (diag 1, detection time expired).
+ * packet at TTL 255 does take it Down, and SIGKILLing BIRD takes our side Down (diag 1, detection time expired);
+ * the metallb_bfd_* series follow. Multihop (RFC 5883, port 4784, minimum-ttl 64) against BIRD: Up, TTL 63
+ * dropped, TTL 64 accepted.
  * Then the same against FRR 8.4's bfdd (with zebra, as the `frr` user): Up, our AdminDown on close seen by FRR,
  * and SIGKILLing bfdd takes our side Down.
  */
@@ -29,7 +32,13 @@ const must = (args: string[]) => {
 };
 const have = (cmd: string) => sh(['sh', '-c', `command -v ${cmd}`]).status === 0;
 
-interface Line { event?: string; peer?: string; from?: string; to?: string; diag?: number; ready?: boolean; stats?: Record<string, { state: string; discriminator: number; packetsIn: number }> }
+interface Line { event?: string; peer?: string; from?: string; to?: string; diag?: number; ready?: boolean; stats?: Record<string, { state: string; discriminator: number; packetsIn: number }>; metrics?: string }
+
+/** One sample of a Prometheus text exposition (`name{peer="â€¦"} value`). */
+function sample(metrics: string, name: string, peer: string): number | undefined {
+  const m = new RegExp(`^${name}\\{peer="${peer.replace(/\./g, '\\.')}"\\} (\\S+)$`, 'm').exec(metrics);
+  return m ? Number(m[1]) : undefined;
+}
 
 function watch(child: ChildProcess) {
   const lines: Line[] = [];
@@ -69,15 +78,15 @@ function namespacePair(a: string, b: string, va: string, vb: string) {
   must(['ip', '-n', b, 'link', 'set', vb, 'up']);
 }
 
-function startChild(ns: string) {
+function startChild(ns: string, extra: Record<string, string> = {}) {
   return spawn('ip', ['netns', 'exec', ns, process.execPath, join(repoRoot, 'dist/src/testing/bfd-child.js')], {
-    env: { ...process.env, BFD_LOCAL: '192.0.2.1', BFD_PEERS: '192.0.2.2', BFD_TX_MS: '100', BFD_RX_MS: '100', BFD_MULT: '3' },
+    env: { ...process.env, BFD_PEERS: '192.0.2.2', BFD_TX_MS: '100', BFD_RX_MS: '100', BFD_MULT: '3', ...extra },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
 }
 
 test('BFD with BIRD 2: Up, a TTL-254 packet dropped by the kernel, BIRD killed â†’ Down by detection time', { timeout: 120_000 }, async (t: TestContext) => {
-  const missing = ['ip', 'bird', 'birdc', 'python3'].filter((c) => !have(c));
+  const missing = ['ip', 'bird', 'birdc'].filter((c) => !have(c));
   const root = process.getuid?.() === 0;
   if (!requirePrerequisite(t, missing.length === 0 && root, `needs root and ${missing.join(', ') || 'nothing else'} for the BFD namespace test`)) return;
   const dir = mkdtempSync(join(tmpdir(), 'bfd-'));
@@ -103,11 +112,20 @@ test('BFD with BIRD 2: Up, a TTL-254 packet dropped by the kernel, BIRD killed â
     for (let i = 0; i < 50 && !/192\.0\.2\.1\s+\S+\s+Up/.test(birdSays()); i++) await new Promise((r) => setTimeout(r, 200));
     assert.match(birdSays(), /192\.0\.2\.1\s+\S+\s+Up/, 'BIRD sees the session Up');
 
-    const stats = async () => {
+    const scrape = async () => {
       child.stdin!.write('{"op":"stats"}\n');
-      return (await w.next((l) => l.stats !== undefined, 5_000, 'stats')).stats!['192.0.2.2']!;
+      return w.next((l) => l.stats !== undefined, 5_000, 'stats');
     };
+    const stats = async () => (await scrape()).stats!['192.0.2.2']!;
     const ours = await stats();
+    const m0 = (await scrape()).metrics!;
+    assert.equal(sample(m0, 'metallb_bfd_session_up', '192.0.2.2'), 1, m0);
+    assert.ok(sample(m0, 'metallb_bfd_control_packet_input', '192.0.2.2')! > 0, m0);
+    assert.ok(sample(m0, 'metallb_bfd_control_packet_output', '192.0.2.2')! > 0, m0);
+    assert.equal(sample(m0, 'metallb_bfd_session_up_events', '192.0.2.2'), 1, m0);
+    assert.equal(sample(m0, 'metallb_bfd_session_down_events', '192.0.2.2'), 0, m0);
+    assert.equal(sample(m0, 'metallb_bfd_echo_packet_input', '192.0.2.2'), 0, m0);
+    assert.equal(sample(m0, 'metallb_bfd_echo_packet_output', '192.0.2.2'), 0, m0);
     // An AdminDown packet naming our session, from BIRD's address: accepted, it takes us Down (diag 3).
     const adminDown = encodeControlPacket({
       diag: 7, state: 'AdminDown', poll: false, final: false, controlPlaneIndependent: false, demand: false, detectMult: 3,
@@ -126,6 +144,9 @@ test('BFD with BIRD 2: Up, a TTL-254 packet dropped by the kernel, BIRD killed â
     const down = await w.next((l) => l.event === 'state' && l.from === 'Up', 5_000, 'the TTL-255 AdminDown to take us Down');
     assert.deepEqual([down.to, down.diag], ['Down', 3]);
     await w.next((l) => l.event === 'state' && l.to === 'Up', 20_000, 'the session Up again with BIRD');
+    const m1 = (await scrape()).metrics!;
+    assert.equal(sample(m1, 'metallb_bfd_session_down_events', '192.0.2.2'), 1, m1);
+    assert.equal(sample(m1, 'metallb_bfd_session_up_events', '192.0.2.2'), 2, m1);
 
     // Kill BIRD: no more packets, so our detection time (3 Ã— 100 ms) expires.
     const birdPid = Number(readFileSync(join(dir, 'bird.pid'), 'utf8'));
@@ -141,8 +162,51 @@ test('BFD with BIRD 2: Up, a TTL-254 packet dropped by the kernel, BIRD killed â
   }
 });
 
+test('multihop BFD with BIRD 2 (RFC 5883, port 4784): Up; minimum-ttl 64 drops TTL 63 and accepts TTL 64', { timeout: 120_000 }, async (t: TestContext) => {
+  const missing = ['ip', 'bird', 'birdc'].filter((c) => !have(c));
+  if (!requirePrerequisite(t, missing.length === 0 && process.getuid?.() === 0, `needs root and ${missing.join(', ') || 'nothing else'} for the BFD namespace test`)) return;
+  const [MA, MB, MVA, MVB] = [`bfd-${process.pid}-ma`, `bfd-${process.pid}-mb`, `bfd${process.pid}ma`, `bfd${process.pid}mb`];
+  const dir = mkdtempSync(join(tmpdir(), 'bfd-mh-'));
+  const procs: ChildProcess[] = [];
+  try {
+    namespacePair(MA, MB, MVA, MVB);
+    writeFileSync(join(dir, 'bird.conf'), [
+      'router id 192.0.2.2;', 'protocol device {}', 'protocol bfd {',
+      '  multihop { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };',
+      '  neighbor 192.0.2.1 local 192.0.2.2 multihop;', '}',
+    ].join('\n'));
+    must(['ip', 'netns', 'exec', MB, 'bird', '-c', join(dir, 'bird.conf'), '-s', join(dir, 'bird.ctl'), '-P', join(dir, 'bird.pid')]);
+    // BIRD sends multihop packets with the system's default TTL (64), not 255: MetalLB's default minimum-ttl
+    // (254) would drop them all, so this profile says 64 (docs/design/bfd.md).
+    const child = startChild(MA, { BFD_MULTIHOP: '1', BFD_MIN_TTL: '64' });
+    procs.push(child);
+    const w = watch(child);
+    await w.next((l) => l.ready === true, 15_000, 'the child to be ready');
+    await w.next((l) => l.event === 'state' && l.to === 'Up', 20_000, 'our multihop session Up');
+    child.stdin!.write('{"op":"stats"}\n');
+    const ours = (await w.next((l) => l.stats !== undefined, 5_000, 'stats')).stats!['192.0.2.2']!;
+    const adminDown = encodeControlPacket({
+      diag: 7, state: 'AdminDown', poll: false, final: false, controlPlaneIndependent: false, demand: false, detectMult: 3,
+      myDiscriminator: 0x0bad0bad, yourDiscriminator: ours.discriminator, desiredMinTxIntervalUs: 1_000_000, requiredMinRxIntervalUs: 1_000_000, requiredMinEchoRxIntervalUs: 0,
+    }).toString('hex');
+    const inject = (ttl: number) => must(['ip', 'netns', 'exec', MB, process.execPath, '-e', `
+      const s = require('node:dgram').createSocket('udp4');
+      s.bind(50000 + ${ttl}, '192.0.2.2', () => { s.setTTL(${ttl}); s.send(Buffer.from('${adminDown}', 'hex'), 4784, '192.0.2.1', () => s.close()); });`]);
+    const before = w.lines.filter((l) => l.event === 'state').length;
+    for (let i = 0; i < 3; i++) inject(63);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(w.lines.filter((l) => l.event === 'state').length, before, `a TTL-63 packet changed our state: ${JSON.stringify(w.lines.slice(before))}`);
+    inject(64);
+    const down = await w.next((l) => l.event === 'state' && l.from === 'Up', 5_000, 'the TTL-64 AdminDown to take us Down');
+    assert.deepEqual([down.to, down.diag], ['Down', 3]);
+    await w.next((l) => l.event === 'state' && l.to === 'Up', 20_000, 'the multihop session Up again with BIRD');
+  } finally {
+    cleanup(dir, procs, [MA, MB]);
+  }
+});
+
 test('BFD with FRR bfdd: Up, our AdminDown on close reaches FRR, bfdd killed â†’ Down by detection time', { timeout: 120_000 }, async (t: TestContext) => {
-  const missing = ['ip', 'vtysh', 'python3'].filter((c) => !have(c));
+  const missing = ['ip', 'vtysh'].filter((c) => !have(c));
   const frr = '/usr/lib/frr';
   const root = process.getuid?.() === 0;
   const ok = missing.length === 0 && root && sh(['test', '-x', `${frr}/bfdd`]).status === 0 && sh(['id', 'frr']).status === 0;
