@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, startDaemon, isAlive, waitFor, StopWaiting } from '../testing/cluster/processes.js';
-import { NODE_AS, ROUTER_AS, ROUTER_IPV4, type LabNode } from './topology.js';
+import { ROUTER_AS, ROUTER_IPV4, type LabNode } from './topology.js';
+import { DEFAULT_SESSIONS, nodeAddress, type RouterSession } from './peering.js';
 
 export interface Gobgp { pid: number; config: string; socket: string }
 
@@ -16,34 +17,36 @@ export function gobgpSocket(dir: string): string {
   return join(dir, 'gobgp.sock');
 }
 
-/** gobgpd's TOML config (GoBGP 3: `gobgpd -t toml`). */
-export function gobgpConfig(nodes: readonly LabNode[], opts: { restartTimeSeconds?: number } = {}): string {
+/** gobgpd's TOML config (GoBGP 3: `gobgpd -t toml`), a neighbour per node and router session (peering.ts). */
+export function gobgpConfig(nodes: readonly LabNode[], opts: { restartTimeSeconds?: number } = {}, sessions: readonly RouterSession[] = DEFAULT_SESSIONS): string {
   const lines = [
-    '[global.config]', `  as = ${ROUTER_AS}`, `  router-id = "${ROUTER_IPV4}"`,
+    '[global.config]', `  as = ${sessions[0]?.routerAs ?? ROUTER_AS}`, `  router-id = "${ROUTER_IPV4}"`,
     '[global.use-multiple-paths.config]', '  enabled = true',
   ];
-  const neighbour = (address: string, family: 'ipv4-unicast' | 'ipv6-unicast') => lines.push(
-    '[[neighbors]]',
-    '  [neighbors.config]', `    neighbor-address = "${address}"`, `    peer-as = ${NODE_AS}`,
-    // idle-hold-time-after-reset: GoBGP otherwise waits 30 s before it accepts the peer again after a reset.
-    '  [neighbors.timers.config]', '    connect-retry = 1', '    hold-time = 9', '    keepalive-interval = 3', '    idle-hold-time-after-reset = 1',
-    '  [neighbors.graceful-restart.config]', '    enabled = true', '    helper-only = true', `    restart-time = ${opts.restartTimeSeconds ?? 120}`,
-    '  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${family}"`,
-    '    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true',
-  );
-  for (const n of nodes) {
-    neighbour(n.ipv4, 'ipv4-unicast');
-    neighbour(n.ipv6, 'ipv6-unicast');
-  }
+  const neighbour = (address: string, s: RouterSession) => {
+    lines.push(
+      '[[neighbors]]',
+      '  [neighbors.config]', `    neighbor-address = "${address}"`, `    peer-as = ${s.nodeAs}`,
+      ...(s.password !== undefined ? [`    auth-password = ${JSON.stringify(s.password)}`] : []),
+      // idle-hold-time-after-reset: GoBGP otherwise waits 30 s before it accepts the peer again after a reset.
+      '  [neighbors.timers.config]', '    connect-retry = 1', `    hold-time = ${s.holdTimeSeconds}`, `    keepalive-interval = ${Math.max(1, Math.floor(s.holdTimeSeconds / 3))}`, '    idle-hold-time-after-reset = 1',
+      '  [neighbors.graceful-restart.config]', '    enabled = true', '    helper-only = true', `    restart-time = ${opts.restartTimeSeconds ?? 120}`,
+    );
+    for (const f of s.families) {
+      lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "ipv${f}-unicast"`,
+        '    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true');
+    }
+  };
+  for (const n of nodes) for (const s of sessions) neighbour(nodeAddress(n, s), s);
   return lines.join('\n') + '\n';
 }
 
 /** Starts gobgpd in `netns` (it does not fork: its pid is the daemon's) and waits until `gobgp` answers. */
-export async function startGobgp(netns: string, dir: string, nodes: readonly LabNode[]): Promise<Gobgp> {
+export async function startGobgp(netns: string, dir: string, nodes: readonly LabNode[], sessions: readonly RouterSession[] = DEFAULT_SESSIONS): Promise<Gobgp> {
   const config = join(dir, 'gobgpd.toml');
   const socket = gobgpSocket(dir);
   if (socket.length > 100) throw new Error(`gobgpd's API socket path is too long for a unix socket: ${socket}; use a shorter METALLB_TS_LAB_DIR`);
-  writeFileSync(config, gobgpConfig(nodes));
+  writeFileSync(config, gobgpConfig(nodes, {}, sessions));
   const pid = startDaemon({
     command: 'ip',
     args: ['netns', 'exec', netns, 'gobgpd', '-t', 'toml', '-f', config, '--api-hosts', `unix://${socket}`, '--pprof-disable', '--log-plain', '--log-level', 'info'],

@@ -1,4 +1,4 @@
-// npm run lab -- up [--config FILE] [--router bird|frr|gobgp] | down | status | restart-speaker NODE
+// npm run lab -- up [--config FILE] [--router bird|frr|gobgp] | down | status | restart-speaker NODE | config FILE
 //
 // A local MetalLB lab on one machine: a real Kubernetes control plane (no kubelet), three "nodes" that are
 // network namespaces on one L2 segment with a client, a BIRD router and an external host behind it, the
@@ -14,9 +14,10 @@ import { ensureBinaries, repoRoot } from '../testing/cluster/binaries.js';
 import { startDaemon, stopPid, stopOwnPid, commandLineMentions, isAlive, waitFor, freePort, run, StopWaiting } from '../testing/cluster/processes.js';
 import { labPaths, labPrefix, readState, writeState, type LabPaths, type LabState } from './state.js';
 import { buildTopology, topologyNames, netnsExists, netnsPids, deleteNetns, checkConnectivity } from './topology.js';
-import { startBird, birdProtocols } from './router.js';
-import { startFrr, vtysh } from './frr.js';
+import { startBird, birdProtocols, reconfigureBird } from './router.js';
+import { startFrr, vtysh, reconfigureFrr } from './frr.js';
 import { startGobgp, gobgp, gobgpSocket } from './gobgp.js';
+import { routerSessionsFromFile } from './peering.js';
 import { createNodes, applyFiles, createDemoService, demoExternalIps, DEMO_SERVICE } from './kube.js';
 import { writeSpeakerPods, writeDemoPods } from './kubelet.js';
 import { cliPath, cliHasSpeaker, startSpeaker, waitSpeakerReady, memberlistKey, startKubeProxy, ensureKubeProxyAccount, type SpeakerLaunch } from './speakers.js';
@@ -53,6 +54,8 @@ async function up(configFile: string | undefined, router: Router = 'bird'): Prom
   }
   const config = configFile ?? join(repoRoot(), 'examples', 'lab-layer2.yaml');
   if (!existsSync(config)) throw new Error(`config file not found: ${config}`);
+  // The router's side of the BGP sessions follows the config (peers, ASNs, passwords, families).
+  const sessions = routerSessionsFromFile(config);
   ensureBinaries();
 
   mkdirSync(paths.logs, { recursive: true });
@@ -83,13 +86,13 @@ async function up(configFile: string | undefined, router: Router = 'bird'): Prom
     // Speakers will run inside the node namespaces; there 127.0.0.1:<port> leads to the apiserver too.
     await cluster.exposeInNetns(topo.nodes.map((n) => n.netns));
     if (router === 'frr') {
-      const frr = await startFrr(topo.router, paths.dir, topo.nodes);
+      const frr = await startFrr(topo.router, paths.dir, topo.nodes, sessions);
       state.pids.zebra = frr.pids.zebra;
       state.pids.bgpd = frr.pids.bgpd;
     } else if (router === 'gobgp') {
-      state.pids.gobgpd = (await startGobgp(topo.router, paths.dir, topo.nodes)).pid;
+      state.pids.gobgpd = (await startGobgp(topo.router, paths.dir, topo.nodes, sessions)).pid;
     } else {
-      const bird = await startBird(topo.router, paths.dir, topo.nodes);
+      const bird = await startBird(topo.router, paths.dir, topo.nodes, sessions);
       state.pids.bird = bird.pid;
     }
     save();
@@ -365,6 +368,28 @@ async function restartSpeaker(nodeName: string | undefined): Promise<void> {
   say(`speaker: restarted on ${node.name}, pid ${old ?? '-'} -> ${pid}`);
 }
 
+/**
+ * `lab config FILE`: applies another MetalLB config and gives the router the matching side (peers, ASNs,
+ * passwords, families): BIRD reloads its config, FRR's bgpd restarts on the new one.
+ */
+async function applyConfig(file: string | undefined): Promise<void> {
+  if (!file || !existsSync(file)) throw new Error(`config file not found: ${file ?? '(none given)'}`);
+  const paths = labPaths();
+  const state = readState(paths);
+  if (!state?.clusterInfo) throw new Error(`not running (no ${paths.stateFile})`);
+  const sessions = routerSessionsFromFile(file);
+  const topo = topologyNames(state.prefix);
+  await applyFiles(TestCluster.attach(state.clusterInfo), [file]);
+  if (state.pids.gobgpd !== undefined) throw new Error('lab config: not with --router gobgp yet; take the lab down and up with --config');
+  if (state.pids.bgpd !== undefined) {
+    state.pids.bgpd = await reconfigureFrr(topo.router, paths.dir, topo.nodes, sessions, state.pids.bgpd);
+    writeState(paths, state);
+  } else {
+    await reconfigureBird(paths.dir, topo.nodes, sessions);
+  }
+  say(`lab: ${file} applied; the router has ${sessions.map((s) => `${s.ibgp ? 'iBGP' : 'eBGP'} ${s.routerAddress} (${s.families.map((f) => `IPv${f}`).join('+')}${s.password !== undefined ? ', TCP-MD5' : ''})`).join(', ')}`);
+}
+
 async function checkPrerequisites(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces: CAP_SYS_ADMIN and CAP_NET_ADMIN)');
   const missing: string[] = [];
@@ -387,8 +412,9 @@ async function main(argv: string[]): Promise<number> {
     case 'down': await down(); return 0;
     case 'status': await status(); return 0;
     case 'restart-speaker': await restartSpeaker(rest[0]); return 0;
+    case 'config': await applyConfig(rest[0]); return 0;
     default:
-      process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr|gobgp] | down | status | restart-speaker NODE\n');
+      process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr|gobgp] | down | status | restart-speaker NODE | config FILE\n');
       return 2;
   }
 }

@@ -90,7 +90,7 @@ test('metallb-ts dispatcher: --help, unknown subcommand, no subcommand', () => {
 
 test('every example in examples/ is a metallb-system/config ConfigMap that validates', () => {
   const examples = readdirSync(join(repoRoot, 'examples')).filter((f) => f.endsWith('.yaml'));
-  for (const want of ['layer2.yaml', 'layer2-alt-range.yaml', 'bgp.yaml', 'complete.yaml', 'lab-layer2.yaml', 'lab-bgp.yaml']) {
+  for (const want of ['layer2.yaml', 'layer2-alt-range.yaml', 'bgp.yaml', 'complete.yaml', 'lab-layer2.yaml', 'lab-bgp.yaml', 'lab-bgp-mp.yaml', 'lab-ibgp.yaml']) {
     assert.ok(examples.includes(want), `examples/${want} exists`);
   }
   for (const name of examples) {

@@ -69,3 +69,34 @@ test('parseAnnounced: the series set to 1, labels in any order; ownersOf per IP 
   assert.deepEqual(ownersOf(all, '192.0.2.100', 'bgp'), ['node3']);
   assert.deepEqual(ownersOf(all, '192.0.2.101'), []);
 });
+
+test('routerSessionsFor: the router\'s side follows each lab example (peers, ASNs, passwords, families)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { routerSessionsFor, DEFAULT_SESSIONS } = await import('../../src/lab/peering.js');
+  const { birdConfig } = await import('../../src/lab/router.js');
+  const { frrBgpdConfig } = await import('../../src/lab/frr.js');
+  const { topologyNames } = await import('../../src/lab/topology.js');
+  const sessions = (name: string) => {
+    const r = routerSessionsFor(readFileSync(new URL(`../../../examples/${name}`, import.meta.url), 'utf8'));
+    assert.ok(r.ok, name);
+    return r.sessions;
+  };
+  const brief = (s: readonly { routerAddress: string; ibgp: boolean; password: string | undefined; families: readonly number[] }[]) =>
+    s.map((x) => `${x.routerAddress} ${x.ibgp ? 'ibgp' : 'ebgp'} ${x.password ?? '-'} ${x.families.join('+')}`);
+  assert.deepEqual(brief(sessions('lab-bgp.yaml')), ['192.0.2.1 ebgp lab-md5-v4 4', '2001:db8::1 ebgp lab-md5-v6 6']);
+  assert.deepEqual(brief(sessions('lab-bgp-mp.yaml')), ['192.0.2.1 ebgp - 4+6']);
+  assert.deepEqual(brief(sessions('lab-ibgp.yaml')), ['192.0.2.1 ibgp - 4', '2001:db8::1 ibgp - 6']);
+  assert.equal(sessions('lab-layer2.yaml'), DEFAULT_SESSIONS);
+  const nodes = topologyNames('x-').nodes;
+  const bird = birdConfig('/l', nodes, sessions('lab-bgp.yaml'));
+  assert.match(bird, /protocol bgp node1v4 from speakers \{ neighbor 192\.0\.2\.11 as 64513; local as 64512; .*password "lab-md5-v4"; ipv4 \{ import all; export none; \}; \}/);
+  assert.match(bird, /protocol bgp node3v6 from speakers \{ neighbor 2001:db8::13 as 64513; .*password "lab-md5-v6"; ipv6 \{/);
+  assert.match(birdConfig('/l', nodes, sessions('lab-bgp-mp.yaml')), /node2v4 .* ipv4 \{ import all; export none; \}; ipv6 \{ import all; export none; \}; \}/);
+  assert.match(birdConfig('/l', nodes, sessions('lab-ibgp.yaml')), /node1v4 .*as 64512; local as 64512; .*direct; ipv4 \{ import all; export none; gateway direct; \}/);
+  const frr = frrBgpdConfig('/f', nodes, sessions('lab-bgp-mp.yaml'));
+  assert.match(frr, / address-family ipv6 unicast\n {2}neighbor SPEAKERS activate\n/);
+  assert.doesNotMatch(frr, /SPEAKERS6/);
+  assert.match(frrBgpdConfig('/f', nodes, sessions('lab-bgp.yaml')), / neighbor SPEAKERS6 password lab-md5-v6\n/);
+  const twice = routerSessionsFor('peers:\n- {peer-address: 192.0.2.1, peer-asn: 1, my-asn: 2}\n- {peer-address: 192.0.2.1, peer-asn: 1, my-asn: 2, peer-port: 1790}\n');
+  assert.equal(twice.ok, false);
+});
