@@ -1,11 +1,13 @@
 // Shared by the BGP lab suites (bgp-bird, bgp-frr, bgp-gobgp): one lab per file, brought up through the real
 // `lab` CLI with the BGP example and a router of the file's choice, and the operator's views of it (kubectl, the
-// router namespace's kernel routes, curl from the external host). No timing assertions: every wait is generous
-// and only bounds how long a broken lab takes to fail.
+// router namespace's kernel routes, curl from the external host, a client connecting every 20 ms, the speakers'
+// metrics, the Events in the apiserver). The lab's speakers advertise the suites' short graceful-restart Restart
+// Time (15 s); the lab's sessions use hold time 9 s. No timing assertions: every wait is generous and only bounds
+// how long a broken lab takes to fail.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
@@ -22,6 +24,10 @@ export const BGP_NODES = topologyNames('').nodes.map(({ name, ipv4, ipv6 }) => (
 export const LAB_BGP_CONFIG = join(repoRoot(), 'examples', 'lab-bgp.yaml');
 /** Generous: a loaded 2-core machine runs several helpers' suites at once. */
 export const WAIT_MS = 90_000;
+/** The speakers' graceful-restart Restart Time in these suites, seconds (the issue's short timer). */
+export const RESTART_SECONDS = 15;
+/** examples/<name>. */
+export const example = (name: string): string => join(repoRoot(), 'examples', name);
 
 export const sh = (cmd: string, args: string[], input?: string) => spawnSync(cmd, args, { encoding: 'utf8', input });
 const has = (command: string) => sh('sh', ['-c', `command -v ${command}`]).status === 0;
@@ -63,14 +69,34 @@ export interface BgpLab {
   kernelNextHops(ip: string): string[];
   /** The demo's answer to an HTTP GET from the external host behind the router, or undefined. */
   curlFromExt(ip: string): string | undefined;
+  /** The pid of a node's speaker (from the lab's state). */
+  speakerPid(node: string): number;
+  /** The speaker's /metrics text, scraped inside its node namespace. */
+  metrics(node: { name: string; ipv4: string }): string;
+  /** Events of `reason` in the apiserver: "<kind>/<name> <type> <message>" lines, sorted. */
+  events(reason: string): string[];
+  /** A client connecting to http://ip/ every 20 ms from the external host. */
+  clientLoop(ip: string): ClientLoop;
   /** `lab down` if a lab is up, and the dir removed. */
   down(): Promise<void>;
 }
 
+export interface ClientLoop { readonly ok: () => number; readonly failed: () => number; stop(): void }
+
 /** A BGP lab with namespaces `<prefix>*` and its state in $TMPDIR/metallb-ts-lab-<prefix>e2e. */
 export function bgpLab(prefix: string): BgpLab {
   const dir = join(tmpdir(), `metallb-ts-lab-${prefix}e2e`);
-  const lab = (command: string, ...args: string[]) => runLab(prefix, dir, [command, ...args]);
+  const lab = (command: string, ...args: string[]) => {
+    // The speakers the lab starts inherit the environment: the suites' short Restart Time.
+    const saved = process.env.METALLB_BGP_GRACEFUL_RESTART_TIME;
+    process.env.METALLB_BGP_GRACEFUL_RESTART_TIME = String(RESTART_SECONDS);
+    try {
+      return runLab(prefix, dir, [command, ...args]);
+    } finally {
+      if (saved === undefined) delete process.env.METALLB_BGP_GRACEFUL_RESTART_TIME;
+      else process.env.METALLB_BGP_GRACEFUL_RESTART_TIME = saved;
+    }
+  };
   const kubectl = (args: string[], input?: string) => {
     const r = sh(join(dir, 'bin', 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], input);
     assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
@@ -102,9 +128,52 @@ export function bgpLab(prefix: string): BgpLab {
       const r = sh('ip', ['netns', 'exec', `${prefix}ext`, 'curl', '-gs', '--max-time', '2', `http://${host}/`]);
       return r.status === 0 ? r.stdout.trim() : undefined;
     },
+    speakerPid(node) {
+      const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { pids: Record<string, number> };
+      return state.pids[`speaker-${node}`]!;
+    },
+    metrics(node) {
+      return sh('ip', ['netns', 'exec', `${prefix}${node.name}`, 'curl', '-s', '--max-time', '3', `http://${node.ipv4}:7472/metrics`]).stdout;
+    },
+    events(reason) {
+      const list = JSON.parse(kubectl(['get', 'events', '-A', '--field-selector', `reason=${reason}`, '-o', 'json'])) as {
+        items: Array<{ type: string; message: string; involvedObject: { kind: string; name: string } }>;
+      };
+      return list.items.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name} ${e.type} ${e.message}`).sort();
+    },
+    clientLoop(ip) {
+      const host = ip.includes(':') ? `[${ip}]` : ip;
+      const child: ChildProcess = spawn('ip', ['netns', 'exec', `${prefix}ext`, 'sh', '-c',
+        `while :; do if curl -gs --max-time 2 -o /dev/null http://${host}/; then echo ok; else echo FAIL; fi; sleep 0.02; done`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let ok = 0;
+      let failed = 0;
+      child.stdout!.on('data', (d: Buffer) => {
+        for (const w of String(d).split('\n')) { if (w === 'ok') ok++; else if (w === 'FAIL') failed++; }
+      });
+      return { ok: () => ok, failed: () => failed, stop: () => { child.kill('SIGKILL'); } };
+    },
     async down() {
       if (existsSync(join(dir, 'state.json'))) await lab('down');
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** One sample of a metric with exactly these labels from Prometheus text; undefined when absent. */
+export function metricValue(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    if (m[2]!.split(',').sort().join(',') === want) return Number(m[3]);
+  }
+  return undefined;
+}
+
+/** Label sets of every sample of `name` (each "k=v,k=v", sorted). */
+export function metricLabelSets(text: string, name: string): string[] {
+  return text.split('\n').flatMap((line) => {
+    const m = /^(\w+)\{([^}]*)\} \S+$/.exec(line);
+    return m && m[1] === name ? [m[2]!.split(',').sort().join(',').replace(/"/g, '')] : [];
+  }).sort();
 }
