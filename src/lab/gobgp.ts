@@ -41,12 +41,17 @@ export function gobgpConfig(nodes: readonly LabNode[], opts: { restartTimeSecond
   return lines.join('\n') + '\n';
 }
 
-/** Starts gobgpd in `netns` (it does not fork: its pid is the daemon's) and waits until `gobgp` answers. */
-export async function startGobgp(netns: string, dir: string, nodes: readonly LabNode[], sessions: readonly RouterSession[] = DEFAULT_SESSIONS): Promise<Gobgp> {
+/** Starts gobgpd in `netns` with the lab's config (it does not fork: its pid is the daemon's) and waits until `gobgp` answers. */
+export function startGobgp(netns: string, dir: string, nodes: readonly LabNode[], sessions: readonly RouterSession[] = DEFAULT_SESSIONS): Promise<Gobgp> {
+  return startGobgpWith(netns, dir, gobgpConfig(nodes, {}, sessions));
+}
+
+/** Starts gobgpd in `netns` with the TOML `configText`; config and API socket in `dir` (its log in dir/logs). */
+export async function startGobgpWith(netns: string, dir: string, configText: string): Promise<Gobgp> {
   const config = join(dir, 'gobgpd.toml');
   const socket = gobgpSocket(dir);
   if (socket.length > 100) throw new Error(`gobgpd's API socket path is too long for a unix socket: ${socket}; use a shorter METALLB_TS_LAB_DIR`);
-  writeFileSync(config, gobgpConfig(nodes, {}, sessions));
+  writeFileSync(config, configText);
   const pid = startDaemon({
     command: 'ip',
     args: ['netns', 'exec', netns, 'gobgpd', '-t', 'toml', '-f', config, '--api-hosts', `unix://${socket}`, '--pprof-disable', '--log-plain', '--log-level', 'info'],

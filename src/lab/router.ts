@@ -41,12 +41,17 @@ export function birdConfig(logFile: string, nodes: readonly LabNode[], sessions:
   return lines.join('\n') + '\n';
 }
 
-export async function startBird(netns: string, dir: string, nodes: LabNode[], sessions: readonly RouterSession[] = DEFAULT_SESSIONS): Promise<Bird> {
+export function startBird(netns: string, dir: string, nodes: LabNode[], sessions: readonly RouterSession[] = DEFAULT_SESSIONS): Promise<Bird> {
+  return startBirdWith(netns, dir, birdConfig(join(dir, 'logs', 'bird.log'), nodes, sessions));
+}
+
+/** Starts BIRD in `netns` with `configText`; its config, control socket and pid file in `dir` (logs in dir/logs). */
+export async function startBirdWith(netns: string, dir: string, configText: string): Promise<Bird> {
   const config = join(dir, 'bird.conf');
   const socket = join(dir, 'bird.ctl');
   const pidFile = join(dir, 'bird.pid');
   if (socket.length > 100) throw new Error(`BIRD control socket path too long for a unix socket: ${socket}; use a shorter METALLB_TS_LAB_DIR`);
-  writeFileSync(config, birdConfig(join(dir, 'logs', 'bird.log'), nodes, sessions));
+  writeFileSync(config, configText);
   // bird forks into the background itself and writes its PID file; its stdio goes to a log, never to a pipe
   // of ours (a daemon holding our pipe would keep `lab up | cat` from returning).
   await runToLog('ip', ['netns', 'exec', netns, 'bird', '-c', config, '-s', socket, '-P', pidFile], join(dir, 'logs', 'bird.out'));
