@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BGP_NODES as NODES, RESTART_SECONDS, bgpLab, bgpLabPrerequisites, eventually, example, hostPrefix, metricLabelSets, metricValue, sh, type ClientLoop,
+  BGP_NODES as NODES, RESTART_SECONDS, bgpLab, bgpLabPrerequisites, eventually, example, hostPrefix, metricLabelSets, metricValue, sh, signedBgpConnections, stepClock, wrongIpv6Password, type ClientLoop,
 } from './bgp-lab.js';
 
 const L = bgpLab(process.env.METALLB_TS_BGP_TEST_PREFIX ?? 'bgp-');
@@ -86,14 +86,10 @@ const V6_PEER = '[2001:db8::1]:179';
 
 test('native BGP against BIRD: TCP-MD5, ECMP over IPv4 and IPv6, 100 Services without resets, metrics, Cease, node-selectors, graceful restart, MP, iBGP, timers', { timeout: 1_200_000 }, async (t) => {
   if (!bgpLabPrerequisites(t, 'bird')) return;
-  await L.down();
   let loop: ClientLoop | undefined;
-  const t0 = Date.now();
-  const step = (what: string) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+  const step = stepClock(t);
   try {
-    const up = await L.lab('up', '--config', example('lab-bgp.yaml'));
-    assert.equal(up.code, 0, up.output);
-    assert.equal(up.output.match(/speaker: running in \S+node\d as system:serviceaccount:metallb-system:speaker/g)?.length, 3, up.output);
+    await L.up('bird');
     const { v4, v6 } = L.demoIps();
     step('lab up');
 
@@ -115,17 +111,13 @@ test('native BGP against BIRD: TCP-MD5, ECMP over IPv4 and IPv6, 100 Services wi
     assert.doesNotMatch(birdc('show', 'route', 'protocol', 'node1v4'), /2001:db8:ffff/);
     assert.doesNotMatch(birdc('show', 'route', 'protocol', 'node1v6'), /198\.51\.100/);
     // The kernel signs every BGP connection of the router (ss shows `md5` on TCP-MD5 sockets).
-    const bgpSockets = sh('ip', ['netns', 'exec', `${L.prefix}router`, 'ss', '-tnie', 'state', 'established', '( sport = :179 or dport = :179 )']).stdout;
-    assert.equal(bgpSockets.match(/\bmd5\b/g)?.length, 6, `six signed BGP connections:\n${bgpSockets}`);
+    const signed = signedBgpConnections(L);
+    assert.equal(signed.count, 6, `six signed BGP connections:\n${signed.ss}`);
     step('ECMP, attributes, curl, TCP-MD5');
 
     // 2. A wrong password on the IPv6 peer: the kernel drops the unsigned-by-the-right-key SYNs, so no session;
     //    each speaker logs suspectedPasswordMismatch and records a Warning Event on its Node. Then the right one again.
-    kubectl(['apply', '-f', '-'], readFileSync(example('lab-bgp.yaml'), 'utf8').replace('password: lab-md5-v6', 'password: not-the-routers'));
-    const mismatch = await eventually('a bgpPasswordMismatch Event from each node', () => {
-      const events = L.events('bgpPasswordMismatch');
-      return NODES.every((n) => events.some((e) => e.startsWith(`Node/${n.name} Warning `) && e.includes(V6_PEER))) ? events : undefined;
-    });
+    const mismatch = await wrongIpv6Password(L);
     assert.ok(mismatch.every((e) => e.includes(V6_PEER)), `only the IPv6 peer is suspected: ${mismatch.join('\n')}`);
     for (const n of NODES) assert.ok(!established(`${n.name}v6`), `${n.name}v6 has no session with a wrong password`);
     assert.ok(NODES.every((n) => established(`${n.name}v4`)), 'the IPv4 sessions are untouched');

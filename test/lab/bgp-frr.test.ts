@@ -11,11 +11,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BGP_NODES as NODES, bgpLab, bgpLabPrerequisites, eventually, example, hostPrefix, sh, type ClientLoop } from './bgp-lab.js';
+import {
+  BGP_NODES as NODES, bgpLab, bgpLabPrerequisites, eventually, example, hostPrefix, sh, signedBgpConnections, stepClock, wrongIpv6Password, type ClientLoop,
+} from './bgp-lab.js';
 
 const L = bgpLab(process.env.METALLB_TS_BGP_FRR_TEST_PREFIX ?? 'bgf-');
 const vtysh = (...commands: string[]) => sh('vtysh', ['--vty_socket', join(L.dir, 'frr'), ...commands.flatMap((c) => ['-c', c])]).stdout;
-const V6_PEER = '[2001:db8::1]:179';
 
 interface FrrPath { nextHop: string; asPath: string; community: string; localPref: number | undefined; multipath: boolean; stale: boolean }
 /** FRR's paths for one prefix (`show bgp <afi> unicast <prefix> json`), sorted by next hop. */
@@ -53,13 +54,10 @@ const path = (nextHop: string, o: Partial<FrrPath> = {}): FrrPath => ({ nextHop,
 
 test('native BGP against FRR: TCP-MD5, ECMP over IPv4 and IPv6, wrong password, graceful restart, Cease, MP, iBGP', { timeout: 900_000 }, async (t) => {
   if (!bgpLabPrerequisites(t, 'frr')) return;
-  await L.down();
   let loop: ClientLoop | undefined;
-  const t0 = Date.now();
-  const step = (what: string) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+  const step = stepClock(t);
   try {
-    const up = await L.lab('up', '--config', example('lab-bgp.yaml'), '--router', 'frr');
-    assert.equal(up.code, 0, up.output);
+    await L.up('frr');
     const { v4, v6 } = L.demoIps();
     step('lab up');
     for (const ip of [v4, v6]) {
@@ -69,16 +67,12 @@ test('native BGP against FRR: TCP-MD5, ECMP over IPv4 and IPv6, wrong password, 
       assert.deepEqual(L.kernelNextHops(ip), want.map((w) => w.nextHop).sort());
       assert.match(await eventually(`the demo to answer the external host on ${ip}`, () => L.curlFromExt(ip)), /^node[123]$/);
     }
-    const bgpSockets = sh('ip', ['netns', 'exec', `${L.prefix}router`, 'ss', '-tnie', 'state', 'established', '( sport = :179 or dport = :179 )']).stdout;
-    assert.equal(bgpSockets.match(/\bmd5\b/g)?.length, 6, `six signed BGP connections:\n${bgpSockets}`);
+    const signed = signedBgpConnections(L);
+    assert.equal(signed.count, 6, `six signed BGP connections:\n${signed.ss}`);
     step('ECMP, attributes, curl, TCP-MD5');
 
     // A wrong password on the IPv6 peer: no session, a Warning Event per node; then the right one again.
-    L.kubectl(['apply', '-f', '-'], readFileSync(example('lab-bgp.yaml'), 'utf8').replace('password: lab-md5-v6', 'password: not-the-routers'));
-    await eventually('a bgpPasswordMismatch Event from each node', () => {
-      const events = L.events('bgpPasswordMismatch');
-      return NODES.every((n) => events.some((e) => e.startsWith(`Node/${n.name} Warning `) && e.includes(V6_PEER))) ? true : undefined;
-    });
+    await wrongIpv6Password(L);
     for (const n of NODES) assert.ok(!established(n.ipv6), `${n.ipv6} has no session with a wrong password`);
     L.kubectl(['apply', '-f', example('lab-bgp.yaml')]);
     await eventually('the IPv6 sessions back with the right password', () => (NODES.every((n) => established(n.ipv6)) ? true : undefined));

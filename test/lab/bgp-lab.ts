@@ -177,3 +177,29 @@ export function metricLabelSets(text: string, name: string): string[] {
     return m && m[1] === name ? [m[2]!.split(',').sort().join(',').replace(/"/g, '')] : [];
   }).sort();
 }
+
+/** t.diagnostic lines with the seconds since the call: the suites' step times, for the wall-time note. */
+export function stepClock(t: TestContext): (what: string) => void {
+  const t0 = Date.now();
+  return (what) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+}
+
+/** How many established BGP connections in the router namespace the kernel signs with TCP-MD5 (`ss` says `md5`). */
+export function signedBgpConnections(lab: BgpLab): { count: number; ss: string } {
+  const ss = sh('ip', ['netns', 'exec', `${lab.prefix}router`, 'ss', '-tnie', 'state', 'established', '( sport = :179 or dport = :179 )']).stdout;
+  return { count: ss.match(/\bmd5\b/g)?.length ?? 0, ss };
+}
+
+/**
+ * Applies lab-bgp.yaml with a wrong password for the IPv6 peer and waits until every node has recorded a Warning
+ * Event `bgpPasswordMismatch` naming that peer on its Node (the kernel drops the segments silently, so the speaker
+ * infers the mismatch from unanswered connects). Returns the Events.
+ */
+export async function wrongIpv6Password(lab: BgpLab): Promise<string[]> {
+  const peer = '[2001:db8::1]:179';
+  lab.kubectl(['apply', '-f', '-'], readFileSync(LAB_BGP_CONFIG, 'utf8').replace('password: lab-md5-v6', 'password: not-the-routers'));
+  return eventually('a bgpPasswordMismatch Event from each node', () => {
+    const events = lab.events('bgpPasswordMismatch');
+    return BGP_NODES.every((n) => events.some((e) => e.startsWith(`Node/${n.name} Warning `) && e.includes(peer))) ? events : undefined;
+  });
+}

@@ -6,62 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { realClock } from '../../../src/adapters/clock.js';
 import { BgpSession } from '../../../src/adapters/bgp/session.js';
 import { parseCidr, parseIp } from '../../../src/core/ip/index.js';
 import { chooseRouterId, routeTable, SESSION_TIMING_DEFAULTS, type Negotiated } from '../../../src/core/bgp/index.js';
 import { requirePrerequisite } from '../../../src/testing/cluster/test-cluster.js';
-
-const haveBird = spawnSync('bird', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { eventually, haveBird, startLoopbackBird } from './loopback-bird.js';
 
 test('a session with BIRD establishes, routes appear and leave without a reset, stop sends Cease', async (t) => {
   if (!requirePrerequisite(t, haveBird && process.getuid?.() === 0, 'needs bird (BIRD 2) and root')) return;
-  const dir = mkdtempSync(join(tmpdir(), 'bgpt-'));
-  const ctl = join(dir, 'bird.ctl');
-  const port = await freePort();
-  writeFileSync(join(dir, 'bird.conf'), `
-router id 192.0.2.254;
-log "${join(dir, 'bird.log')}" all;
-protocol device { }
-protocol bgp mts {
-  local 127.0.0.1 port ${port} as 64513;
-  neighbor 127.0.0.2 as 64512;
-  passive on;
-  multihop;
-  hold time 9;
-  graceful restart on;
-  ipv4 { import all; export none; };
-  ipv6 { import all; export none; };
-}
-`);
-  const bird: ChildProcess = spawn('bird', ['-f', '-c', join(dir, 'bird.conf'), '-s', ctl, '-P', join(dir, 'bird.pid')], { stdio: 'ignore' });
-  const birdc = (...args: string[]) => spawnSync('birdc', ['-s', ctl, ...args], { encoding: 'utf8' }).stdout;
+  const bird = await startLoopbackBird({ listen: '127.0.0.1', source: '127.0.0.2', families: [4, 6], gracefulRestart: true, log: true });
+  const { birdc, port } = bird;
   const ups: Negotiated[] = [];
   const session = new BgpSession({
     config: { localAs: 64512, peerAs: 64513, holdTimeSeconds: 9, families: [4, 6], gracefulRestart: { restartTimeSeconds: 15 }, ...SESSION_TIMING_DEFAULTS },
@@ -74,7 +29,6 @@ protocol bgp mts {
     onUp: (n) => ups.push(n),
   });
   try {
-    await eventually('BIRD control socket', () => (existsSync(ctl) ? true : undefined));
     session.setRoutes(routeTable([
       { prefix: parseCidr('203.0.113.1/32')!, attributes: { communities: [64512 * 65536 + 1] } },
       { prefix: parseCidr('203.0.113.2/32')!, attributes: { communities: [64512 * 65536 + 1] } },
@@ -110,32 +64,14 @@ protocol bgp mts {
     assert.doesNotMatch(detail, /203\.0\.113\.1\/32/);
   } finally {
     session.stop({ kind: 'cease', subcode: 2, why: 'test over' });
-    bird.kill('SIGTERM');
-    await new Promise((r) => bird.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await bird.stop();
   }
 });
 
 test('graceful restart: a stop closes without NOTIFICATION, BIRD keeps the routes stale, the next session\'s End-of-RIB flushes the rest', async (t) => {
   if (!requirePrerequisite(t, haveBird && process.getuid?.() === 0, 'needs bird (BIRD 2) and root')) return;
-  const dir = mkdtempSync(join(tmpdir(), 'bgpt-'));
-  const ctl = join(dir, 'bird.ctl');
-  const port = await freePort();
-  writeFileSync(join(dir, 'bird.conf'), `
-router id 192.0.2.254;
-protocol device { }
-protocol bgp mts {
-  local 127.0.0.1 port ${port} as 64513;
-  neighbor 127.0.0.2 as 64512;
-  passive on;
-  multihop;
-  hold time 9;
-  graceful restart on;
-  ipv4 { import all; export none; };
-}
-`);
-  const bird: ChildProcess = spawn('bird', ['-f', '-c', join(dir, 'bird.conf'), '-s', ctl, '-P', join(dir, 'bird.pid')], { stdio: 'ignore' });
-  const birdc = (...args: string[]) => spawnSync('birdc', ['-s', ctl, ...args], { encoding: 'utf8' }).stdout;
+  const bird = await startLoopbackBird({ listen: '127.0.0.1', source: '127.0.0.2', families: [4], gracefulRestart: true });
+  const { birdc, port } = bird;
   const route = (p: string) => ({ prefix: parseCidr(p)!, attributes: {} });
   const make = (ups: Negotiated[]) => new BgpSession({
     config: { localAs: 64512, peerAs: 64513, holdTimeSeconds: 9, families: [4], gracefulRestart: { restartTimeSeconds: 60 }, ...SESSION_TIMING_DEFAULTS },
@@ -151,7 +87,6 @@ protocol bgp mts {
   const before = make(first);
   const after = make(second);
   try {
-    await eventually('BIRD control socket', () => (existsSync(ctl) ? true : undefined));
     before.setRoutes(routeTable([route('203.0.113.1/32'), route('203.0.113.2/32')]));
     before.start();
     await eventually('both prefixes', () => (/203\.0\.113\.2\/32/.test(birdc('show', 'route', 'protocol', 'mts')) ? true : undefined));
@@ -175,8 +110,6 @@ protocol bgp mts {
   } finally {
     before.stop({ kind: 'cease', subcode: 2, why: 'test over' });
     after.stop({ kind: 'cease', subcode: 2, why: 'test over' });
-    bird.kill('SIGTERM');
-    await new Promise((r) => bird.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await bird.stop();
   }
 });

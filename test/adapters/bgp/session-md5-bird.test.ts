@@ -6,11 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { realClock } from '../../../src/adapters/clock.js';
 import { BgpSession, SILENT_FAILURES_BEFORE_SUSPECT } from '../../../src/adapters/bgp/session.js';
 import { sockaddr, tcpMd5sig } from '../../../src/adapters/bgp/md5-dialer.js';
@@ -18,29 +13,7 @@ import { parseCidr, parseIp } from '../../../src/core/ip/index.js';
 import { routeTable, SESSION_TIMING_DEFAULTS, type Negotiated } from '../../../src/core/bgp/index.js';
 import { type LogFields, type Logger } from '../../../src/core/ports.js';
 import { requirePrerequisite } from '../../../src/testing/cluster/test-cluster.js';
-
-const haveBird = spawnSync('bird', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { eventually, haveBird, startLoopbackBird } from './loopback-bird.js';
 
 function recordingLogger(lines: LogFields[]): Logger {
   const l: Logger = { debug: (f) => lines.push(f), info: (f) => lines.push(f), warn: (f) => lines.push(f), error: (f) => lines.push(f), child: () => l };
@@ -64,24 +37,8 @@ test('struct tcp_md5sig and sockaddr layouts match linux/tcp.h and netinet/in.h'
 for (const [family, listen, source] of [['IPv4', '127.0.0.1', '127.0.0.2'], ['IPv6', '::1', '::1']] as const) {
 test(`TCP-MD5 with BIRD over ${family}: the right password establishes, a wrong one is reported as suspectedPasswordMismatch`, async (t) => {
   if (!requirePrerequisite(t, haveBird && process.getuid?.() === 0, 'needs bird (BIRD 2) and root')) return;
-  const dir = mkdtempSync(join(tmpdir(), 'bgpm-'));
-  const ctl = join(dir, 'bird.ctl');
-  const port = await freePort();
-  writeFileSync(join(dir, 'bird.conf'), `
-router id 192.0.2.254;
-protocol device { }
-protocol bgp mts {
-  local ${listen} port ${port} as 64513;
-  neighbor ${source} as 64512;
-  passive on;
-  multihop;
-  hold time 9;
-  password "s3cr3t-key";
-  ${family === 'IPv4' ? 'ipv4' : 'ipv6'} { import all; export none; };
-}
-`);
-  const bird: ChildProcess = spawn('bird', ['-f', '-c', join(dir, 'bird.conf'), '-s', ctl, '-P', join(dir, 'bird.pid')], { stdio: 'ignore' });
-  const birdc = (...args: string[]) => spawnSync('birdc', ['-s', ctl, ...args], { encoding: 'utf8' }).stdout;
+  const bird = await startLoopbackBird({ listen, source, families: [family === 'IPv4' ? 4 : 6], password: 's3cr3t-key' });
+  const { birdc, port } = bird;
   const make = (password: string, ups: Negotiated[], logs: LogFields[], suspects: number[]) => new BgpSession({
     config: { localAs: 64512, peerAs: 64513, holdTimeSeconds: 9, families: [family === 'IPv4' ? 4 : 6], ...SESSION_TIMING_DEFAULTS, connectTimeoutMs: 1000 },
     peerAddress: listen,
@@ -101,7 +58,6 @@ protocol bgp mts {
   const suspects: number[] = [];
   const bad = make('wrong-key', badUps, badLogs, suspects);
   try {
-    await eventually('BIRD control socket', () => (existsSync(ctl) ? true : undefined));
     const prefix = family === 'IPv4' ? '203.0.113.9/32' : '2001:db8:9::/64';
     good.setRoutes(routeTable([{ prefix: parseCidr(prefix)!, attributes: {} }]));
     good.start();
@@ -119,9 +75,7 @@ protocol bgp mts {
   } finally {
     good.stop({ kind: 'cease', subcode: 2, why: 'test over' });
     bad.stop({ kind: 'cease', subcode: 2, why: 'test over' });
-    bird.kill('SIGTERM');
-    await new Promise((r) => bird.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await bird.stop();
   }
 });
 }
