@@ -12,7 +12,8 @@
  *   announcement, the client's ARP update and one connect, without any detection;
  * - MetalLB v0.11.0's own speaker (/tmp/mlb011/bin/speaker, built by ../shared/lab/metallb-v011/build.sh;
  *   MLB011_SPEAKER overrides) run alone in the same lab (ours stopped: both bind 7946 and answer ARP), through
- *   SIGKILL and link down, each undone by restarting its speaker. Missing binary: those rows say so.
+ *   every fault but the out-of-service taint (v0.11 ignores it), on a single-stack Service (VIP_V011: v0.11
+ *   announces only Services with one ingress IP). Missing binary: those rows say so.
  *
  * Env: FAILOVER_TRIALS (20), FAILOVER_V011_TRIALS (10), FAILOVER_FAULTS (comma list), METALLB_TS_FAILOVER_BENCH_PREFIX
  * (netns prefix, `mlfb-`). Needs root. `npm run bench -- failover` runs it alone (≈ 20 min).
@@ -28,7 +29,7 @@ import { curlOnce } from '../src/lab/observe.js';
 import { electOwner } from '../src/core/election/owner.js';
 import { startDaemon, stopPid, isAlive } from '../src/testing/cluster/processes.js';
 import { startProbe, wallMs } from '../src/testing/failover/probe.js';
-import { FAULTS, applyFault, labCli, speakerPid, undoFault, waitSettled, type Fault, type Lab } from '../src/testing/failover/lab-faults.js';
+import { FAULTS, applyFault, labCli, labKubectl, speakerPid, undoFault, waitSettled, type Fault, type Lab } from '../src/testing/failover/lab-faults.js';
 import { announcements, ownersOf } from '../src/lab/observe.js';
 import { waitFor } from '../src/testing/cluster/processes.js';
 import type { BenchResult } from './types.js';
@@ -39,6 +40,20 @@ const V011_TRIALS = Number(process.env['FAILOVER_V011_TRIALS'] ?? 10);
 const BENCHED: readonly Fault[] = (process.env['FAILOVER_FAULTS']?.split(',') as Fault[] | undefined) ?? FAULTS;
 const V011_SPEAKER = process.env['MLB011_SPEAKER'] ?? '/tmp/mlb011/bin/speaker';
 const VIP = '192.0.2.100';
+/**
+ * v0.11's speaker announces only Services with exactly one ingress IP (spec §4: `noIPAllocated` otherwise), so the
+ * lab's dual-stack demo Service is not one it announces: its rows use a single-stack Service on this IP.
+ */
+const VIP_V011 = '192.0.2.150';
+const V011_SERVICE = {
+  apiVersion: 'v1', kind: 'Service', metadata: { name: 'demo-v011', namespace: 'default' },
+  spec: {
+    type: 'LoadBalancer', loadBalancerIP: VIP_V011, ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'], selector: { app: 'demo' },
+    ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+  },
+};
+/** v0.11's faults: all of ours but the out-of-service taint, which v0.11 ignores (it would never fail over). */
+const V011_FAULTS: readonly Fault[] = ['sigkill', 'link-down', 'sigstop', 'sigterm', 'partition'];
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -49,10 +64,10 @@ const round = (x: number) => Math.round(x);
 interface Trials { times: number[]; failures: number[]; falseFailovers: number }
 
 /** Settles, then returns the owner and a probe whose first answer came from it (re-settling after a false failover). */
-async function settledProbe(nodes: readonly LabNode[], client: string, trials: Trials, settle: () => Promise<LabNode>) {
+async function settledProbe(nodes: readonly LabNode[], client: string, trials: Trials, settle: () => Promise<LabNode>, ip = VIP) {
   for (let attempt = 0; ; attempt++) {
     const owner = await settle();
-    const probe = await startProbe({ netns: client, ip: VIP, port: 80, avoidNode: owner.name, deadlineMs: 60_000 });
+    const probe = await startProbe({ netns: client, ip, port: 80, avoidNode: owner.name, deadlineMs: 60_000 });
     if (probe.firstNode === owner.name) return { owner, probe };
     probe.kill();
     trials.falseFailovers++;
@@ -164,6 +179,8 @@ export async function run(): Promise<BenchResult[]> {
       return results;
     }
     try {
+      // The single-stack Service gets its IP from our controller (still running) before our speakers stop.
+      await labKubectl(lab, ['apply', '-f', '-'], JSON.stringify(V011_SERVICE));
       const state = JSON.parse(readFileSync(join(lab.dir, 'state.json'), 'utf8')) as { speakers: Record<string, { kubeconfig: string; secretKey: string }> };
       for (const node of nodes) await stopPid(speakerPid(lab, node), 3000);
       const startV011 = (node: LabNode): void => {
@@ -186,25 +203,29 @@ export async function run(): Promise<BenchResult[]> {
       const settleV011 = async (): Promise<LabNode> => {
         let owner: LabNode | undefined;
         await waitFor('one v0.11 owner and the client reaching it', 120_000, async () => {
-          const owners = ownersOf(await announcements(nodes), VIP);
+          const owners = ownersOf(await announcements(nodes), VIP_V011);
           if (owners.length !== 1) return false;
           owner = nodes.find((n) => n.name === owners[0]);
-          return (await curlOnce(client, VIP, 80, 1)) === owner?.name;
+          return (await curlOnce(client, VIP_V011, 80, 1)) === owner?.name;
         }, 250);
         // memberlist needs a moment after a restart before it probes the others; give every member time to join.
         await new Promise((r) => setTimeout(r, 3000));
         return owner!;
       };
-      for (const fault of ['sigkill', 'link-down'] as const) {
+      for (const fault of V011_FAULTS.filter((f) => BENCHED.includes(f))) {
         const t: Trials = { times: [], failures: [], falseFailovers: 0 };
         for (let i = 0; i < V011_TRIALS; i++) {
-          const { owner, probe } = await settledProbe(nodes, client, t, settleV011);
+          const { owner, probe } = await settledProbe(nodes, client, t, settleV011, VIP_V011);
+          const pid = v011Pids.get(owner.name)!;
           await measure(t, probe, async () => {
-            if (fault === 'sigkill') process.kill(v011Pids.get(owner.name)!, 'SIGKILL');
-            else await applyFault(lab, 'link-down', owner);
+            if (fault === 'sigkill') process.kill(pid, 'SIGKILL');
+            else if (fault === 'sigstop') process.kill(pid, 'SIGSTOP');
+            else if (fault === 'sigterm') process.kill(pid, 'SIGTERM');
+            else await applyFault(lab, fault, owner);
           });
-          if (fault === 'link-down') await undoFault(lab, 'link-down', owner);
-          await restartV011(owner);
+          if (fault === 'sigstop') process.kill(pid, 'SIGCONT');
+          if (fault === 'link-down' || fault === 'partition') await undoFault(lab, fault, owner);
+          if (fault === 'sigkill' || fault === 'sigterm') await restartV011(owner);
         }
         process.stdout.write(`  v0.11 ${fault}: ${t.times.map(round).join(' ')} ms\n`);
         const oursP50 = ours.get(fault) ? percentile(ours.get(fault)!.times, 50) : NaN;

@@ -30,8 +30,9 @@ export const FAULTS: readonly Fault[] = ['sigkill', 'link-down', 'sigstop', 'sig
 
 const OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';
 
-function kubectl(lab: Lab, args: string[]): Promise<string> {
-  return runOk(join(lab.dir, 'bin', 'kubectl'), ['--kubeconfig', join(lab.dir, 'kubeconfig'), ...args]);
+/** Runs the lab's kubectl with its admin kubeconfig; resolves with stdout, rejects on a non-zero exit. */
+export function labKubectl(lab: Lab, args: string[], input?: string): Promise<string> {
+  return runOk(join(lab.dir, 'bin', 'kubectl'), ['--kubeconfig', join(lab.dir, 'kubeconfig'), ...args], input === undefined ? {} : { input });
 }
 
 export interface Lab {
@@ -68,7 +69,7 @@ export async function applyFault(lab: Lab, fault: Fault, node: LabNode): Promise
     case 'sigstop': process.kill(speakerPid(lab, node), 'SIGSTOP'); return;
     case 'sigterm': process.kill(speakerPid(lab, node), 'SIGTERM'); return;
     case 'link-down': await runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'down']); return;
-    case 'out-of-service': await kubectl(lab, ['taint', 'node', node.name, `${OUT_OF_SERVICE}=nodeshutdown:NoSchedule`]); return;
+    case 'out-of-service': await labKubectl(lab, ['taint', 'node', node.name, `${OUT_OF_SERVICE}=nodeshutdown:NoSchedule`]); return;
     case 'partition':
       // iptables-restore: all rules in one call, so the partition starts at one instant.
       await runOk('ip', ['netns', 'exec', node.netns, 'iptables-restore', '--noflush'], { input: PARTITION_RULES });
@@ -92,7 +93,7 @@ export async function undoFault(lab: Lab, fault: Fault, node: LabNode): Promise<
     }
     case 'sigstop': process.kill(speakerPid(lab, node), 'SIGCONT'); return;
     case 'link-down': await runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'up']); return;
-    case 'out-of-service': await kubectl(lab, ['taint', 'node', node.name, `${OUT_OF_SERVICE}-`]); return;
+    case 'out-of-service': await labKubectl(lab, ['taint', 'node', node.name, `${OUT_OF_SERVICE}-`]); return;
     case 'partition':
       await runOk('ip', ['netns', 'exec', node.netns, 'iptables', '-F', 'INPUT']);
       await runOk('ip', ['netns', 'exec', node.netns, 'iptables', '-F', 'OUTPUT']);
