@@ -18,7 +18,7 @@
  * Env: FAILOVER_TRIALS (20), FAILOVER_V011_TRIALS (10), FAILOVER_FAULTS (comma list), METALLB_TS_FAILOVER_BENCH_PREFIX
  * (netns prefix, `mlfb-`). Needs root. `npm run bench -- failover` runs it alone (≈ 20 min).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -214,18 +214,29 @@ export async function run(): Promise<BenchResult[]> {
       };
       for (const fault of V011_FAULTS.filter((f) => BENCHED.includes(f))) {
         const t: Trials = { times: [], failures: [], falseFailovers: 0 };
-        for (let i = 0; i < V011_TRIALS; i++) {
-          const { owner, probe } = await settledProbe(nodes, client, t, settleV011, VIP_V011);
-          const pid = v011Pids.get(owner.name)!;
-          await measure(t, probe, async () => {
-            if (fault === 'sigkill') process.kill(pid, 'SIGKILL');
-            else if (fault === 'sigstop') process.kill(pid, 'SIGSTOP');
-            else if (fault === 'sigterm') process.kill(pid, 'SIGTERM');
-            else await applyFault(lab, fault, owner);
-          });
-          if (fault === 'sigstop') process.kill(pid, 'SIGCONT');
-          if (fault === 'link-down' || fault === 'partition') await undoFault(lab, fault, owner);
-          if (fault === 'sigkill' || fault === 'sigterm') await restartV011(owner);
+        try {
+          for (let i = 0; i < V011_TRIALS; i++) {
+            const { owner, probe } = await settledProbe(nodes, client, t, settleV011, VIP_V011);
+            const pid = v011Pids.get(owner.name)!;
+            await measure(t, probe, async () => {
+              if (fault === 'sigkill') process.kill(pid, 'SIGKILL');
+              else if (fault === 'sigstop') process.kill(pid, 'SIGSTOP');
+              else if (fault === 'sigterm') process.kill(pid, 'SIGTERM');
+              else await applyFault(lab, fault, owner);
+            });
+            if (fault === 'sigstop') process.kill(pid, 'SIGCONT');
+            if (fault === 'link-down' || fault === 'partition') await undoFault(lab, fault, owner);
+            // A fresh v0.11 speaker after every trial, as its DaemonSet would after a crash: also what brings back a
+            // speaker whose memberlist stays split after a link or partition heals.
+            await restartV011(owner);
+          }
+        } catch (err) {
+          // One fault's failure does not cost the others' rows; the logs stay for a look.
+          const kept = join(tmpdir(), `metallb-ts-${PREFIX}v011-logs-${fault}`);
+          cpSync(join(lab.dir, 'logs'), kept, { recursive: true });
+          results.push({ name: `MetalLB v0.11 speaker, ${fault}`, value: NaN, unit: '', note: `FAILED after ${t.times.length} trials: ${(err as Error).message}; logs in ${kept}` });
+          for (const node of nodes) await restartV011(node);
+          continue;
         }
         process.stdout.write(`  v0.11 ${fault}: ${t.times.map(round).join(' ')} ms\n`);
         const oursP50 = ours.get(fault) ? percentile(ours.get(fault)!.times, 50) : NaN;
