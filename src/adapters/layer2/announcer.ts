@@ -20,7 +20,7 @@ import type { LogFields, Logger } from '../../core/ports.js';
 import type { Clock } from '../clock.js';
 import { realClock } from '../clock.js';
 import { formatIp, parseIp } from '../../core/ip/index.js';
-import { solicitedNodeGroup, DROP_REASONS, type DropReason } from '../../core/layer2/index.js';
+import { solicitedNodeGroup, DROP_REASONS, type Claim, type DropReason } from '../../core/layer2/index.js';
 import { announced, tick, GRATUITOUS_TICK_MS, type GratuitousSchedule } from '../../core/layer2/gratuitous.js';
 import { scanInterfaces, type InterfaceScan } from './interfaces.js';
 import type { openCapture } from './pcap.js';
@@ -38,10 +38,19 @@ export interface Layer2Announcer {
   deleteBalancer(name: string): void;
   /** Rescans interfaces now (also done periodically and on link changes). */
   rescan(): void;
+  /** Sends the split-brain probe (ARP Probe / Neighbor Solicitation) of each owned IP among `ips` on every interface. */
+  probe(ips: readonly string[]): void;
+  /** One gratuitous burst for `ip` now, if owned (split brain's re-announce; the 5 s window is not extended). */
+  reannounce(ip: string): void;
+  /** Another MAC answered for or announced an owned IP; returns the unsubscribe. */
+  onClaim(listener: (claim: LayerClaim) => void): () => void;
   /** Counters and state for metrics, tests and the bench (responder figures lag by up to ~50 ms). */
   stats(): Layer2Stats;
   close(): Promise<void>;
 }
+
+/** A claim on an owned IP by another MAC, and the interface it was seen on. */
+export type LayerClaim = Claim & { readonly interface: string };
 
 export interface Layer2Stats {
   /** Interfaces with an open responder. */
@@ -53,6 +62,8 @@ export interface Layer2Stats {
   readonly replies: number;
   /** How many times the responder host process was (re)started (1 = never restarted; 0 inline). */
   readonly hostStarts: number;
+  /** Split-brain probe packets sent. */
+  readonly probes: number;
 }
 
 export interface Layer2AnnouncerOptions {
@@ -84,7 +95,8 @@ interface Backend {
    *  whole set on every change cost O(n²) IPC while a speaker took its Services). */
   updateOwned(add: readonly string[], remove: readonly string[]): void;
   burst(ip: string): void;
-  stats(): ResponderSetStats & { hostStarts: number };
+  probe(ips: readonly string[]): void;
+  stats(): ResponderSetStats & { hostStarts: number; probes: number };
   close(): Promise<void>;
 }
 
@@ -94,24 +106,28 @@ function logAt(log: Logger, level: 'debug' | 'info' | 'error', fields: LogFields
   log[level](fields);
 }
 
-function inlineBackend(open: typeof openCapture, log: Logger, metrics: Layer2Metrics): Backend {
+function inlineBackend(open: typeof openCapture, log: Logger, metrics: Layer2Metrics, claimed: (c: LayerClaim) => void): Backend {
+  let probes = 0;
   const set = new ResponderSet(open, {
     log: (level, fields) => logAt(log, level, fields),
     answered: (ip) => { metrics.requestReceived(ip); metrics.responseSent(ip); },
     unanswered: (ip) => metrics.requestReceived(ip),
+    claimed,
   });
   return {
     sync: (specs) => set.sync(specs),
     updateOwned: (add, remove) => set.updateOwned(add, remove),
     burst: (ip) => { const n = set.burst(ip); if (n > 0) metrics.gratuitousSent(ip, n); },
-    stats: () => ({ ...set.stats(), hostStarts: 0 }),
+    probe: (ips) => { probes += set.probe(ips); },
+    stats: () => ({ ...set.stats(), hostStarts: 0, probes }),
     close: async () => set.close(),
   };
 }
 
 const hostMain = join(dirname(fileURLToPath(import.meta.url)), 'responder-host-main.js');
 
-function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock): Backend {
+function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock, claimed: (c: LayerClaim) => void): Backend {
+  let probes = 0;
   let child: ChildProcess | undefined;
   let specs: readonly ResponderSpec[] = [];
   const owned = new Set<string>();
@@ -130,13 +146,15 @@ function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock): Backend
     const c = fork(hostMain, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child = c;
     c.on('message', (m: { t: string; level?: 'debug' | 'info' | 'error'; fields?: LogFields; answered?: Record<string, number>;
-      unanswered?: Record<string, number>; gratuitous?: Record<string, number>; stats?: ResponderSetStats }) => {
+      unanswered?: Record<string, number>; gratuitous?: Record<string, number>; stats?: ResponderSetStats; probes?: number; claims?: LayerClaim[] }) => {
       if (m.t === 'log') logAt(log, m.level!, m.fields!);
       if (m.t === 'report') {
         for (const [ip, n] of Object.entries(m.answered ?? {})) { metrics.requestReceived(ip, n); metrics.responseSent(ip, n); }
         for (const [ip, n] of Object.entries(m.unanswered ?? {})) metrics.requestReceived(ip, n);
         for (const [ip, n] of Object.entries(m.gratuitous ?? {})) metrics.gratuitousSent(ip, n);
         last = m.stats ?? last;
+        probes += m.probes ?? 0;
+        for (const c of m.claims ?? []) claimed(c);
       }
     });
     c.on('error', (err) => log.error({ op: 'responderHost', error: String(err), msg: 'responder host process error' }));
@@ -171,7 +189,8 @@ function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock): Backend
       post({ t: 'own', add, remove });
     },
     burst(ip) { post({ t: 'burst', ip }); },
-    stats: () => ({ interfaces: last.interfaces, drops: sum(carried.drops, last.drops), replies: carried.replies + last.replies, hostStarts: starts }),
+    probe(ips) { post({ t: 'probe', ips }); },
+    stats: () => ({ interfaces: last.interfaces, drops: sum(carried.drops, last.drops), replies: carried.replies + last.replies, hostStarts: starts, probes }),
     async close() {
       closed = true;
       cancelRestart?.();
@@ -194,7 +213,9 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
   const perMax = opts.captureBufferMaxBytes ?? DEFAULT_CAPTURE_BUFFER_MAX_BYTES;
   const scan = opts.scan ?? scanInterfaces;
   const memberships: MulticastMemberships = await openMulticastMemberships();
-  const backend = opts.open ? inlineBackend(opts.open, log, opts.metrics) : hostBackend(log, opts.metrics, clock);
+  const claimListeners = new Set<(c: LayerClaim) => void>();
+  const claimed = (c: LayerClaim) => { for (const l of [...claimListeners]) l(c); };
+  const backend = opts.open ? inlineBackend(opts.open, log, opts.metrics, claimed) : hostBackend(log, opts.metrics, clock, claimed);
 
   let specs = new Map<string, ResponderSpec>();
   const byName = new Map<string, readonly string[]>();
@@ -322,11 +343,22 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
       if (removed.length > 0) backend.updateOwned([], removed);
     },
     rescan,
+    probe(ips) {
+      const mine = ips.filter((ip) => owns(ip));
+      if (!closed && mine.length > 0) backend.probe(mine);
+    },
+    reannounce(ip) {
+      if (!closed && owns(ip)) burst(ip);
+    },
+    onClaim(listener) {
+      claimListeners.add(listener);
+      return () => { claimListeners.delete(listener); };
+    },
     stats() {
       const s = backend.stats();
       return {
         interfaces: s.interfaces, ringBytes: s.interfaces.reduce((n, i) => n + i.bufferBytes, 0), owned: [...refcount.keys()].sort(),
-        drops: s.drops, replies: s.replies, hostStarts: s.hostStarts,
+        drops: s.drops, replies: s.replies, hostStarts: s.hostStarts, probes: s.probes,
       };
     },
     async close() {

@@ -4,7 +4,7 @@
  * inside the responder host process (responder-host.ts), or inline by tests with fake captures.
  */
 import type { LogFields } from '../../core/ports.js';
-import { answerFrame, gratuitousFrames, parseMac, DROP_REASONS, type DropReason } from '../../core/layer2/index.js';
+import { answerFrame, claimInFrame, gratuitousFrames, parseMac, probeFrames, DROP_REASONS, type Claim, type DropReason } from '../../core/layer2/index.js';
 import type { Layer2Interface } from './interfaces.js';
 import type { PacketCapture, openCapture } from './pcap.js';
 
@@ -19,6 +19,8 @@ export interface ResponderSetEvents {
   unanswered(ip: string): void;
   /** A frame was dropped (counted in stats().drops). */
   dropped?(reason: DropReason): void;
+  /** Another MAC answered for or announced an owned IP (split brain, src/core/layer2/conflict.ts). */
+  claimed?(claim: Claim & { readonly interface: string }): void;
 }
 
 export interface ResponderSetStats {
@@ -64,6 +66,23 @@ export class ResponderSet {
     for (const s of specs) if (!this.responders.has(s.name)) this.openOne(s);
   }
 
+  /** Sends the split-brain probe of each IP (ARP Probe / NS) on every interface of its family; returns the packets sent. */
+  probe(ips: Iterable<string>): number {
+    let packets = 0;
+    for (const ip of ips) {
+      const v6 = ip.includes(':');
+      for (const r of this.responders.values()) {
+        if (v6 ? !r.spec.ndp : !r.spec.arp) continue;
+        for (const frame of probeFrames(ip, r.mac)) {
+          try { r.capture.send(frame); packets++; } catch (err) {
+            this.events.log('error', { op: 'splitBrainProbe', interface: r.spec.name, ip, error: String(err), msg: 'failed to send probe' });
+          }
+        }
+      }
+    }
+    return packets;
+  }
+
   /** Sends the gratuitous frames of `ip` on every interface of its family; returns the packets sent. */
   burst(ip: string): number {
     let packets = 0;
@@ -91,6 +110,8 @@ export class ResponderSet {
   }
 
   private onFrame(r: Responder, frame: Buffer): void {
+    const claim = claimInFrame(frame, (mac) => this.isOwnMac(mac), (ip) => this.owned.has(ip));
+    if (claim !== undefined) this.events.claimed?.({ ...claim, interface: r.spec.name });
     const out = answerFrame(frame, r.mac, (ip) => this.owned.has(ip));
     if (out.kind === 'drop') { this.drops[out.reason]++; this.events.dropped?.(out.reason); return; }
     try {
@@ -105,8 +126,15 @@ export class ResponderSet {
     this.events.log('debug', { event: out.protocol === 'arp' ? 'arpRequest' : 'ndpRequest', interface: r.spec.name, ip: out.ip, msg: 'got request for service IP, sent response' });
   }
 
+  /** Any responder interface's MAC (a node with two NICs on one segment hears its own frames on the other). */
+  private isOwnMac(mac: string): boolean {
+    for (const r of this.responders.values()) if (r.spec.mac.toLowerCase() === mac) return true;
+    return false;
+  }
+
   private openOne(spec: ResponderSpec): void {
-    const protocols = [spec.arp ? 'arp' : '', spec.ndp ? '(icmp6 and ip6[40] == 135)' : ''].filter(Boolean).join(' or ');
+    // Solicitations to answer, advertisements to read claims from (split brain); ARP covers both directions.
+    const protocols = [spec.arp ? 'arp' : '', spec.ndp ? '(icmp6 and (ip6[40] == 135 or ip6[40] == 136))' : ''].filter(Boolean).join(' or ');
     // Our own frames come back through the capture; drop them in the kernel's BPF, not in JavaScript.
     const filter = `(${protocols}) and not ether src ${spec.mac}`;
     let r: Responder | undefined;

@@ -5,3 +5,4 @@ export * from './arp.js';
 export * from './ipv6.js';
 export * from './ndp.js';
 export * from './responder.js';
+export * from './conflict.js';

@@ -11,7 +11,7 @@ import { startLayer2Announcer } from '../../../src/adapters/layer2/announcer.js'
 import type { Layer2Interface } from '../../../src/adapters/layer2/interfaces.js';
 import type { Layer2Metrics } from '../../../src/adapters/layer2/metrics.js';
 import { NOOP_LOGGER } from '../../../src/core/ports.js';
-import { encodeArpFrame, ipBytes, parseMac, BROADCAST_MAC, ARP_REQUEST, parseEthernet, parseArp } from '../../../src/core/layer2/index.js';
+import { answerFrame, encodeArpFrame, ipBytes, parseMac, probeFrames, BROADCAST_MAC, ARP_REQUEST, parseEthernet, parseArp } from '../../../src/core/layer2/index.js';
 
 interface FakeCapture { device: string; bufferBytes: number; filter: string; sent: Buffer[]; deliver: (f: Buffer) => void; closed: boolean }
 
@@ -114,7 +114,7 @@ test('responders follow the scan; filters match what the interface qualifies for
   const h = harness([eth('eth0', 0x12), eth('eth1', 0x13, { ndp: false }), eth('bad0', 0x14)], { failOpen: ['bad0'] });
   const a = await h.start();
   assert.deepEqual(a.stats().interfaces.map((i) => i.name).sort(), ['eth0', 'eth1']);
-  assert.equal(h.captures[0]!.filter, '(arp or (icmp6 and ip6[40] == 135)) and not ether src 02:00:00:00:00:12');
+  assert.equal(h.captures[0]!.filter, '(arp or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))) and not ether src 02:00:00:00:00:12');
   assert.equal(h.captures[1]!.filter, '(arp) and not ether src 02:00:00:00:00:13');
   h.setInterfaces([eth('eth1', 0x13, { ndp: false }), eth('eth2', 0x15)]);
   a.rescan();
@@ -138,5 +138,36 @@ test('capture rings stay under the total: per interface min(max, total / count),
   assert.equal(s.interfaces.length, 12);
   assert.ok(s.ringBytes <= 1000, `ring ${s.ringBytes} over the total`);
   assert.ok(s.interfaces.every((i) => i.bufferBytes === Math.floor(1000 / 12)));
+  await a.close();
+});
+
+test('split brain: probes only owned IPs; another MAC answering is a claim, our other NIC is not; reannounce bursts once', async () => {
+  const h = harness([eth('eth0', 0x12), eth('eth1', 0x13, { ndp: false })]);
+  const a = await h.start();
+  const claims: Array<{ ip: string; mac: string; interface: string }> = [];
+  a.onClaim((c) => claims.push({ ...c }));
+  a.setBalancer('svc', ['192.0.2.100']);
+  h.clock.advance(6000); // past the announcement's bursts
+  const sentBefore = h.captures.map((c) => c.sent.length);
+  a.probe(['192.0.2.100', '192.0.2.200']);
+  const probes = h.captures.map((c, i) => c.sent.slice(sentBefore[i]));
+  assert.deepEqual(probes.map((p) => p.length), [1, 1], 'one ARP Probe per ARP interface, none for the IP we do not own');
+  assert.deepEqual(probeFrames('192.0.2.100', parseMac('02:00:00:00:00:12')!)[0], probes[0]![0]);
+  assert.equal(a.stats().probes, 2);
+  // Another node's responder answers the probe on eth0.
+  const answer = answerFrame(probes[0]![0]!, parseMac('02:00:00:00:00:77')!, (ip) => ip === '192.0.2.100');
+  assert.equal(answer.kind, 'reply');
+  if (answer.kind !== 'reply') return;
+  h.captures[0]!.deliver(answer.frame);
+  assert.deepEqual(claims, [{ ip: '192.0.2.100', mac: '02:00:00:00:00:77', interface: 'eth0' }]);
+  // Our own eth1 answering (same segment) is no claim.
+  const own = answerFrame(probes[0]![0]!, parseMac('02:00:00:00:00:13')!, () => true);
+  if (own.kind === 'reply') h.captures[0]!.deliver(own.frame);
+  assert.equal(claims.length, 1);
+  const g = h.counts.gratuitous.get('192.0.2.100') ?? 0;
+  a.reannounce('192.0.2.100');
+  a.reannounce('192.0.2.200');
+  assert.equal((h.counts.gratuitous.get('192.0.2.100') ?? 0) - g, 4, 'one burst: request + reply on each ARP interface');
+  assert.equal(h.counts.gratuitous.get('192.0.2.200'), undefined);
   await a.close();
 });
