@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libpcap-dev build-essential python3   # cap's node-gyp build
   openssl                               # test-cluster certificates
   iproute2 iputils-ping arping ndisc6 tcpdump curl   # lab hosts and witnesses
+  nftables                              # the split-brain e2e (gossip blocked in a node namespace)
   bird2 frr gobgpd                      # BGP peers
   podman buildah debootstrap runc uidmap # the container image (scripts/build-image.sh)
 )

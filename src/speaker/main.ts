@@ -32,12 +32,13 @@ import { Gossip } from '../adapters/membership/gossip.js';
 import { parseConfig } from '../core/config/parse.js';
 import { backoffDelay } from '../core/backoff.js';
 import { heldAddresses } from '../core/config/fail-static.js';
-import { nsNameOf, objectTarget, type EndpointSliceObject, type EndpointsObject, type ServiceObject } from '../core/k8s/objects.js';
+import { nsNameOf, objectTarget, serviceTarget, type EndpointSliceObject, type EndpointsObject, type ServiceObject } from '../core/k8s/objects.js';
 import type { Logger } from '../core/ports.js';
 import { endpointsFromEndpoints, endpointsFromSlices, type EndpointsView } from '../core/service/endpoints.js';
 import { parseLabelSelector } from '../core/speaker/membership.js';
 import { memberlistEnabled, parseSpeakerFlags, speakerUsage, type SpeakerFlags } from './flags.js';
 import { SliceIndex } from './slice-index.js';
+import { SplitBrainWatch } from './split-brain-watch.js';
 import { Speaker } from './speaker.js';
 import { CONFIG_KEY, MEMBERSHIP_KEY, SPEAKER_WORKERS, SYNCED_KEY, SpeakerReconciler, serviceKey, type WorkKey } from './reconciler.js';
 
@@ -135,17 +136,37 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   // Others declared us dead (a freeze, a partition) and may have taken our IPs: re-announce (gratuitous bursts).
   gossip?.node.onRefuted(() => queue.add(MEMBERSHIP_KEY));
 
+  const core = new Speaker({ myNode: flags.nodeName, protocols: new Set(['layer2', 'bgp']) });
+  const getService = (nsName: string) => { const i = nsName.indexOf('/'); return services.get(nsName.slice(i + 1), nsName.slice(0, i)); };
+  // The minority rule (src/core/speaker/quorum.ts): only with gossip, which tells a partition from a death.
+  const claimNew = (): boolean => gossip?.quorum().quorum ?? true;
+  let lastQuorum = true;
+  membership.onChange(() => {
+    const q = gossip?.quorum();
+    if (q === undefined || q.quorum === lastQuorum) return;
+    lastQuorum = q.quorum;
+    if (q.quorum) logger.info({ event: 'quorum', alive: q.alive, known: q.known, msg: 'this speaker sees a majority of the speakers it knows again; it may take new layer-2 IPs' });
+    else logger.warn({ event: 'quorum', alive: q.alive, known: q.known, msg: 'this speaker sees fewer than a majority of the speakers it knows: it keeps the layer-2 IPs it announces and takes no new ones' });
+  });
+  const splitBrain = new SplitBrainWatch({
+    myNode: flags.nodeName, clock: realClock, announcer,
+    nodeByMac: (mac) => gossip?.nodeByMac(mac), alive: () => membership.alive(), quorum: claimNew,
+    servicesAnnouncing: (ip) => core.announcedNames().filter((n) => core.announcement(n)?.protocol === 'layer2' && core.announcement(n)!.ips.includes(ip))
+      .map((n) => { const svc = getService(n); const i = n.indexOf('/'); return svc ? serviceTarget(svc) : objectTarget('Service', { namespace: n.slice(0, i), name: n.slice(i + 1) }); }),
+    recordEvent: (target, event) => recorder.record(target, event), registry, logger: logger.child({ component: 'layer2' }),
+  });
   const reconciler = new SpeakerReconciler({
-    core: new Speaker({ myNode: flags.nodeName, protocols: new Set(['layer2', 'bgp']) }),
+    core,
     myNode: flags.nodeName,
     parseConfig: (text) => parseConfig(text),
     configMap: () => configSource.configMap(),
     stored: () => configSource.stored(),
     held: () => heldAddresses(services.list(), undefined),
-    service: (nsName) => { const i = nsName.indexOf('/'); return services.get(nsName.slice(i + 1), nsName.slice(0, i)); },
+    service: getService,
     serviceNames: () => services.list().map(nsNameOf),
     endpoints: endpoints.view,
     alive: () => membership.alive(),
+    claimNew,
     announcer,
     bgp,
     recordEvent: (target, event) => recorder.record(target, event),
@@ -191,6 +212,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   });
   const signal = await waitForSignal();
   logger.info({ event: 'shutdown', signal, msg: 'stopping' });
+  splitBrain.stop();
   queue.shutdown();
   // No NOTIFICATION: routers helping graceful restart keep our routes until the next speaker's End-of-RIB.
   bgp.close(true);

@@ -71,6 +71,8 @@ export interface SpeakerReconcilerPorts {
   readonly endpoints: (nsName: string) => EndpointsView;
   /** Alive speakers (membership). */
   readonly alive: () => ReadonlySet<string>;
+  /** False while this node sees fewer than a majority of the speakers it knows: no new layer-2 claims (default true). */
+  readonly claimNew?: () => boolean;
   readonly announcer: AnnouncerPort;
   /** BGP pools' Services go here (undefined: the speaker announces layer 2 only). */
   readonly bgp?: BgpAnnouncerPort | undefined;
@@ -100,7 +102,7 @@ export interface SpeakerReconcilerPorts {
 /** Skip reasons worth a warning: the Service asks for something this speaker cannot do. */
 const WARN_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>(['invalidIP', 'ipNotAllowed', 'internalError']);
 /** Skip reasons worth an info line; the rest (notOwner, notLoadBalancer, …) are routine and logged at debug. */
-const INFO_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>(['protocolNotImplemented', 'noConfig']);
+const INFO_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>(['protocolNotImplemented', 'noConfig', 'noQuorum']);
 
 export class SpeakerReconciler {
   private readonly ports: SpeakerReconcilerPorts;
@@ -239,7 +241,7 @@ export class SpeakerReconciler {
     const svc = this.ports.service(name);
     const endpoints = this.ports.endpoints(name);
     const alive = this.ports.alive();
-    const result = this.ports.core.setBalancer(name, svc, endpoints, alive);
+    const result = this.ports.core.setBalancer(name, svc, endpoints, alive, this.ports.claimNew?.() ?? true);
     const withdrew = this.carryOut(name, svc, events ? result : { ...result, events: [] });
     // A refused config may apply once a blocking Service is gone or no longer holds its address.
     if (this.refused && (withdrew || svc === undefined || result.skipped?.reason === 'noIPAllocated' || result.skipped?.reason === 'notLoadBalancer')) {

@@ -25,7 +25,7 @@ export type SpeakerAction =
   | { readonly kind: 'announce'; readonly announcement: Announcement; readonly changed: boolean };
 
 /** Why a Service is not announced by this node (after its withdrawal, if any). */
-export type SkipReason = WithdrawReason | 'noConfig' | 'protocolNotImplemented';
+export type SkipReason = WithdrawReason | 'noConfig' | 'protocolNotImplemented' | 'noQuorum';
 
 export interface BalancerResult {
   readonly actions: readonly SpeakerAction[];
@@ -86,8 +86,12 @@ export class Speaker {
     return { kind: 'applied' };
   }
 
-  /** v0.11 SetBalancer for one Service (`service` undefined = deleted). */
-  setBalancer(name: string, service: ServiceLike | undefined, endpoints: EndpointsView, alive: ReadonlySet<string>): BalancerResult {
+  /**
+   * v0.11 SetBalancer for one Service (`service` undefined = deleted). `claimNew` false (the minority rule,
+   * src/core/speaker/quorum.ts: this node sees fewer than a majority of the speakers it knows) keeps what this node
+   * already announces on layer 2 but takes no new layer-2 Service (skipped `noQuorum`); BGP is not affected.
+   */
+  setBalancer(name: string, service: ServiceLike | undefined, endpoints: EndpointsView, alive: ReadonlySet<string>, claimNew = true): BalancerResult {
     let current = this.announced.get(name);
     const { decision, withdrawFirst } = decideService({
       name, service, endpoints, config: this.config, myNode: this.myNode, alive, current,
@@ -110,6 +114,7 @@ export class Speaker {
       withdraw('protocolChanged');
       return { actions, skipped: { reason: 'protocolNotImplemented', protocol: next.protocol }, events: [] };
     }
+    if (!claimNew && next.protocol === 'layer2' && current === undefined) return { actions, skipped: { reason: 'noQuorum' }, events: [] };
     this.announced.set(name, next);
     actions.push({ kind: 'announce', announcement: next, changed: current === undefined });
     return {

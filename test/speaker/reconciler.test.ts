@@ -42,6 +42,7 @@ function harness(myNode = 'node-a', alive: string[] = ['node-a']) {
   const enqueued: WorkKey[] = [];
   const lines: Array<LogFields & { level: string }> = [];
   let aliveSet = new Set(alive);
+  let quorum = true;
   let stored: StoredConfig | undefined;
   const core = new Speaker({ myNode });
   const r = new SpeakerReconciler({
@@ -54,6 +55,7 @@ function harness(myNode = 'node-a', alive: string[] = ['node-a']) {
     serviceNames: () => services.keys(),
     endpoints: (k) => endpoints.get(k) ?? endpointsFromSlices([]),
     alive: () => aliveSet,
+    claimNew: () => quorum,
     announcer: {
       setBalancer: (name, ips) => calls.push(`set ${name} ${ips.join(',')}`),
       deleteBalancer: (name) => calls.push(`delete ${name}`),
@@ -78,6 +80,7 @@ function harness(myNode = 'node-a', alive: string[] = ['node-a']) {
     setCm: (c: ConfigMapObject | undefined) => { cm = c; },
     setConfigText: (text: string, rv: string) => { cm = { metadata: { namespace: NS, name: 'config', uid: 'cm', resourceVersion: rv }, data: { config: text } }; },
     setAlive: (nodes: string[]) => { aliveSet = new Set(nodes); },
+    setQuorum: (q: boolean) => { quorum = q; },
     setStored: (text: string) => { stored = { text, source: 'metallb-system/config@1' }; },
     linesOf: (event: string) => lines.filter((l) => l.event === event),
   };
@@ -280,4 +283,22 @@ test('a membership change before the synced marker is left to the marker', async
   assert.equal(await h.r.handle('membership'), 'success');
   await h.start();
   assert.equal(await h.r.handle('membership'), 'reprocessAll');
+});
+
+test('the minority rule: without quorum a node keeps the layer-2 Services it announces and takes no new one (noQuorum, info)', async () => {
+  const h = harness();
+  h.put(svc('kept', ['192.0.2.4']));
+  h.put(svc('new', ['192.0.2.5']));
+  await h.start();
+  await h.sync('kept');
+  h.setQuorum(false);
+  await h.sync('kept');
+  await h.sync('new');
+  assert.deepEqual(h.calls, ['set demo/kept 192.0.2.4', 'set demo/kept 192.0.2.4']);
+  assert.deepEqual([...h.gauge.keys()], ['demo/kept|layer2|192.0.2.4']);
+  const skipped = h.linesOf('serviceSkipped').filter((l) => l['service'] === 'demo/new');
+  assert.deepEqual(skipped.map((l) => [l.level, l['reason']]), [['info', 'noQuorum']]);
+  h.setQuorum(true);
+  await h.sync('new');
+  assert.deepEqual(h.calls.at(-1), 'set demo/new 192.0.2.5');
 });

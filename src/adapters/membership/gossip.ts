@@ -15,6 +15,18 @@ import { DROP_REASONS } from '../../core/membership/frame.js';
 import { DEFAULT_TIMING, type MemberStatus, type MembershipTiming } from '../../core/membership/types.js';
 import type { Logger } from '../../core/ports.js';
 import { CombinedMembership } from '../../core/speaker/combined-membership.js';
+import { encodeNodeMeta, nodesByMac } from '../../core/speaker/node-meta.js';
+import { quorumOf, type Quorum } from '../../core/speaker/quorum.js';
+import { scanInterfaces } from '../layer2/interfaces.js';
+
+/** The MACs of this node's layer-2 interfaces (the ones the announcer answers on), for the gossip metadata. */
+function layer2Meta(): Uint8Array {
+  return encodeNodeMeta({ macs: scanInterfaces().interfaces.map((i) => i.mac) });
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 /** The speaker's tunable detector knobs (--ml-probe-interval, --ml-probe-timeout, --ml-suspicion-mult, --ml-indirect-checks). */
 export type GossipKnobs = Pick<MembershipTiming, 'probeIntervalMs' | 'probeTimeoutMs' | 'suspicionMult' | 'indirectChecks'>;
@@ -23,6 +35,8 @@ export type GossipKnobs = Pick<MembershipTiming, 'probeIntervalMs' | 'probeTimeo
 const REJOIN_INTERVAL_MS = 60_000;
 
 export interface GossipOptions {
+  /** Metadata to start with (default: this node's layer-2 MACs, src/core/speaker/node-meta.ts). */
+  readonly meta?: Uint8Array;
   readonly nodeName: string;
   readonly bindAddr: string;
   readonly bindPort: number;
@@ -38,15 +52,22 @@ export class Gossip {
   readonly membership: CombinedMembership;
   private readonly cancelRejoin: () => void;
   readonly node: MembershipNode;
-  private readonly o: GossipOptions;
+  private readonly o: GossipOptions & { readonly meta: Uint8Array };
 
-  private constructor(node: MembershipNode, o: GossipOptions) {
+  private constructor(node: MembershipNode, o: GossipOptions & { readonly meta: Uint8Array }) {
     this.node = node;
     this.o = o;
     this.membership = new CombinedMembership(node, o.kubernetes.membership);
     o.kubernetes.membership.onChange(() => { if (this.membership.missingFromGossip().length > 0) this.joinPeers(); });
     let cancel = (): void => {};
-    const rejoin = (): void => { this.joinPeers(); cancel = realClock.setTimer(REJOIN_INTERVAL_MS, rejoin); };
+    let meta = o.meta;
+    const rejoin = (): void => {
+      this.joinPeers();
+      // Interfaces come and go (a NIC replaced, a bond re-created): keep the MACs the others name us by current.
+      const now = layer2Meta();
+      if (!sameBytes(now, meta)) { meta = now; node.setMeta(now); }
+      cancel = realClock.setTimer(REJOIN_INTERVAL_MS, rejoin);
+    };
     cancel = realClock.setTimer(REJOIN_INTERVAL_MS, rejoin);
     this.cancelRejoin = () => cancel();
     registerMetrics(o.registry, node);
@@ -58,10 +79,22 @@ export class Gossip {
       ...DEFAULT_TIMING, probeIntervalMs: o.knobs.probeIntervalMs, probeTimeoutMs: o.knobs.probeTimeoutMs,
       suspicionMult: o.knobs.suspicionMult, indirectChecks: o.knobs.indirectChecks,
     };
+    const meta = o.meta ?? layer2Meta();
     const node = await MembershipNode.start({
-      name: o.nodeName, bindAddr: o.bindAddr, bindPort: o.bindPort, secret: o.secret, timing, clock: realClock, logger: o.logger,
+      name: o.nodeName, bindAddr: o.bindAddr, bindPort: o.bindPort, secret: o.secret, timing, clock: realClock, logger: o.logger, meta,
     });
-    return new Gossip(node, o);
+    return new Gossip(node, { ...o, meta });
+  }
+
+  /** The minority rule's view (src/core/speaker/quorum.ts): known = Kubernetes' live speakers minus those that left. */
+  quorum(): Quorum {
+    const left = new Set(this.node.members().filter((m) => m.status === 'left').map((m) => m.name));
+    return quorumOf({ me: this.o.nodeName, alive: this.membership.alive(), kubernetes: this.o.kubernetes.membership.alive(), left });
+  }
+
+  /** The node whose gossip metadata carries `mac` (lower-case colon form), if any. */
+  nodeByMac(mac: string): string | undefined {
+    return nodesByMac(this.node.members()).get(mac);
   }
 
   /** Syncs with every listed speaker Pod whose node gossip does not have alive (v0.11 `Rejoin`). */
