@@ -28,6 +28,9 @@ import { startLayer2Announcer, type Layer2Announcer } from '../adapters/layer2/a
 import { createLayer2Metrics } from '../adapters/layer2/metrics.js';
 import { BgpAnnouncer } from '../adapters/bgp/announcer.js';
 import { createBgpMetrics } from '../adapters/bgp/metrics.js';
+import { SpeakerBfd } from '../adapters/bfd/speaker-bfd.js';
+import { createBfdMetrics } from '../adapters/bfd/metrics.js';
+import { attachSocketFilter } from '../adapters/bfd/socket-filter.js';
 import { Gossip } from '../adapters/membership/gossip.js';
 import { parseConfig } from '../core/config/parse.js';
 import { backoffDelay } from '../core/backoff.js';
@@ -105,9 +108,10 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   const endpoints = source === 'EndpointSlices' ? slicesSource(clients, queue, logger) : endpointsSource(clients, queue, logger);
   // Node events are recorded in "default", where kubelets put theirs.
   const nodeTarget = objectTarget('Node', { name: flags.nodeName, namespace: 'default' });
+  const bfd = new SpeakerBfd({ logger: logger.child({ component: 'bfd' }), metrics: createBfdMetrics(registry), attachTtlFilter: attachSocketFilter });
   const bgp = new BgpAnnouncer({
     nodeName: flags.nodeName, logger: logger.child({ component: 'bgp' }), metrics: createBgpMetrics(registry), clock: realClock,
-    gracefulRestartSeconds: flags.bgpGracefulRestartSeconds,
+    gracefulRestartSeconds: flags.bgpGracefulRestartSeconds, bfd,
     recordNodeEvent: (e) => recorder.record(nodeTarget, e),
   });
   const members = new KubernetesMembershipSource({
@@ -216,6 +220,8 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   queue.shutdown();
   // No NOTIFICATION: routers helping graceful restart keep our routes until the next speaker's End-of-RIB.
   bgp.close(true);
+  // BFD ends with AdminDown (RFC 5880 §6.8.16); what each router then does with our paths: docs/design/bfd.md.
+  await bfd.close();
   if (gossip) {
     // Make-before-break: the others hear we leave and the successors announce (gratuitous ARP / unsolicited NA)
     // while we still answer for our IPs; only after the grace do we stop answering.

@@ -8,6 +8,10 @@
  *
  * Shutdown (SIGTERM) closes every session without a NOTIFICATION (RFC 4724 §4): a peer helping graceful restart
  * keeps our routes as stale until the restarted speaker's End-of-RIB or the advertised Restart Time.
+ *
+ * BFD (issue 12, docs/design/bfd.md): a peer with a `bfd-profile` gets a BFD session first, and its BGP session
+ * runs only while BFD is Up. BFD leaving Up closes the BGP session at once with a Cease "BFD Down" (RFC 9384,
+ * subcode 10), so the peer drops our routes; BFD Up again starts a new BGP session.
  */
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { Clock } from '../clock.js';
@@ -19,8 +23,14 @@ import {
   adsFor, ceaseSubcodeFor, desiredRoutes, planSessions, type BgpAd, type SessionStopReason,
 } from '../../core/speaker/bgp.js';
 import type { Announcement } from '../../core/speaker/decide.js';
+import type { Peer } from '../../core/config/types.js';
+import type { BfdPeerSessionConfig } from '../../core/bfd/index.js';
 import { BgpSession } from './session.js';
 import type { BgpMetrics } from './metrics.js';
+import type { BfdWatch, SpeakerBfd } from '../bfd/speaker-bfd.js';
+
+/** RFC 9384: Cease subcode "BFD Down". */
+export const CEASE_BFD_DOWN = 10;
 
 /** A Warning or Normal Event the announcer asks the speaker to record on this node's Node object. */
 export interface BgpNodeEvent { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string }
@@ -35,9 +45,17 @@ export interface BgpAnnouncerOptions {
   readonly recordNodeEvent?: ((e: BgpNodeEvent) => void) | undefined;
   /** The node's interfaces (tests); default os.networkInterfaces(). */
   readonly interfaces?: (() => NodeJS.Dict<NetworkInterfaceInfo[]>) | undefined;
+  /** The speaker's BFD; without it a peer with a `bfd-profile` gets no session (logged once). */
+  readonly bfd?: SpeakerBfd | undefined;
 }
 
-interface Running { readonly fingerprint: string; readonly session: BgpSession }
+interface Running {
+  readonly fingerprint: string;
+  readonly peer: Peer;
+  /** undefined while a BFD-gated peer's BFD session is not Up. */
+  session: BgpSession | undefined;
+  readonly bfd?: { readonly address: string; readonly watch: BfdWatch } | undefined;
+}
 
 export class BgpAnnouncer {
   private readonly opts: BgpAnnouncerOptions;
@@ -105,10 +123,15 @@ export class BgpAnnouncer {
   close(graceful: boolean): void {
     this.closed = true;
     for (const [key, r] of this.sessions) {
-      r.session.stop(graceful ? { kind: 'gracefulRestart' } : { kind: 'cease', subcode: 2, why: 'speaker shutting down' });
+      r.session?.stop(graceful ? { kind: 'gracefulRestart' } : { kind: 'cease', subcode: 2, why: 'speaker shutting down' });
       this.opts.metrics.removePeer(key);
     }
     this.sessions.clear();
+  }
+
+  /** BGP session state per key for tests: 'bfdDown' while a BFD-gated peer waits for BFD Up. */
+  sessionStates(): Record<string, string> {
+    return Object.fromEntries([...this.sessions].map(([k, r]) => [k, r.session?.fsmState ?? 'bfdDown']));
   }
 
   private scheduleFlush(): void {
@@ -123,54 +146,106 @@ export class BgpAnnouncer {
   private flush(): void {
     if (this.closed) return;
     this.desired = desiredRoutes(this.ads);
-    for (const { session } of this.sessions.values()) session.setRoutes(this.desired);
+    for (const { session } of this.sessions.values()) session?.setRoutes(this.desired);
   }
 
   private syncPeers(): void {
     if (this.closed || !this.ready || this.config === undefined) return;
     const running = new Map([...this.sessions].map(([k, r]) => [k, r.fingerprint]));
-    const plan = planSessions(running, this.config.peers, this.labels);
+    const plan = planSessions(running, this.config.peers, this.labels, this.config.bfdProfiles);
     for (const { key, reason } of plan.stop) this.stopSession(key, reason);
-    for (const { key, reason } of plan.refused) {
-      if (this.refusedLogged.has(`${key}|${reason}`)) continue;
-      this.refusedLogged.add(`${key}|${reason}`);
-      const message = reason === 'bfdProfileNotSupported'
-        ? `peer ${key} has a bfd-profile; BFD is not implemented yet, so no session is made with it`
-        : `peer ${key} is configured twice; only the first entry is used`;
-      this.opts.logger.error({ op: 'syncPeers', peer: key, error: reason, msg: message });
+    for (const { key, reason, message } of plan.refused) this.refuse(key, reason, message);
+    for (const { key, peer, fingerprint, bfd } of plan.start) {
+      if (bfd !== undefined) {
+        if (this.opts.bfd === undefined) {
+          this.refuse(key, 'bfdUnavailable', `peer ${key} has a bfd-profile but this speaker runs without BFD; no session is made with it`);
+          continue;
+        }
+        this.startWithBfd(key, peer, fingerprint, bfd);
+        continue;
+      }
+      this.sessions.set(key, { fingerprint, peer, session: undefined });
+      this.startBgp(key);
+      this.opts.logger.child({ peer: key }).info({ event: 'peerAdded', msg: 'peer selects this node; starting its session' });
+    }
+  }
+
+  private refuse(key: string, reason: string, message: string): void {
+    if (this.refusedLogged.has(`${key}|${reason}`)) return;
+    this.refusedLogged.add(`${key}|${reason}`);
+    this.opts.logger.error({ op: 'syncPeers', peer: key, error: reason, msg: message });
+    this.opts.recordNodeEvent?.({ type: 'Warning', reason: 'peerRefused', message });
+  }
+
+  /**
+   * A BFD-gated peer: its BFD session starts now, its BGP session when BFD is Up. If BFD cannot start (its socket
+   * cannot be bound or filtered), the peer stays without a session and the error is logged and evented.
+   */
+  private startWithBfd(key: string, peer: Peer, fingerprint: string, bfd: BfdPeerSessionConfig): void {
+    const address = formatIp(peer.peerAddress);
+    const log = this.opts.logger.child({ peer: key });
+    const watch: BfdWatch = {
+      onState: (c) => {
+        const r = this.sessions.get(key);
+        if (r === undefined || r.bfd?.watch !== watch || this.closed) return;
+        if (c.to === 'Up' && r.session === undefined) {
+          log.info({ event: 'bfdUp', msg: 'BFD session up; starting the BGP session' });
+          this.startBgp(key);
+        } else if (c.to !== 'Up' && r.session !== undefined) {
+          log.warn({ event: 'bfdDown', diag: c.diag, msg: 'BFD session down; closing the BGP session (Cease BFD Down), routes withdrawn' });
+          const session = r.session;
+          r.session = undefined;
+          session.stop({ kind: 'cease', subcode: CEASE_BFD_DOWN, why: 'bfdDown' });
+          this.opts.metrics.sessionUp(key, false);
+          this.opts.metrics.prefixes(key, 0, this.desired.size);
+        }
+      },
+    };
+    this.sessions.set(key, { fingerprint, peer, session: undefined, bfd: { address, watch } });
+    this.opts.metrics.sessionUp(key, false);
+    this.opts.metrics.prefixes(key, 0, this.desired.size);
+    log.info({ event: 'peerAdded', bfd: true, msg: 'peer selects this node; starting its BFD session, BGP follows BFD Up' });
+    const source = peer.sourceAddress ? formatIp(peer.sourceAddress) : undefined;
+    this.opts.bfd!.add(address, bfd, watch, source).catch((err: unknown) => {
+      const message = `peer ${key}: cannot start its BFD session: ${(err as Error).message}; no BGP session is made with it`;
+      log.error({ op: 'bfd', error: String(err), msg: message });
       this.opts.recordNodeEvent?.({ type: 'Warning', reason: 'peerRefused', message });
-    }
-    for (const { key, peer, fingerprint } of plan.start) {
-      const log = this.opts.logger.child({ peer: key });
-      const session = new BgpSession({
-        config: {
-          localAs: peer.myAsn, peerAs: peer.peerAsn, holdTimeSeconds: Math.floor(peer.holdTimeMs / 1000),
-          keepaliveTimeSeconds: peer.keepaliveTimeMs / 1000, families: [4, 6], ...SESSION_TIMING_DEFAULTS,
-          gracefulRestart: this.opts.gracefulRestartSeconds > 0 ? { restartTimeSeconds: this.opts.gracefulRestartSeconds } : undefined,
-        },
-        peerAddress: formatIp(peer.peerAddress), peerPort: peer.peerPort,
-        sourceAddress: peer.sourceAddress ? formatIp(peer.sourceAddress) : undefined,
-        password: peer.password === '' ? undefined : peer.password,
-        clock: this.opts.clock,
-        routerId: (local) => chooseRouterId({ routerId: peer.routerId, localAddress: local, interfaceIpv4s: this.interfaceOf(local, 4), nodeName: this.opts.nodeName }),
-        otherFamilyNextHop: (family, local) => this.interfaceOf(local, family)[0] ?? this.anyGlobal(family),
-        log,
-        onUp: () => this.opts.metrics.sessionUp(key, true),
-        onDown: () => this.opts.metrics.sessionUp(key, false),
-        onUpdateSent: () => this.opts.metrics.updateSent(key),
-        onRoutes: (announced, desired) => this.opts.metrics.prefixes(key, announced, desired),
-        onSuspectedPasswordMismatch: (n) => this.opts.recordNodeEvent?.({
-          type: 'Warning', reason: 'bgpPasswordMismatch',
-          message: `${n} connects to peer ${key} got no answer: its TCP-MD5 password probably differs from ours`,
-        }),
-      });
-      this.sessions.set(key, { fingerprint, session });
-      this.opts.metrics.sessionUp(key, false);
-      this.opts.metrics.prefixes(key, 0, this.desired.size);
-      log.info({ event: 'peerAdded', msg: 'peer selects this node; starting its session' });
-      session.setRoutes(this.desired);
-      session.start();
-    }
+    });
+  }
+
+  /** Creates and starts the BGP session of a kept peer. */
+  private startBgp(key: string): void {
+    const r = this.sessions.get(key);
+    if (r === undefined || r.session !== undefined) return;
+    const peer = r.peer;
+    const log = this.opts.logger.child({ peer: key });
+    const session = new BgpSession({
+      config: {
+        localAs: peer.myAsn, peerAs: peer.peerAsn, holdTimeSeconds: Math.floor(peer.holdTimeMs / 1000),
+        keepaliveTimeSeconds: peer.keepaliveTimeMs / 1000, families: [4, 6], ...SESSION_TIMING_DEFAULTS,
+        gracefulRestart: this.opts.gracefulRestartSeconds > 0 ? { restartTimeSeconds: this.opts.gracefulRestartSeconds } : undefined,
+      },
+      peerAddress: formatIp(peer.peerAddress), peerPort: peer.peerPort,
+      sourceAddress: peer.sourceAddress ? formatIp(peer.sourceAddress) : undefined,
+      password: peer.password === '' ? undefined : peer.password,
+      clock: this.opts.clock,
+      routerId: (local) => chooseRouterId({ routerId: peer.routerId, localAddress: local, interfaceIpv4s: this.interfaceOf(local, 4), nodeName: this.opts.nodeName }),
+      otherFamilyNextHop: (family, local) => this.interfaceOf(local, family)[0] ?? this.anyGlobal(family),
+      log,
+      onUp: () => this.opts.metrics.sessionUp(key, true),
+      onDown: () => this.opts.metrics.sessionUp(key, false),
+      onUpdateSent: () => this.opts.metrics.updateSent(key),
+      onRoutes: (announced, desired) => this.opts.metrics.prefixes(key, announced, desired),
+      onSuspectedPasswordMismatch: (n) => this.opts.recordNodeEvent?.({
+        type: 'Warning', reason: 'bgpPasswordMismatch',
+        message: `${n} connects to peer ${key} got no answer: its TCP-MD5 password probably differs from ours`,
+      }),
+    });
+    r.session = session;
+    this.opts.metrics.sessionUp(key, false);
+    this.opts.metrics.prefixes(key, 0, this.desired.size);
+    session.setRoutes(this.desired);
+    session.start();
   }
 
   private stopSession(key: string, reason: SessionStopReason): void {
@@ -178,7 +253,8 @@ export class BgpAnnouncer {
     if (r === undefined) return;
     this.sessions.delete(key);
     this.opts.logger.info({ event: 'peerRemoved', peer: key, reason, msg: 'stopping the session with Cease' });
-    r.session.stop({ kind: 'cease', subcode: ceaseSubcodeFor(reason), why: reason });
+    r.session?.stop({ kind: 'cease', subcode: ceaseSubcodeFor(reason), why: reason });
+    if (r.bfd) this.opts.bfd?.remove(r.bfd.address, r.bfd.watch).catch(() => undefined);
     this.opts.metrics.removePeer(key);
   }
 

@@ -9,13 +9,16 @@
  * - Sessions are keyed by `JoinHostPort(peer-address, peer-port)` (also the metrics' `peer` label). A peer whose
  *   parsed entry changed in a session field (any but node-selectors) is a new session: the old one is stopped with Cease "Other Configuration
  *   Change", a removed or de-selected one with Cease "Peer De-configured" (RFC 4486 §4; v0.11 sent no Cease).
- * - A peer with a `bfd-profile` is refused (no session) until BFD is wired: a log line and an Event say so.
+ * - A peer with a `bfd-profile` gets a BFD session beside its BGP session (the adapter gates BGP on BFD Up); one
+ *   whose profile asks for `echo-mode` is refused (no session: the native BFD has no Echo function), with a log line
+ *   and an Event.
  * - Routes: one per (Service IP, pool advertisement), the IP masked to `aggregation-length` (IPv4) or
  *   `aggregation-length-v6` (IPv6), LOCAL_PREF and communities from the advertisement. Identical prefixes collapse
  *   into one route (v0.11 keys ads by prefix too); when they disagree on attributes v0.11's winner depended on Go
  *   map order: here the first Service in name order, then the first advertisement, wins.
  */
-import type { Peer, Pool } from '../config/types.js';
+import type { BfdProfile, Peer, Pool } from '../config/types.js';
+import { bfdSessionConfig, type BfdPeerSessionConfig } from '../bfd/profile.js';
 import { type Cidr, type IpAddr, formatCidr, formatIp, makeCidr, parseIp } from '../ip/index.js';
 import type { Route, RouteTable } from '../bgp/rib-out.js';
 import { CeaseSubcode } from '../bgp/constants.js';
@@ -57,7 +60,10 @@ export function peerSelectsNode(peer: Peer, labels: Readonly<Record<string, stri
 }
 
 /** Why a session is stopped, with the Cease subcode it is stopped with (RFC 4486). */
-export type SessionStopReason = 'removedFromConfig' | 'filteredByNodeSelector' | 'peerChanged' | 'bfdProfileNotSupported';
+export type SessionStopReason = 'removedFromConfig' | 'filteredByNodeSelector' | 'peerChanged' | 'bfdEchoModeNotSupported';
+
+/** Why a peer that selects this node gets no session. */
+export type RefusalReason = 'bfdEchoModeNotSupported' | 'duplicatePeer';
 
 export function ceaseSubcodeFor(reason: SessionStopReason): number {
   return reason === 'peerChanged' ? CeaseSubcode.OTHER_CONFIGURATION_CHANGE : CeaseSubcode.PEER_DECONFIGURED;
@@ -66,32 +72,49 @@ export function ceaseSubcodeFor(reason: SessionStopReason): number {
 /** What to do with the sessions. `stop` comes first (a changed peer is stopped, then started anew). */
 export interface SessionPlan {
   readonly stop: readonly { readonly key: string; readonly reason: SessionStopReason }[];
-  readonly start: readonly { readonly key: string; readonly peer: Peer; readonly fingerprint: string }[];
+  /** `bfd`: the peer's BFD session parameters when it has a `bfd-profile` (its BGP session then follows BFD). */
+  readonly start: readonly { readonly key: string; readonly peer: Peer; readonly fingerprint: string; readonly bfd?: BfdPeerSessionConfig }[];
   /** Peers that select this node but get no session, with why (logged and evented by the caller once). */
-  readonly refused: readonly { readonly key: string; readonly reason: 'bfdProfileNotSupported' | 'duplicatePeer' }[];
+  readonly refused: readonly { readonly key: string; readonly reason: RefusalReason; readonly message: string }[];
+}
+
+/**
+ * A peer's BFD session parameters from its `bfd-profile` (multihop when the peer has `ebgp-multihop`, as MetalLB's
+ * FRR mode makes it): undefined without a profile; an error for `echo-mode: true` (see core/bfd/profile.ts).
+ */
+export function peerBfd(peer: Peer, profiles: readonly BfdProfile[]):
+  { ok: true; bfd: BfdPeerSessionConfig | undefined } | { ok: false; message: string } {
+  if (peer.bfdProfile === '') return { ok: true, bfd: undefined };
+  // The parser already refused a config naming an unknown profile; undefined here means all defaults.
+  const mapped = bfdSessionConfig(profiles.find((p) => p.name === peer.bfdProfile), peer.ebgpMultihop);
+  return mapped.ok ? { ok: true, bfd: mapped.config } : { ok: false, message: mapped.error.message };
 }
 
 /**
  * v0.11 `SetConfig` + `syncPeers`: from the running sessions (key → fingerprint), the config's peers and the node's
  * labels, the sessions to stop and to start. Nothing changes for a peer whose entry is identical and still selects.
  */
-export function planSessions(running: ReadonlyMap<string, string>, peers: readonly Peer[], labels: Readonly<Record<string, string>> | undefined): SessionPlan {
-  const wanted = new Map<string, { peer: Peer; fingerprint: string }>();
-  const refused: { key: string; reason: 'bfdProfileNotSupported' | 'duplicatePeer' }[] = [];
+export function planSessions(running: ReadonlyMap<string, string>, peers: readonly Peer[], labels: Readonly<Record<string, string>> | undefined,
+  bfdProfiles: readonly BfdProfile[] = []): SessionPlan {
+  const wanted = new Map<string, { peer: Peer; fingerprint: string; bfd?: BfdPeerSessionConfig }>();
+  const refused: { key: string; reason: RefusalReason; message: string }[] = [];
   const configured = new Set<string>();
   for (const peer of peers) {
     const key = peerKey(peer);
     if (configured.has(key)) {
-      refused.push({ key, reason: 'duplicatePeer' });
+      refused.push({ key, reason: 'duplicatePeer', message: `peer ${key} is configured twice; only the first entry is used` });
       continue;
     }
     configured.add(key);
     if (!peerSelectsNode(peer, labels)) continue;
-    if (peer.bfdProfile !== '') {
-      refused.push({ key, reason: 'bfdProfileNotSupported' });
+    const bfd = peerBfd(peer, bfdProfiles);
+    if (!bfd.ok) {
+      refused.push({ key, reason: 'bfdEchoModeNotSupported', message: `peer ${key}: ${bfd.message}; no session is made with it` });
       continue;
     }
-    wanted.set(key, { peer, fingerprint: peerFingerprint(peer) });
+    // The profile's values are part of the session: editing the profile restarts the peers that use it.
+    const fingerprint = bfd.bfd === undefined ? peerFingerprint(peer) : `${peerFingerprint(peer)}|${JSON.stringify(bfd.bfd)}`;
+    wanted.set(key, { peer, fingerprint, ...(bfd.bfd ? { bfd: bfd.bfd } : {}) });
   }
   const stop: { key: string; reason: SessionStopReason }[] = [];
   const start: { key: string; peer: Peer; fingerprint: string }[] = [];
@@ -99,7 +122,7 @@ export function planSessions(running: ReadonlyMap<string, string>, peers: readon
     const w = wanted.get(key);
     if (w === undefined) {
       const why: SessionStopReason = !configured.has(key) ? 'removedFromConfig'
-        : refused.some((r) => r.key === key && r.reason === 'bfdProfileNotSupported') ? 'bfdProfileNotSupported' : 'filteredByNodeSelector';
+        : refused.some((r) => r.key === key && r.reason === 'bfdEchoModeNotSupported') ? 'bfdEchoModeNotSupported' : 'filteredByNodeSelector';
       stop.push({ key, reason: why });
     } else if (w.fingerprint !== fingerprint) {
       stop.push({ key, reason: 'peerChanged' });

@@ -83,11 +83,45 @@ test('editing only a peer\'s node-selectors never resets a session that stays se
   assert.deepEqual(planSessions(running, edited.peers, { rack: 'a' }), { stop: [], start: [], refused: [] });
 });
 
-test('a peer with a bfd-profile is refused, not started', () => {
-  const c = config(TWO_PEERS.replace('  my-asn: 64513\n- peer-address: 2001', '  my-asn: 64513\n  bfd-profile: fast\n- peer-address: 2001') + 'bfd-profiles:\n- name: fast\n');
-  const plan = planSessions(new Map(), c.peers, undefined);
-  assert.deepEqual(plan.refused, [{ key: '192.0.2.1:179', reason: 'bfdProfileNotSupported' }]);
-  assert.deepEqual(plan.start.map((s) => s.key), ['[2001:db8::1]:1179']);
+test('a peer with a bfd-profile starts with its BFD parameters (profile values, MetalLB defaults for the rest)', () => {
+  const c = config(TWO_PEERS.replace('  my-asn: 64513\n- peer-address: 2001', '  my-asn: 64513\n  bfd-profile: fast\n- peer-address: 2001')
+    + 'bfd-profiles:\n- name: fast\n  receive-interval: 100\n  transmit-interval: 150\n');
+  const plan = planSessions(new Map(), c.peers, undefined, c.bfdProfiles);
+  assert.deepEqual(plan.refused, []);
+  assert.deepEqual(plan.start.map((s) => [s.key, s.bfd]), [
+    ['192.0.2.1:179', {
+      session: { desiredMinTxIntervalUs: 150_000, requiredMinRxIntervalUs: 100_000, detectMult: 3, passive: false },
+      multihop: false, port: 3784, minimumReceivedTtl: 255,
+    }],
+    ['[2001:db8::1]:1179', undefined],
+  ]);
+});
+
+test('an ebgp-multihop peer gets multihop BFD (port 4784, the profile\'s minimum-ttl); passive-mode is carried', () => {
+  const c = config(TWO_PEERS.replace('  my-asn: 64513\n- peer-address: 2001', '  my-asn: 64513\n  ebgp-multihop: true\n  bfd-profile: mh\n- peer-address: 2001')
+    + 'bfd-profiles:\n- name: mh\n  minimum-ttl: 64\n  passive-mode: true\n');
+  const bfd = planSessions(new Map(), c.peers, undefined, c.bfdProfiles).start[0]!.bfd!;
+  assert.deepEqual([bfd.multihop, bfd.port, bfd.minimumReceivedTtl, bfd.session.passive], [true, 4784, 64, true]);
+});
+
+test('a bfd-profile with echo-mode refuses the peer with a clear error; editing the profile restarts its session', () => {
+  const withProfile = (body: string) => config(TWO_PEERS.replace('  my-asn: 64513\n- peer-address: 2001', '  my-asn: 64513\n  bfd-profile: fast\n- peer-address: 2001')
+    + `bfd-profiles:\n- name: fast\n${body}`);
+  const echo = withProfile('  echo-mode: true\n');
+  const refused = planSessions(new Map(), echo.peers, undefined, echo.bfdProfiles);
+  assert.deepEqual(refused.refused.map((r) => [r.key, r.reason]), [['192.0.2.1:179', 'bfdEchoModeNotSupported']]);
+  assert.match(refused.refused[0]!.message, /echo-mode is not supported by the native BGP speaker's BFD; set echo-mode: false/);
+  assert.deepEqual(refused.start.map((s) => s.key), ['[2001:db8::1]:1179']);
+
+  const slow = withProfile('  receive-interval: 300\n');
+  const running = new Map(planSessions(new Map(), slow.peers, undefined, slow.bfdProfiles).start.map((s) => [s.key, s.fingerprint]));
+  const fast = withProfile('  receive-interval: 100\n');
+  const plan = planSessions(running, fast.peers, undefined, fast.bfdProfiles);
+  assert.deepEqual(plan.stop, [{ key: '192.0.2.1:179', reason: 'peerChanged' }]);
+  assert.deepEqual(plan.start.map((s) => s.key), ['192.0.2.1:179']);
+  // echo-mode turned on for a running peer stops its session (Cease Peer De-configured).
+  const stopped = planSessions(running, echo.peers, undefined, echo.bfdProfiles);
+  assert.deepEqual(stopped.stop, [{ key: '192.0.2.1:179', reason: 'bfdEchoModeNotSupported' }]);
 });
 
 test('ads: one per (IP, advertisement), masked per family, communities (aliases resolved) sorted', () => {
