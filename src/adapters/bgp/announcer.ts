@@ -11,7 +11,8 @@
  *
  * BFD (issue 12, docs/design/bfd.md): a peer with a `bfd-profile` gets a BFD session first, and its BGP session
  * runs only while BFD is Up. BFD leaving Up closes the BGP session at once with a Cease "BFD Down" (RFC 9384,
- * subcode 10), so the peer drops our routes; BFD Up again starts a new BGP session.
+ * subcode 10), so the peer drops our routes; BFD Up again starts a new BGP session. Such a session advertises no
+ * graceful-restart capability, so no router keeps a dead node's paths as stale.
  */
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { Clock } from '../clock.js';
@@ -223,7 +224,10 @@ export class BgpAnnouncer {
       config: {
         localAs: peer.myAsn, peerAs: peer.peerAsn, holdTimeSeconds: Math.floor(peer.holdTimeMs / 1000),
         keepaliveTimeSeconds: peer.keepaliveTimeMs / 1000, families: [4, 6], ...SESSION_TIMING_DEFAULTS,
-        gracefulRestart: this.opts.gracefulRestartSeconds > 0 ? { restartTimeSeconds: this.opts.gracefulRestartSeconds } : undefined,
+        // Not on a BFD-gated session: a helper keeps a restarting peer's paths as stale, and FRR 8.4 treats a BFD
+        // Down as such a restart (measured: a SIGKILLed speaker's paths stayed for the Restart Time), which would
+        // undo what BFD is for. docs/design/bfd.md "BFD and graceful restart".
+        gracefulRestart: this.opts.gracefulRestartSeconds > 0 && r.bfd === undefined ? { restartTimeSeconds: this.opts.gracefulRestartSeconds } : undefined,
       },
       peerAddress: formatIp(peer.peerAddress), peerPort: peer.peerPort,
       sourceAddress: peer.sourceAddress ? formatIp(peer.sourceAddress) : undefined,
