@@ -9,9 +9,22 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { run, runToLog, stopOwnPid, waitFor } from '../testing/cluster/processes.js';
 import { ROUTER_AS, ROUTER_IPV4, type LabNode } from './topology.js';
-import { DEFAULT_SESSIONS, nodeAddress, type RouterSession } from './peering.js';
+import { DEFAULT_SESSIONS, nodeAddress, sessionsUseBfd, type RouterSession } from './peering.js';
+import { labBfdGraceful } from './router.js';
 
-export interface Frr { pids: { zebra: number; bgpd: number }; dir: string }
+export interface Frr { pids: { zebra: number; bgpd: number; bfdd?: number }; dir: string }
+
+/** bfdd's config: a profile per BFD session group (`lab4`, `lab6`) with the config's timers. */
+export function frrBfddConfig(dir: string, sessions: readonly RouterSession[]): string {
+  const lines = ['hostname router', `log file ${join(dir, 'bfdd.log')}`, '!', 'bfd'];
+  for (const s of sessions) {
+    if (s.bfd === undefined) continue;
+    lines.push(` profile lab${s.transport}`, `  receive-interval ${s.bfd.rxMs}`, `  transmit-interval ${s.bfd.txMs}`,
+      `  detect-multiplier ${s.bfd.multiplier}`, ' !');
+  }
+  lines.push('!');
+  return lines.join('\n') + '\n';
+}
 
 export function frrBgpdConfig(dir: string, nodes: readonly LabNode[], sessions: readonly RouterSession[] = DEFAULT_SESSIONS): string {
   const lines = [
@@ -25,6 +38,11 @@ export function frrBgpdConfig(dir: string, nodes: readonly LabNode[], sessions: 
     lines.push(` neighbor ${g} peer-group`, ` neighbor ${g} remote-as ${s.nodeAs}`, ` neighbor ${g} timers ${Math.max(1, Math.floor(s.holdTimeSeconds / 3))} ${s.holdTimeSeconds}`,
       ` neighbor ${g} timers connect 1`, ` neighbor ${g} graceful-restart-helper`);
     if (s.password !== undefined) lines.push(` neighbor ${g} password ${s.password}`);
+    if (s.bfd !== undefined) {
+      lines.push(` neighbor ${g} bfd`, ` neighbor ${g} bfd profile lab${s.transport}`);
+      // FRR ignores a BFD Down with C = 0 during a graceful restart with this (docs/design/bfd.md).
+      if (labBfdGraceful()) lines.push(` neighbor ${g} bfd check-control-plane-failure`);
+    }
   }
   for (const s of sessions) for (const n of nodes) lines.push(` neighbor ${nodeAddress(n, s)} peer-group ${group(s)}`);
   for (const family of [4, 6] as const) {
@@ -36,7 +54,7 @@ export function frrBgpdConfig(dir: string, nodes: readonly LabNode[], sessions: 
   return lines.join('\n') + '\n';
 }
 
-/** Starts zebra and bgpd in `netns`; their pids (from their pid files) for `lab down`. */
+/** Starts zebra, bfdd (when a session has BFD) and bgpd in `netns`; their pids (from their pid files) for `lab down`. */
 export async function startFrr(netns: string, labDir: string, nodes: readonly LabNode[], sessions: readonly RouterSession[] = DEFAULT_SESSIONS): Promise<Frr> {
   const dir = join(labDir, 'frr');
   mkdirSync(dir, { recursive: true });
@@ -49,9 +67,16 @@ export async function startFrr(netns: string, labDir: string, nodes: readonly La
   // Daemons fork; their stdio goes to a log file, never to a pipe of ours.
   await runToLog('ip', ['netns', 'exec', netns, '/usr/lib/frr/zebra', '-d', '-f', join(dir, 'zebra.conf'), '-i', join(dir, 'zebra.pid'), ...common], join(dir, 'zebra.out'));
   await waitFor('zebra\'s zserv socket', 10_000, () => existsSync(join(dir, 'zserv.api')), 50);
+  const bfd = sessionsUseBfd(sessions);
+  if (bfd) {
+    writeFileSync(join(dir, 'bfdd.conf'), frrBfddConfig(dir, sessions));
+    await run('chown', ['frr:frr', join(dir, 'bfdd.conf')]);
+    await runToLog('ip', ['netns', 'exec', netns, '/usr/lib/frr/bfdd', '-d', '-f', join(dir, 'bfdd.conf'), '-i', join(dir, 'bfdd.pid'), ...common], join(dir, 'bfdd.out'));
+    await waitFor('bfdd\'s pid file', 10_000, () => pidOf(dir, 'bfdd') > 0, 50);
+  }
   const bgpd = await startBgpd(netns, dir);
   await waitFor('zebra\'s pid file', 10_000, () => pidOf(dir, 'zebra') > 0, 50);
-  return { pids: { zebra: pidOf(dir, 'zebra'), bgpd }, dir };
+  return { pids: { zebra: pidOf(dir, 'zebra'), bgpd, ...(bfd ? { bfdd: pidOf(dir, 'bfdd') } : {}) }, dir };
 }
 
 const daemonArgs = (dir: string) => ['--vty_socket', dir, '-P', '0', '-z', join(dir, 'zserv.api'), '-u', 'frr', '-g', 'frr'];

@@ -17,7 +17,7 @@ import { buildTopology, topologyNames, netnsExists, netnsPids, deleteNetns, chec
 import { startBird, birdProtocols, reconfigureBird } from './router.js';
 import { startFrr, vtysh, reconfigureFrr } from './frr.js';
 import { startGobgp, gobgp, gobgpSocket } from './gobgp.js';
-import { routerSessionsFromFile } from './peering.js';
+import { routerSessionsFromFile, sessionsUseBfd } from './peering.js';
 import { createNodes, applyFiles, createDemoService, demoExternalIps, DEMO_SERVICE } from './kube.js';
 import { writeSpeakerPods, writeDemoPods } from './kubelet.js';
 import { cliPath, cliHasSpeaker, startSpeaker, waitSpeakerReady, memberlistKey, startKubeProxy, ensureKubeProxyAccount, type SpeakerLaunch } from './speakers.js';
@@ -89,7 +89,9 @@ async function up(configFile: string | undefined, router: Router = 'bird'): Prom
       const frr = await startFrr(topo.router, paths.dir, topo.nodes, sessions);
       state.pids.zebra = frr.pids.zebra;
       state.pids.bgpd = frr.pids.bgpd;
+      if (frr.pids.bfdd) state.pids.bfdd = frr.pids.bfdd;
     } else if (router === 'gobgp') {
+      if (sessionsUseBfd(sessions)) throw new Error('GoBGP has no BFD: use --router bird or --router frr with a bfd-profile');
       state.pids.gobgpd = (await startGobgp(topo.router, paths.dir, topo.nodes, sessions)).pid;
     } else {
       const bird = await startBird(topo.router, paths.dir, topo.nodes, sessions);
@@ -382,6 +384,7 @@ async function applyConfig(file: string | undefined): Promise<void> {
   await applyFiles(TestCluster.attach(state.clusterInfo), [file]);
   if (state.pids.gobgpd !== undefined) throw new Error('lab config: not with --router gobgp yet; take the lab down and up with --config');
   if (state.pids.bgpd !== undefined) {
+    if (sessionsUseBfd(sessions) && state.pids.bfdd === undefined) throw new Error('lab config: BFD needs bfdd, which this FRR lab did not start; take the lab down and up with --config');
     state.pids.bgpd = await reconfigureFrr(topo.router, paths.dir, topo.nodes, sessions, state.pids.bgpd);
     writeState(paths, state);
   } else {

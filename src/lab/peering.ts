@@ -6,9 +6,11 @@
 // session per router, so ECMP sees no duplicates); when it peers with one, that session carries both families
 // (RFC 4760: IPv6 NLRI over the IPv4 session with the node's global IPv6 address as next hop, or the reverse).
 // A config without such peers (a layer-2 lab) gets the default: both sessions, own family each, no password.
+// A peer with a `bfd-profile` gives its session BFD with the profile's intervals (examples/lab-bgp-bfd.yaml).
 import { readFileSync } from 'node:fs';
 import { parseConfigDocument } from '../core/config/parse.js';
 import { formatIp } from '../core/ip/index.js';
+import { peerBfd } from '../core/speaker/bgp.js';
 import { NODE_AS, ROUTER_AS, ROUTER_IPV4, ROUTER_IPV6 } from './topology.js';
 
 /** One session per node as the router sees it. */
@@ -26,7 +28,12 @@ export interface RouterSession {
   readonly holdTimeSeconds: number;
   /** Address families activated on the session. */
   readonly families: readonly (4 | 6)[];
+  /** BFD on the router's side, matching the peer's `bfd-profile`; undefined = no BFD. */
+  readonly bfd?: RouterBfd | undefined;
 }
+
+/** The router's BFD timers for a session, ms: what it sends is what we require to receive, and the other way round. */
+export interface RouterBfd { readonly rxMs: number; readonly txMs: number; readonly multiplier: number; readonly multihop: boolean }
 
 /** The lab's short hold time on the router's side (its keepalive is a third). */
 export const ROUTER_HOLD_SECONDS = 9;
@@ -52,10 +59,16 @@ export function routerSessionsFor(text: string): SessionsResult {
     if (seen.has(address)) return { ok: false, error: `the lab's router takes one peer entry per address; ${address} appears twice` };
     seen.add(address);
     const transport = p.peerAddress.family;
+    const mapped = peerBfd(p, parsed.config.bfdProfiles);
+    if (!mapped.ok) return { ok: false, error: mapped.message };
+    const b = mapped.bfd;
+    const bfd: RouterBfd | undefined = b === undefined ? undefined : {
+      rxMs: b.session.desiredMinTxIntervalUs / 1000, txMs: b.session.requiredMinRxIntervalUs / 1000, multiplier: b.session.detectMult, multihop: b.multihop,
+    };
     sessions.push({
       routerAddress: address, transport, routerAs: p.peerAsn, nodeAs: p.myAsn, ibgp: p.peerAsn === p.myAsn,
       password: p.password === '' ? undefined : p.password, holdTimeSeconds: ROUTER_HOLD_SECONDS,
-      families: mine.length === 1 ? [4, 6] : [transport],
+      families: mine.length === 1 ? [4, 6] : [transport], ...(bfd ? { bfd } : {}),
     });
   }
   const ases = new Set(sessions.map((s) => s.routerAs));
@@ -73,4 +86,9 @@ export function routerSessionsFromFile(file: string): readonly RouterSession[] {
 /** The node's neighbour address for a session of this transport family. */
 export function nodeAddress(node: { ipv4: string; ipv6: string }, s: RouterSession): string {
   return s.transport === 4 ? node.ipv4 : node.ipv6;
+}
+
+/** True when any session runs BFD (FRR then needs bfdd; GoBGP cannot). */
+export function sessionsUseBfd(sessions: readonly RouterSession[]): boolean {
+  return sessions.some((s) => s.bfd !== undefined);
 }

@@ -7,7 +7,16 @@ import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runToLog, waitFor } from '../testing/cluster/processes.js';
 import { ROUTER_IPV4, type LabNode } from './topology.js';
-import { DEFAULT_SESSIONS, nodeAddress, type RouterSession } from './peering.js';
+import { DEFAULT_SESSIONS, nodeAddress, sessionsUseBfd, type RouterSession } from './peering.js';
+
+/**
+ * `bfd graceful` instead of `bfd on` (accepted by BIRD 2.0.12): BFD Down then starts a graceful restart of the BGP
+ * session instead of a hard down. METALLB_TS_LAB_BFD_GRACEFUL=1 chooses it (docs/design/bfd.md "BFD and graceful
+ * restart": with the speaker's BFD-gated sessions negotiating no graceful restart, it changes nothing).
+ */
+export function labBfdGraceful(): boolean {
+  return process.env['METALLB_TS_LAB_BFD_GRACEFUL'] === '1';
+}
 
 export interface Bird { pid: number; socket: string; config: string }
 
@@ -23,6 +32,7 @@ export function birdConfig(logFile: string, nodes: readonly LabNode[], sessions:
         '  connect delay time 1; connect retry time 1; error wait time 1, 5;',
     '  graceful restart aware;',
     '}',
+    ...(sessionsUseBfd(sessions) ? ['protocol bfd {}'] : []),
   ];
   for (const s of sessions) {
     const options = [
@@ -31,6 +41,9 @@ export function birdConfig(logFile: string, nodes: readonly LabNode[], sessions:
       // iBGP: the next hop is a node on our segment; resolve it directly, not through an IGP we do not run.
       ...(s.ibgp ? ['direct;'] : []),
       ...(s.password !== undefined ? [`password "${s.password.replace(/["\\]/g, '\\$&')}";`] : []),
+      // BFD requested by the BGP protocol, with the profile's timers for this session (BIRD ≥ 2.0.9 per-peer options).
+      ...(s.bfd !== undefined ? [`bfd ${labBfdGraceful() ? 'graceful' : 'on'};`,
+        `bfd { min rx interval ${s.bfd.rxMs} ms; min tx interval ${s.bfd.txMs} ms; multiplier ${s.bfd.multiplier};${s.bfd.multihop ? ' multihop on;' : ''} };`] : []),
     ];
     const gateway = s.ibgp ? ' gateway direct;' : '';
     const channels = s.families.map((f) => `ipv${f} { import all; export none;${gateway} };`);

@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planFor, canonicalIp, vipsOnLo, type ServiceShape } from '../../src/lab/kube-proxy.js';
 import { parseAnnounced, ownersOf } from '../../src/lab/observe.js';
+import { readFileSync } from 'node:fs';
+import { routerSessionsFor } from '../../src/lab/peering.js';
+import { birdConfig } from '../../src/lab/router.js';
+import { frrBfddConfig, frrBgpdConfig } from '../../src/lab/frr.js';
 
 const lb = (name: string, ips: unknown[], ports: Array<{ port?: number; protocol?: string }> = [{ port: 80 }]): ServiceShape => ({
   metadata: { name, namespace: 'default' },
@@ -99,4 +103,26 @@ test('routerSessionsFor: the router\'s side follows each lab example (peers, ASN
   assert.match(frrBgpdConfig('/f', nodes, sessions('lab-bgp.yaml')), / neighbor SPEAKERS6 password lab-md5-v6\n/);
   const twice = routerSessionsFor('peers:\n- {peer-address: 192.0.2.1, peer-asn: 1, my-asn: 2}\n- {peer-address: 192.0.2.1, peer-asn: 1, my-asn: 2, peer-port: 1790}\n');
   assert.equal(twice.ok, false);
+});
+
+test('lab-bgp-bfd.yaml: the router gets BFD with the profile\'s timers and the password (BIRD and FRR)', () => {
+  const r = routerSessionsFor(readFileSync(new URL('../../../examples/lab-bgp-bfd.yaml', import.meta.url), 'utf8'));
+  assert.ok(r.ok);
+  assert.deepEqual(r.sessions.map((s) => [s.routerAddress, s.password, s.bfd]), [
+    ['192.0.2.1', 'lab-bfd-secret', { rxMs: 100, txMs: 100, multiplier: 3, multihop: false }],
+    ['2001:db8::1', 'lab-bfd-secret', { rxMs: 100, txMs: 100, multiplier: 3, multihop: false }],
+  ]);
+  const node = [{ name: 'node1', netns: 'x', ipv4: '192.0.2.11', ipv6: '2001:db8::11', mac: '02:00:00:00:00:11' }];
+  const bird = birdConfig('/dev/null', node, r.sessions);
+  assert.match(bird, /^protocol bfd \{\}$/m);
+  assert.match(bird, /neighbor 192\.0\.2\.11 as 64513;.* password "lab-bfd-secret"; bfd on; bfd \{ min rx interval 100 ms; min tx interval 100 ms; multiplier 3; \};/);
+  const bgpd = frrBgpdConfig('/tmp', node, r.sessions);
+  assert.match(bgpd, /^ neighbor SPEAKERS bfd profile lab4$/m);
+  assert.match(bgpd, /^ neighbor SPEAKERS6 bfd profile lab6$/m);
+  assert.match(frrBfddConfig('/tmp', r.sessions), / profile lab4\n  receive-interval 100\n  transmit-interval 100\n  detect-multiplier 3\n/);
+  // Without a bfd-profile nothing of BFD is written.
+  const plain = routerSessionsFor(readFileSync(new URL('../../../examples/lab-bgp.yaml', import.meta.url), 'utf8'));
+  assert.ok(plain.ok);
+  assert.doesNotMatch(birdConfig('/dev/null', node, plain.sessions), /bfd/);
+  assert.doesNotMatch(frrBgpdConfig('/tmp', node, plain.sessions), /bfd/);
 });
