@@ -3,6 +3,10 @@
 # modules (pinned in test/cluster/build/go.mod) into a cache outside the repo,
 # keyed by version. A warm cache returns at once; a cold build takes tens of
 # minutes on two cores, so CI keeps the cache across runs on the same machine.
+# With --kubelet it also builds kube-scheduler, kubelet and kube-proxy from the
+# same pin (what `lab up --kubelet` and the kubelet e2e suite run).
+#
+# usage: build-binaries.sh [--kubelet] [--dir]
 set -euo pipefail
 
 K8S_VERSION=v1.35.4
@@ -10,6 +14,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_ROOT="${METALLB_TS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/metallb-ts}"
 OUT="$CACHE_ROOT/k8s-$K8S_VERSION"
 BINARIES=(etcd kube-apiserver kube-controller-manager kubectl)
+KUBELET_BINARIES=(kube-scheduler kubelet kube-proxy)
+if [[ ${1:-} == --kubelet ]]; then BINARIES+=("${KUBELET_BINARIES[@]}"); shift; fi
 
 complete() { for b in "${BINARIES[@]}"; do [[ -x "$OUT/$b" ]] || return 1; done; }
 
@@ -53,11 +59,12 @@ done
 cd "$HERE/build"
 export GOFLAGS=-mod=readonly CGO_ENABLED=0
 for b in "${BINARIES[@]}"; do
+  [[ -x $OUT/$b ]] && continue
   t0=$(date +%s)
   if [[ $b == etcd ]]; then pkg=./etcd; else pkg=k8s.io/kubernetes/cmd/$b; fi
   go build -p 2 -trimpath -ldflags "$ldflags" -o "$tmp/$b" "$pkg"
   echo "cluster binaries: $b built in $(( $(date +%s) - t0 )) s"
 done
-for b in "${BINARIES[@]}"; do mv -f "$tmp/$b" "$OUT/$b" 2>/dev/null || { mkdir -p "$OUT"; mv -f "$tmp/$b" "$OUT/$b"; }; done
+for b in "${BINARIES[@]}"; do [[ -f $tmp/$b ]] || continue; mv -f "$tmp/$b" "$OUT/$b" 2>/dev/null || { mkdir -p "$OUT"; mv -f "$tmp/$b" "$OUT/$b"; }; done
 rmdir "$tmp" 2>/dev/null || true
 echo "cluster binaries: cold build took $(( $(date +%s) - start )) s"

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
 export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'] as const;
+/** What real lab nodes add (`build-binaries.sh --kubelet`): same Kubernetes pin. */
+export const KUBELET_BINARIES = ['kube-scheduler', 'kubelet', 'kube-proxy'] as const;
 
 /** The repository root, found from this compiled file (dist/src/testing/cluster/) or its source. */
 export function repoRoot(): string {
@@ -27,20 +29,21 @@ export function binaryDir(): string {
   return result.stdout.trim();
 }
 
-export function missingBinaries(dir = binaryDir()): string[] {
-  return BINARIES.filter((b) => !existsSync(join(dir, b)));
+/** kubelet: also the binaries real lab nodes need. */
+export function missingBinaries(dir = binaryDir(), kubelet = false): string[] {
+  return [...BINARIES, ...(kubelet ? KUBELET_BINARIES : [])].filter((b) => !existsSync(join(dir, b)));
 }
 
 /**
  * Makes sure the binaries exist: instant when cached, otherwise a cold build (tens of minutes) that prints
  * its progress. Throws with the script's plain reason (no Go, no disk space) when it cannot.
  */
-export function ensureBinaries(): string {
+export function ensureBinaries(kubelet = false): string {
   const dir = binaryDir();
-  if (missingBinaries(dir).length === 0) return dir;
-  const result = spawnSync('bash', [buildScript()], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (missingBinaries(dir, kubelet).length === 0) return dir;
+  const result = spawnSync('bash', [buildScript(), ...(kubelet ? ['--kubelet'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) throw new Error(`cluster binaries are missing and the build failed (exit ${result.status}); see the message above`);
-  const missing = missingBinaries(dir);
+  const missing = missingBinaries(dir, kubelet);
   if (missing.length > 0) throw new Error(`cluster binaries still missing after the build: ${missing.join(', ')}`);
   return dir;
 }

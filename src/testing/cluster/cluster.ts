@@ -14,8 +14,9 @@
 //   cluster.createNamespace(prefix): Promise<string>                    new namespace uniqueName(prefix) for one test
 //   cluster.kubeconfigFor(namespace, serviceAccount): Promise<string>   path of a kubeconfig holding a TokenRequest
 //                                                                       token (1 year) for that ServiceAccount
-//   cluster.exposeInNetns(netnsNames): Promise<number>                  makes 127.0.0.1:<port> inside those network
-//                                                                       namespaces reach the apiserver (PID of the relay)
+//   cluster.exposeInNetns(netnsNames, {allAddresses?}): Promise<number> makes 127.0.0.1:<port> (every address with
+//                                                                       allAddresses) inside those network namespaces
+//                                                                       reach the apiserver (PID of the relay)
 //   cluster.stop(): Promise<void>                                       stops every process by PID, removes dir
 //   cluster.killNow(): void                                             synchronous SIGKILL + remove (exit handlers)
 //   uniqueName(prefix): string                                          DNS-1123 name unique in this run
@@ -43,7 +44,7 @@ export interface ClusterInfo {
   binDir: string;
   adminKubeconfig: string;
   caFile: string;
-  pids: { etcd: number; apiserver: number; controllerManager: number; relays: number[] };
+  pids: { etcd: number; apiserver: number; controllerManager: number; relays: number[]; scheduler?: number };
   /** Service ClusterIP ranges; nothing routes them (there is no kube-proxy). */
   serviceCidrs: string[];
 }
@@ -60,6 +61,13 @@ export interface StartOptions {
   keepAfterExit?: boolean;
   /** Log progress lines (JSON) to this function. */
   log?: (event: string, fields?: Record<string, unknown>) => void;
+  /**
+   * For real kubelets (`lab up --kubelet`): also run kube-scheduler; kube-controller-manager also runs the
+   * deployment, replicaset, daemonset and root-CA publisher controllers (Pods get kube-root-ca.crt); the
+   * apiserver's certificate is valid for the `kubernetes` Service's ClusterIPs (10.96.0.1, fd00:10:96::1) so
+   * in-cluster clients can verify it. The binaries come from `build-binaries.sh --kubelet`.
+   */
+  kubelet?: boolean;
 }
 
 // ClusterIPs are only labels here: no kube-proxy, no route, nothing ever sends to them. They come from
@@ -67,6 +75,8 @@ export interface StartOptions {
 // Services and an IPv4 documentation /24 holds 254, and (2) they must never look like the pool and lab
 // addresses, which are all in the documentation ranges. IPv4 first: single-stack Services are IPv4.
 const SERVICE_CIDRS = ['10.96.0.0/16', 'fd00:10:96::/108'];
+/** The `kubernetes` Service's ClusterIPs: the first address of each range, as the apiserver allocates them. */
+export const KUBERNETES_SERVICE_IPS = ['10.96.0.1', 'fd00:10:96::1'];
 const TOKEN_LIFETIME = '8760h';
 
 export function uniqueName(prefix: string): string {
@@ -100,9 +110,10 @@ export class TestCluster {
   static async start(options: StartOptions = {}): Promise<TestCluster> {
     const log = options.log ?? (() => {});
     const binDir = binaryDir();
-    const missing = missingBinaries(binDir);
+    const kubelet = options.kubelet === true;
+    const missing = missingBinaries(binDir, kubelet);
     if (missing.length > 0) {
-      throw new Error(`cluster binaries missing in ${binDir}: ${missing.join(', ')}; build them with: bash test/cluster/build-binaries.sh`);
+      throw new Error(`cluster binaries missing in ${binDir}: ${missing.join(', ')}; build them with: bash test/cluster/build-binaries.sh${kubelet ? ' --kubelet' : ''}`);
     }
     const dir = options.dir ?? mkdtempSync(join(options.parentDir ?? tmpdir(), 'metallb-ts-cluster-'));
     mkdirSync(join(dir, 'pki'), { recursive: true });
@@ -111,7 +122,7 @@ export class TestCluster {
     const etcdPort = await freePort();
     const etcdPeerPort = await freePort();
     const server = `https://127.0.0.1:${port}`;
-    const pids = { etcd: 0, apiserver: 0, controllerManager: 0, relays: [] as number[] };
+    const pids: ClusterInfo['pids'] = { etcd: 0, apiserver: 0, controllerManager: 0, relays: [] };
     const info: ClusterInfo = {
       version: 1, dir, server, port, etcdPort, etcdPeerPort, binDir,
       adminKubeconfig: join(dir, 'admin.kubeconfig'), caFile: join(dir, 'pki', 'ca.crt'),
@@ -122,7 +133,8 @@ export class TestCluster {
     try {
       pids.etcd = startEtcd(binDir, dir, etcdPort, etcdPeerPort);
       writeInfo();
-      const pki = await createPki(join(dir, 'pki'), ['127.0.0.1'], ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc']);
+      const pki = await createPki(join(dir, 'pki'), ['127.0.0.1', ...(kubelet ? KUBERNETES_SERVICE_IPS : [])],
+        ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local']);
       writeAdminKubeconfig(info.adminKubeconfig, server, pki);
       pids.apiserver = startApiserver(binDir, dir, pki, port, etcdPort);
       writeInfo();
@@ -131,13 +143,17 @@ export class TestCluster {
         if (!isAlive(pids.apiserver)) throw new StopWaiting(`kube-apiserver exited; see ${join(dir, 'logs', 'kube-apiserver.log')}`);
         return (await getReadyz(port, pki)) === 200;
       }, 200);
-      pids.controllerManager = startControllerManager(binDir, dir, info.adminKubeconfig);
+      pids.controllerManager = startControllerManager(binDir, dir, info.adminKubeconfig, kubelet ? info.caFile : undefined);
+      if (kubelet) pids.scheduler = startScheduler(binDir, dir, info.adminKubeconfig);
       writeInfo();
       // The serviceaccount controller creating "default" proves the controller manager is working.
       await waitFor('kube-controller-manager (default ServiceAccount)', 30_000, async () => {
         if (!isAlive(pids.controllerManager)) throw new StopWaiting(`kube-controller-manager exited; see ${join(dir, 'logs', 'kube-controller-manager.log')}`);
         return (await cluster.kubectlResult(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'])).code === 0;
       }, 200);
+      if (pids.scheduler !== undefined && !isAlive(pids.scheduler)) {
+        throw new Error(`kube-scheduler exited; see ${join(dir, 'logs', 'kube-scheduler.log')}`);
+      }
       log('clusterReady', { server, dir });
       if (!options.keepAfterExit) cluster.killOnExit();
       return cluster;
@@ -194,10 +210,11 @@ export class TestCluster {
    * Makes the apiserver reachable as https://127.0.0.1:<port> from inside each named network namespace (so the
    * same kubeconfigs work there) by starting a relay process; returns its PID (also recorded in info.pids.relays).
    */
-  async exposeInNetns(netnsNames: string[]): Promise<number> {
+  async exposeInNetns(netnsNames: string[], options: { allAddresses?: boolean } = {}): Promise<number> {
     const pid = await startNetnsRelay({
       port: this.info.port,
       namespaces: netnsNames,
+      allAddresses: options.allAddresses === true,
       logFile: join(this.info.dir, 'logs', `netns-relay-${this.info.pids.relays.length}.log`),
       readyFile: join(this.info.dir, `netns-relay-${this.info.pids.relays.length}.ready`),
     });
@@ -220,6 +237,7 @@ export class TestCluster {
     const { pids, dir } = this.info;
     // Every process of ours has `dir` in its arguments; a PID from an old cluster.json may be someone else's now.
     await Promise.all(pids.relays.map((pid) => stopOwnPid(pid, dir, 2000)));
+    if (pids.scheduler) await stopOwnPid(pids.scheduler, dir);
     if (pids.controllerManager) await stopOwnPid(pids.controllerManager, dir);
     if (pids.apiserver) await stopOwnPid(pids.apiserver, dir);
     if (pids.etcd) await stopOwnPid(pids.etcd, dir);
@@ -237,7 +255,7 @@ export class TestCluster {
   /** PIDs of this cluster's processes that are still running. */
   alivePids(): number[] {
     const { pids } = this.info;
-    return [pids.etcd, pids.apiserver, pids.controllerManager, ...pids.relays]
+    return [pids.etcd, pids.apiserver, pids.controllerManager, pids.scheduler ?? 0, ...pids.relays]
       .filter((p) => p > 0 && isAlive(p) && commandLineMentions(p, this.info.dir));
   }
 }
@@ -279,17 +297,33 @@ function startApiserver(binDir: string, dir: string, pki: Pki, port: number, etc
   });
 }
 
-function startControllerManager(binDir: string, dir: string, kubeconfig: string): number {
+/** rootCaFile: real kubelets run Pods; they need Deployments, DaemonSets and the kube-root-ca.crt ConfigMap. */
+function startControllerManager(binDir: string, dir: string, kubeconfig: string, rootCaFile?: string): number {
+  // Namespaces delete, ownerReferences collect, Endpoints/EndpointSlices appear, "default" SAs exist.
+  const controllers = ['namespace-controller', 'garbage-collector-controller', 'endpoints-controller', 'endpointslice-controller', 'serviceaccount-controller'];
+  // node-lifecycle: the apiserver taints new Nodes not-ready:NoSchedule; this controller lifts it once they are Ready.
+  if (rootCaFile) controllers.push('deployment-controller', 'replicaset-controller', 'daemonset-controller', 'root-ca-certificate-publisher-controller', 'node-lifecycle-controller');
   return startDaemon({
     command: join(binDir, 'kube-controller-manager'),
     args: [
       `--kubeconfig=${kubeconfig}`,
-      // Namespaces delete, ownerReferences collect, Endpoints/EndpointSlices appear, "default" SAs exist.
-      '--controllers=namespace-controller,garbage-collector-controller,endpoints-controller,endpointslice-controller,serviceaccount-controller',
+      `--controllers=${controllers.join(',')}`,
+      ...(rootCaFile ? [`--root-ca-file=${rootCaFile}`] : []),
       '--leader-elect=false', '--secure-port=0', '--use-service-account-credentials=false',
       '--profiling=false', '--v=1',
     ],
     logFile: join(dir, 'logs', 'kube-controller-manager.log'),
+  });
+}
+
+function startScheduler(binDir: string, dir: string, kubeconfig: string): number {
+  return startDaemon({
+    command: join(binDir, 'kube-scheduler'),
+    args: [
+      `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+      '--leader-elect=false', '--secure-port=0', '--profiling=false', '--v=1',
+    ],
+    logFile: join(dir, 'logs', 'kube-scheduler.log'),
   });
 }
 

@@ -7,8 +7,9 @@
 // the namespace it was created in, so this host process then accepts connections made inside the namespace
 // and forwards each to the host's 127.0.0.1:<port>. TLS passes through untouched.
 //
-// usage: node netns-relay-main.js --port P --ready-file FILE NETNS...
-//        node netns-relay-main.js --listen-in-netns P            (the helper, run under ip netns exec)
+// usage: node netns-relay-main.js --port P --ready-file FILE [--all-addresses] NETNS...
+//        node netns-relay-main.js --listen-in-netns P [HOST]     (the helper, run under ip netns exec)
+// --all-addresses: listen on every address of the namespace (:: with IPv4 mapped), not only 127.0.0.1.
 import { spawn } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
@@ -18,17 +19,17 @@ function log(fields: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), component: 'netns-relay', ...fields }) + '\n');
 }
 
-function listenHelper(port: number): void {
+function listenHelper(port: number, host: string): void {
   const server = createServer();
-  server.once('error', (err) => { process.stderr.write(`listen 127.0.0.1:${port}: ${err.message}\n`); process.exit(1); });
-  server.listen({ host: '127.0.0.1', port }, () => {
+  server.once('error', (err) => { process.stderr.write(`listen ${host}:${port}: ${err.message}\n`); process.exit(1); });
+  server.listen({ host, port }, () => {
     process.send?.('listening', server, () => { server.close(); process.exit(0); });
   });
 }
 
-function openInNetns(netns: string, port: number): Promise<Server> {
+function openInNetns(netns: string, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const helper = spawn('ip', ['netns', 'exec', netns, process.execPath, fileURLToPath(import.meta.url), '--listen-in-netns', String(port)],
+    const helper = spawn('ip', ['netns', 'exec', netns, process.execPath, fileURLToPath(import.meta.url), '--listen-in-netns', String(port), host],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let got = false;
     helper.on('message', (message, handle) => {
@@ -39,11 +40,11 @@ function openInNetns(netns: string, port: number): Promise<Server> {
   });
 }
 
-async function relay(port: number, readyFile: string, namespaces: string[]): Promise<void> {
+async function relay(port: number, readyFile: string, namespaces: string[], host: string): Promise<void> {
   const open = new Set<Socket>();
   const servers: Server[] = [];
   for (const netns of namespaces) {
-    const server = await openInNetns(netns, port);
+    const server = await openInNetns(netns, port, host);
     server.on('connection', (inner: Socket) => {
       const outer = connect(port, '127.0.0.1');
       open.add(inner); open.add(outer);
@@ -52,7 +53,7 @@ async function relay(port: number, readyFile: string, namespaces: string[]): Pro
       inner.pipe(outer).pipe(inner);
     });
     servers.push(server);
-    log({ event: 'listening', netns, address: `127.0.0.1:${port}`, target: `127.0.0.1:${port}` });
+    log({ event: 'listening', netns, address: `${host}:${port}`, target: `127.0.0.1:${port}` });
   }
   const stop = (signal: string) => {
     log({ event: 'stopping', signal });
@@ -67,14 +68,15 @@ async function relay(port: number, readyFile: string, namespaces: string[]): Pro
 
 const args = process.argv.slice(2);
 if (args[0] === '--listen-in-netns') {
-  listenHelper(Number(args[1]));
+  listenHelper(Number(args[1]), args[2] ?? '127.0.0.1');
 } else {
   const port = Number(args[args.indexOf('--port') + 1]);
   const readyFile = args[args.indexOf('--ready-file') + 1];
+  const host = args.includes('--all-addresses') ? '::' : '127.0.0.1';
   const namespaces = args.filter((a, i) => !a.startsWith('--') && !['--port', '--ready-file'].includes(args[i - 1] ?? ''));
   if (!Number.isInteger(port) || port <= 0 || !readyFile || namespaces.length === 0) {
     process.stderr.write('usage: netns-relay-main.js --port P --ready-file FILE NETNS...\n');
     process.exit(2);
   }
-  relay(port, readyFile, namespaces).catch((err: Error) => { log({ op: 'relay', error: err.message }); process.exit(1); });
+  relay(port, readyFile, namespaces, host).catch((err: Error) => { log({ op: 'relay', error: err.message }); process.exit(1); });
 }

@@ -9,6 +9,11 @@ export interface NetnsRelayOptions {
   namespaces: string[];
   logFile: string;
   readyFile: string;
+  /**
+   * Listen on every address of each namespace instead of only 127.0.0.1 (default false): with real kubelets the
+   * `kubernetes` Service's endpoints are the nodes' own addresses, so Pods reach the apiserver through a node.
+   */
+  allAddresses?: boolean;
 }
 
 export async function startNetnsRelay(options: NetnsRelayOptions): Promise<number> {
@@ -16,7 +21,8 @@ export async function startNetnsRelay(options: NetnsRelayOptions): Promise<numbe
   const main = fileURLToPath(new URL('./netns-relay-main.js', import.meta.url));
   const pid = startDaemon({
     command: process.execPath,
-    args: [main, '--port', String(options.port), '--ready-file', options.readyFile, ...options.namespaces],
+    args: [main, '--port', String(options.port), '--ready-file', options.readyFile,
+      ...(options.allAddresses ? ['--all-addresses'] : []), ...options.namespaces],
     logFile: options.logFile,
   });
   await waitFor(`the netns relay (pid ${pid}) to listen in ${options.namespaces.join(', ')}`, 15_000, () => {
