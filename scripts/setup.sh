@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine (root) for metallb-ts: system packages, npm dependencies (with
-# cap's native libpcap binding, asserted), the test cluster's binaries and Helm (built from Go modules and
-# cached outside the repo), and the TypeScript build. The container image is not built here (minutes when
-# cold): scripts/build-image.sh. Safe to run again: every step is idempotent.
+# cap's native libpcap binding, asserted), the test cluster's binaries including kube-scheduler, kubelet and
+# kube-proxy, and Helm (built from Go modules and cached outside the repo), the TypeScript build, and the
+# images real lab nodes run (the project's image, pause and the demo backend; scripts/build-lab-images.sh).
+# Safe to run again: every step is idempotent, and cached steps take seconds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -13,6 +14,7 @@ APT_PACKAGES=(
   nftables                              # the split-brain e2e (gossip blocked in a node namespace)
   bird2 frr gobgpd                      # BGP peers
   podman buildah debootstrap runc uidmap # the container image (scripts/build-image.sh)
+  containerd iptables conntrack busybox-static file   # real lab nodes (lab up --kubelet): runtime, kube-proxy, demo image
 )
 
 step() { printf '\n== %s\n' "$*"; }
@@ -44,12 +46,15 @@ node -e "import('cap').then(() => console.log('cap loads'))"
 node -e "import('koffi').then((k) => { k.default.load('libc.so.6'); console.log('koffi loads libc'); })" \
   || { echo "setup: FAILED: koffi (BGP TCP-MD5/source-address dialer) does not load" >&2; exit 1; }
 
-step "test cluster binaries"
-bash test/cluster/build-binaries.sh
+step "test cluster binaries (and kube-scheduler, kubelet, kube-proxy for real lab nodes)"
+bash test/cluster/build-binaries.sh --kubelet
 
 step "helm (the chart tests)"
 bash scripts/build-helm.sh
 
 step "build"
 npm run build --silent
+
+step "images for real lab nodes (metallb-ts, pause, demo backend)"
+bash scripts/build-lab-images.sh
 echo "setup: done"

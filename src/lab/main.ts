@@ -1,4 +1,7 @@
-// npm run lab -- up [--config FILE] [--router bird|frr|gobgp] | down | status | restart-speaker NODE | config FILE
+// npm run lab -- up [--config FILE] [--router bird|frr|gobgp] [--kubelet] | down | status | restart-speaker NODE | config FILE
+//
+// --kubelet: real nodes instead (kubelet-lab.ts, kubelet-nodes.ts): a containerd, a kubelet and a kube-proxy in
+// each node namespace, kube-scheduler, and MetalLB installed as the README says, running as Pods of its image.
 //
 // A local MetalLB lab on one machine: a real Kubernetes control plane (no kubelet), three "nodes" that are
 // network namespaces on one L2 segment with a client, a BIRD router and an external host behind it, the
@@ -6,7 +9,7 @@
 // their own ServiceAccount tokens, stand-ins for the kubelet (Pods and their status, kubelet.ts) and kube-proxy
 // (kube-proxy-main.ts), and a dual-stack demo LoadBalancer Service that `up` curls from the client. Needs root.
 // State lives in .lab/ (METALLB_TS_LAB_DIR); namespaces are named mlts-* (METALLB_TS_LAB_PREFIX).
-import { existsSync, mkdirSync, copyFileSync, symlinkSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, cpSync, symlinkSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { TestCluster } from '../testing/cluster/cluster.js';
@@ -22,6 +25,8 @@ import { createNodes, applyFiles, createDemoService, demoExternalIps, DEMO_SERVI
 import { writeSpeakerPods, writeDemoPods } from './kubelet.js';
 import { cliPath, cliHasSpeaker, startSpeaker, waitSpeakerReady, memberlistKey, startKubeProxy, ensureKubeProxyAccount, type SpeakerLaunch } from './speakers.js';
 import { announcements, ownersOf, curlOnce } from './observe.js';
+import { ensureLabImages, writeKubernetesEndpoints, startKubeletNodes, installAsReadme, KUBELET_DEMO } from './kubelet-lab.js';
+import { stopKubeletNode } from './kubelet-nodes.js';
 import type { LabNode } from './topology.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -36,7 +41,7 @@ function checkpoint(): void {
 type Router = 'bird' | 'frr' | 'gobgp';
 const ROUTERS: readonly Router[] = ['bird', 'frr', 'gobgp'];
 
-async function up(configFile: string | undefined, router: Router = 'bird'): Promise<void> {
+async function up(configFile: string | undefined, router: Router = 'bird', kubelet = false): Promise<void> {
   const t0 = Date.now();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
@@ -47,7 +52,7 @@ async function up(configFile: string | undefined, router: Router = 'bird'): Prom
   }
   const paths = labPaths();
   const prefix = labPrefix();
-  await checkPrerequisites();
+  await checkPrerequisites(kubelet);
   if (readState(paths) || topologyNames(prefix).all.some(netnsExists)) {
     say('lab: an old lab is still here; taking it down first');
     await down();
@@ -56,7 +61,8 @@ async function up(configFile: string | undefined, router: Router = 'bird'): Prom
   if (!existsSync(config)) throw new Error(`config file not found: ${config}`);
   // The router's side of the BGP sessions follows the config (peers, ASNs, passwords, families).
   const sessions = routerSessionsFromFile(config);
-  ensureBinaries();
+  ensureBinaries(kubelet);
+  const imagesDir = kubelet ? ensureLabImages(say) : '';
 
   mkdirSync(paths.logs, { recursive: true });
   const state: LabState = { version: 1, prefix, namespaces: [], pids: {}, ports: [], startedAt: new Date().toISOString() };
@@ -66,7 +72,7 @@ async function up(configFile: string | undefined, router: Router = 'bird'): Prom
     const topo = topologyNames(prefix);
     // Both at once; allSettled so that a failure in one never lets the cleanup race the other.
     const [started, built] = await Promise.allSettled([
-      TestCluster.start({ dir: paths.clusterDir, keepAfterExit: true }).then((c) => {
+      TestCluster.start({ dir: paths.clusterDir, keepAfterExit: true, kubelet }).then((c) => {
         state.clusterInfo = c.infoFile;
         state.ports.push(c.info.port, c.info.etcdPort, c.info.etcdPeerPort);
         save();
@@ -84,7 +90,8 @@ async function up(configFile: string | undefined, router: Router = 'bird'): Prom
     say('lab: network ok (client and ext reach the nodes over IPv4 and IPv6, through the router)');
 
     // Speakers will run inside the node namespaces; there 127.0.0.1:<port> leads to the apiserver too.
-    await cluster.exposeInNetns(topo.nodes.map((n) => n.netns));
+    // --kubelet: on every address, since the nodes' addresses are the `kubernetes` Service's endpoints.
+    await cluster.exposeInNetns(topo.nodes.map((n) => n.netns), { allAddresses: kubelet });
     if (router === 'frr') {
       const frr = await startFrr(topo.router, paths.dir, topo.nodes, sessions);
       state.pids.zebra = frr.pids.zebra;
@@ -105,6 +112,19 @@ async function up(configFile: string | undefined, router: Router = 'bird'): Prom
     symlinkSync(cluster.kubectlPath, paths.kubectl);
 
     checkpoint();
+    if (kubelet) {
+      await writeKubernetesEndpoints(cluster, topo.nodes);
+      await startKubeletNodes(cluster, paths, state, save, topo.nodes, imagesDir, say);
+      checkpoint();
+      const ips = await installAsReadme(cluster, config, say);
+      say('');
+      say((await cluster.kubectl(['get', 'service', KUBELET_DEMO, '-n', 'default', '-o', 'wide'])).trimEnd());
+      say('');
+      const unanswered = await curlDemo(topo.client, ips);
+      upFooter(paths, topo.nodes[0]!.netns, t0);
+      if (unanswered > 0) throw new LabUpButBroken(`the demo did not answer on ${unanswered} of ${ips.length} IPs; the lab stays up for a look (logs in ${paths.dir}/kubelet/<node>/{logs,pod-logs})`);
+      return;
+    }
     await createNodes(cluster, topo.nodes);
     const manifests = join(repoRoot(), 'manifests');
     await applyFiles(cluster, [join(manifests, 'namespace.yaml'), join(manifests, 'metallb.yaml')]);
@@ -147,20 +167,39 @@ async function up(configFile: string | undefined, router: Router = 'bird'): Prom
     } else if (speakersRunning) {
       unanswered = await curlDemo(topo.client, ips);
     }
-    say(`lab up in ${seconds(t0)} s`);
-    say(`  kubeconfig: ${paths.kubeconfig}`);
-    say(`  kubectl:    ${paths.kubectl}`);
-    say(`  try:        ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes,svc -A`);
-    say(`  in a node:  ip netns exec ${topo.nodes[0]!.netns} ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes`);
-    say('  stop:       npm run lab -- down');
+    upFooter(paths, topo.nodes[0]!.netns, t0);
     if (unanswered > 0) throw new LabUpButBroken(`the demo did not answer on ${unanswered} of ${ips.length} IPs; the lab stays up for a look (logs in ${paths.logs})`);
   } catch (err) {
     if (err instanceof LabUpButBroken) throw err;
     say(`lab: up failed: ${(err as Error).message}`);
+    keepLogs(paths);
     say('lab: cleaning up');
     await down();
     throw err;
   }
+}
+
+/** Copies the logs (the cluster's, the lab's, each real node's and its Pods') to <lab dir>.failed before cleanup. */
+function keepLogs(paths: LabPaths): void {
+  const target = `${paths.dir}.failed`;
+  rmSync(target, { recursive: true, force: true });
+  const copy = (from: string, to: string) => { if (existsSync(from)) cpSync(from, join(target, to), { recursive: true, dereference: false }); };
+  copy(paths.logs, 'logs');
+  copy(join(paths.clusterDir, 'logs'), 'cluster-logs');
+  for (const node of readState(paths)?.kubeletNodes ?? []) {
+    copy(join(node.dir, 'logs'), join(node.node, 'logs'));
+    copy(join(node.dir, 'pod-logs'), join(node.node, 'pod-logs'));
+  }
+  if (existsSync(target)) say(`lab: logs kept in ${target}`);
+}
+
+function upFooter(paths: LabPaths, netns: string, t0: number): void {
+  say(`lab up in ${seconds(t0)} s`);
+  say(`  kubeconfig: ${paths.kubeconfig}`);
+  say(`  kubectl:    ${paths.kubectl}`);
+  say(`  try:        ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes,svc -A`);
+  say(`  in a node:  ip netns exec ${netns} ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes`);
+  say('  stop:       npm run lab -- down');
 }
 
 /** Runs `metallb-ts controller` with its ServiceAccount token if the CLI has it; true when it runs. */
@@ -278,7 +317,12 @@ async function down(): Promise<void> {
   const prefix = state?.prefix ?? labPrefix();
   // Our processes first (by recorded PID), then the cluster, then anything left inside our namespaces. Each of
   // our processes has the lab dir in its arguments; a recorded PID whose process does not is a reused PID (a lab
-  // killed long ago) and belongs to someone else.
+  // killed long ago) and belongs to someone else. Real nodes first: their kubelets would restart what we stop.
+  await Promise.all((state?.kubeletNodes ?? []).map(async (node) => {
+    say(`lab: stopping the kubelet, Pods and containerd of ${node.node}`);
+    const left = await stopKubeletNode(node.dir, node.cgroupRoot, `${prefix}${node.node}`, say);
+    for (const l of left) say(`lab: could not remove ${l}`);
+  }));
   for (const [role, pid] of Object.entries(state?.pids ?? {})) {
     if (isAlive(pid) && commandLineMentions(pid, paths.dir)) say(`lab: stopping ${role} (pid ${pid})`);
     await stopOwnPid(pid, paths.dir, 3000);
@@ -393,13 +437,14 @@ async function applyConfig(file: string | undefined): Promise<void> {
   say(`lab: ${file} applied; the router has ${sessions.map((s) => `${s.ibgp ? 'iBGP' : 'eBGP'} ${s.routerAddress} (${s.families.map((f) => `IPv${f}`).join('+')}${s.password !== undefined ? ', TCP-MD5' : ''})`).join(', ')}`);
 }
 
-async function checkPrerequisites(): Promise<void> {
+async function checkPrerequisites(kubelet: boolean): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces: CAP_SYS_ADMIN and CAP_NET_ADMIN)');
   const missing: string[] = [];
-  for (const command of ['ip', 'bird', 'birdc', 'openssl', 'bash', 'curl']) {
+  const kubeletCommands = ['containerd', 'ctr', 'runc', 'iptables', 'podman', 'gcc', 'busybox'];
+  for (const command of ['ip', 'bird', 'birdc', 'openssl', 'bash', 'curl', ...(kubelet ? kubeletCommands : [])]) {
     if ((await run('sh', ['-c', `command -v ${command}`])).code !== 0) missing.push(command);
   }
-  if (missing.length > 0) throw new Error(`missing commands: ${missing.join(', ')} (apt-get install iproute2 bird2 openssl curl)`);
+  if (missing.length > 0) throw new Error(`missing commands: ${missing.join(', ')} (scripts/setup.sh installs them)`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -411,13 +456,13 @@ async function main(argv: string[]): Promise<number> {
   const router = (routerIndex >= 0 ? rest[routerIndex + 1] : 'bird') as Router;
   if (!ROUTERS.includes(router)) throw new Error('--router must be bird, frr or gobgp');
   switch (command) {
-    case 'up': await up(config, router); return 0;
+    case 'up': await up(config, router, rest.includes('--kubelet')); return 0;
     case 'down': await down(); return 0;
     case 'status': await status(); return 0;
     case 'restart-speaker': await restartSpeaker(rest[0]); return 0;
     case 'config': await applyConfig(rest[0]); return 0;
     default:
-      process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr|gobgp] | down | status | restart-speaker NODE | config FILE\n');
+      process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr|gobgp] [--kubelet] | down | status | restart-speaker NODE | config FILE\n');
       return 2;
   }
 }

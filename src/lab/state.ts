@@ -18,6 +18,8 @@ export interface LabState {
   startedAt: string;
   /** How each node's speaker was started (by node name), so `lab restart-speaker` starts it the same way. */
   speakers?: Record<string, { kubeconfig: string; secretKey: string; logFile: string }>;
+  /** `up --kubelet`: each real node's directory and --cgroup-root, so `lab down` removes its Pods and cgroups. */
+  kubeletNodes?: Array<{ node: string; dir: string; cgroupRoot: string }>;
 }
 
 export interface LabPaths {
