@@ -11,7 +11,8 @@
 #     on /var/lib/kubelet, the kubelet's --root-dir;
 #   - /run: a tmpfs, for /run/containerd (containerd 1.6 puts shim sockets in /run/containerd/s whatever its state
 #     dir), /run/netns (where the CRI pins Pod network namespaces) and iptables' /run/xtables.lock: neither the host
-#     nor another node sees them, and no directory is made on the host.
+#     nor another node sees them, and no directory is made on the host;
+#   - NODE_DIR/containerd: a tmpfs for containerd's root and state.
 # Writes NODE_DIR/{containerd,kubelet,kube-proxy}.pid and logs in NODE_DIR/logs; stops with its children (SIGTERM).
 # The lab (src/lab/kubelet-nodes.ts) writes the config files this reads and does the teardown of Pods and cgroups.
 set -euo pipefail
@@ -34,6 +35,9 @@ mount -t tmpfs -o mode=0755 lab-var-lib /var/lib
 mkdir -p /var/lib/kubelet /var/lib/cni
 mount --bind "$dir/kubelet" /var/lib/kubelet
 mount -t tmpfs -o mode=0755 lab-run /run
+# containerd's root and state (the unpacked images: ~0.8 GB a node) in memory: imports are faster, and they vanish
+# with this mount namespace instead of costing `lab down` a minute of deleting tens of thousands of files.
+mount -t tmpfs -o mode=0700 lab-containerd "$dir/containerd"
 mkdir -p /run/containerd /run/netns
 
 children=()

@@ -194,6 +194,7 @@ function cgroupPids(cgroupRoot: string): number[] {
  * mounts went with the node's mount namespace. Returns what it could not remove.
  */
 export async function stopKubeletNode(dir: string, cgroupRoot: string, netns: string, say: (line: string) => void): Promise<string[]> {
+  const t0 = Date.now();
   await Promise.all(['kubelet', 'kube-proxy'].map(async (name) => {
     const pid = readPid(join(dir, `${name}.pid`));
     if (pid !== undefined) await stopPid(pid, 3000);
@@ -213,6 +214,7 @@ export async function stopKubeletNode(dir: string, cgroupRoot: string, netns: st
   for (const pid of await netnsPids(netns)) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
+  const tCgroups = Date.now();
   const left: string[] = [];
   for (const cgroup of cgroupDirs(cgroupRoot)) {
     for (let attempt = 0; ; attempt++) {
@@ -225,5 +227,6 @@ export async function stopKubeletNode(dir: string, cgroupRoot: string, netns: st
       }
     }
   }
+  say(`lab: cgroups of ${cgroupRoot} removed in ${((Date.now() - tCgroups) / 1000).toFixed(1)} s (${((Date.now() - t0) / 1000).toFixed(1)} s for the node)`);
   return left;
 }

@@ -329,8 +329,13 @@ async function down(): Promise<void> {
   }
   // cluster.json is written as soon as etcd starts, so this also finds a cluster whose start was interrupted.
   const clusterInfo = state?.clusterInfo ?? join(paths.clusterDir, 'cluster.json');
-  if (existsSync(clusterInfo)) await TestCluster.attach(clusterInfo).stop();
+  if (existsSync(clusterInfo)) {
+    const tCluster = Date.now();
+    await TestCluster.attach(clusterInfo).stop();
+    say(`lab: cluster stopped in ${seconds(tCluster)} s`);
+  }
   const namespaces = [...new Set([...(state?.namespaces ?? []), ...topologyNames(prefix).all])].filter(netnsExists);
+  const tNetns = Date.now();
   for (const ns of namespaces) {
     for (const pid of await netnsPids(ns)) {
       say(`lab: stopping pid ${pid} left in ${ns}`);
@@ -338,6 +343,7 @@ async function down(): Promise<void> {
     }
   }
   for (const ns of namespaces.reverse()) await deleteNetns(ns);
+  if (namespaces.length > 0) say(`lab: namespaces emptied and deleted in ${seconds(tNetns)} s`);
   rmSync(paths.dir, { recursive: true, force: true });
   say(state || namespaces.length > 0 ? `lab down in ${seconds(t0)} s` : 'lab: nothing to stop');
 }
