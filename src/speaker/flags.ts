@@ -10,6 +10,7 @@
  * `--ml-suspicion-mult`, `--ml-indirect-checks` and `--ml-handoff-grace` knobs are metallb-ts additions.
  */
 import { parseGoDuration } from '../core/go/duration.js';
+import { parseIp } from '../core/ip/index.js';
 import { goFlagsUsage, parseGoFlags, type FlagSpec } from '../core/go/flags.js';
 
 export interface SpeakerFlags {
@@ -31,6 +32,11 @@ export interface SpeakerFlags {
   readonly layer2CaptureBufferBytes: number;
   /** Restart Time advertised to BGP peers, seconds (0 = graceful restart not advertised). */
   readonly bgpGracefulRestartSeconds: number;
+  /**
+   * `--bgp-listen`: passive BGP (the routers dial in) on this address and port; undefined (the default) = the
+   * speaker dials every peer and listens nowhere.
+   */
+  readonly bgpListen: BgpListen | undefined;
   /** Gossip membership knobs (issue 11); used only when memberlist is enabled (see memberlistEnabled). */
   readonly ml: MembershipKnobs;
 }
@@ -43,6 +49,24 @@ export interface MembershipKnobs {
   readonly indirectChecks: number;
   /** How long a stopping speaker keeps answering for its IPs after telling the others it leaves, ms. */
   readonly handoffGraceMs: number;
+}
+
+/** Where the passive BGP listener binds. */
+export interface BgpListen { readonly host: string; readonly port: number }
+
+/**
+ * `ADDR:PORT` (IPv4) or `[ADDR]:PORT` (IPv6; `[::]` takes IPv4 too) → BgpListen; undefined for an empty value,
+ * an error string for anything else.
+ */
+export function parseBgpListen(text: string): BgpListen | undefined | string {
+  if (text === '') return undefined;
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (host === undefined || parseIp(host) === undefined || (m?.[1] !== undefined && !host.includes(':')) || port < 1 || port > 65535) {
+    return `invalid --bgp-listen ${JSON.stringify(text)}: want ADDR:PORT or [IPv6]:PORT, e.g. 0.0.0.0:179 or [::]:179`;
+  }
+  return { host, port };
 }
 
 /** v0.11 (spec §5.3): memberlist runs only when both --ml-bindaddr and --ml-labels are set. */
@@ -76,6 +100,7 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'disable-epslices': { kind: 'bool', default: false, usage: 'read v1 Endpoints instead of discovery.k8s.io/v1 EndpointSlices' },
   'enable-pprof': { kind: 'bool', default: false, usage: 'accepted for MetalLB v0.12 compatibility; no effect' },
   'layer2-capture-buffer-mib': { kind: 'int', env: 'METALLB_LAYER2_CAPTURE_BUFFER_MIB', default: DEFAULT_CAPTURE_BUFFER_MIB, usage: 'total size of the ARP/NDP capture buffers of all interfaces, MiB (each interface gets an equal share, at most 2 MiB)' },
+  'bgp-listen': { kind: 'string', env: 'METALLB_BGP_LISTEN', default: '', usage: 'passive BGP: accept the routers\' connections on ADDR:PORT (e.g. 0.0.0.0:179, [::]:179) instead of dialing them; only from configured peer addresses. Off by default (another BGP daemon on the host may hold port 179). A port below 1024 needs NET_BIND_SERVICE' },
   'bgp-graceful-restart-time': { kind: 'int', env: 'METALLB_BGP_GRACEFUL_RESTART_TIME', default: DEFAULT_BGP_RESTART_SECONDS, usage: 'BGP graceful restart (RFC 4724): Restart Time advertised to peers, seconds, 0 to 4095; 0 turns it off. On SIGTERM the sessions close without a NOTIFICATION so routers keep the routes that long' },
 };
 
@@ -113,6 +138,8 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   if (captureMib < 1 || captureMib > 4096) return { ok: false, error: `invalid --layer2-capture-buffer-mib ${captureMib}: want 1 to 4096` };
   const restart = f['bgp-graceful-restart-time'] as number;
   if (restart < 0 || restart > 4095) return { ok: false, error: `invalid --bgp-graceful-restart-time ${restart}: want 0 to 4095 seconds` };
+  const bgpListen = parseBgpListen((f['bgp-listen'] as string | undefined) ?? '');
+  if (typeof bgpListen === 'string') return { ok: false, error: bgpListen };
   return {
     ok: true,
     flags: {
@@ -128,6 +155,7 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
       enablePprof: f['enable-pprof'] as boolean,
       layer2CaptureBufferBytes: captureMib * 1024 * 1024,
       bgpGracefulRestartSeconds: restart,
+      bgpListen,
       ml: ml.knobs,
     },
   };

@@ -27,6 +27,7 @@ import { startMonitoringServer } from '../adapters/metrics/http-server.js';
 import { startLayer2Announcer, type Layer2Announcer } from '../adapters/layer2/announcer.js';
 import { createLayer2Metrics } from '../adapters/layer2/metrics.js';
 import { BgpAnnouncer } from '../adapters/bgp/announcer.js';
+import { startBgpListener, type BgpListener } from '../adapters/bgp/listener.js';
 import { createBgpMetrics } from '../adapters/bgp/metrics.js';
 import { SpeakerBfd } from '../adapters/bfd/speaker-bfd.js';
 import { createBfdMetrics } from '../adapters/bfd/metrics.js';
@@ -113,7 +114,18 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     nodeName: flags.nodeName, logger: logger.child({ component: 'bgp' }), metrics: createBgpMetrics(registry), clock: realClock,
     gracefulRestartSeconds: flags.bgpGracefulRestartSeconds, bfd,
     recordNodeEvent: (e) => recorder.record(nodeTarget, e),
+    passive: flags.bgpListen !== undefined,
   });
+  let bgpListener: BgpListener | undefined;
+  if (flags.bgpListen !== undefined) {
+    try {
+      bgpListener = await startBgpListener({ ...flags.bgpListen, logger: logger.child({ component: 'bgp' }), onConnection: (socket) => bgp.acceptConnection(socket) });
+    } catch (err) {
+      logger.error({ op: 'startup', error: String(err), msg: `failed to listen for BGP on ${flags.bgpListen.host}:${flags.bgpListen.port} (--bgp-listen)` });
+      await announcer.close();
+      return 1;
+    }
+  }
   const members = new KubernetesMembershipSource({
     nodes: nodesListWatch(clients),
     pods: flags.mlLabels === '' ? undefined : podsListWatch(clients, flags.namespace, flags.mlLabels),
@@ -131,6 +143,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     } catch (err) {
       logger.error({ op: 'startup', error: String(err), msg: `failed to start memberlist on ${flags.mlBindAddr}:${flags.mlBindPort}` });
       await announcer.close();
+      await bgpListener?.close();
       bgp.close(false);
       return 1;
     }
@@ -198,6 +211,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     logger.error({ op: 'startup', error: String(err), msg: `failed to listen on ${flags.host ?? ''}:${flags.port}` });
     await gossip?.close();
     await announcer.close();
+    await bgpListener?.close();
     bgp.close(false);
     return 1;
   }
@@ -220,6 +234,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   queue.shutdown();
   // No NOTIFICATION: routers helping graceful restart keep our routes until the next speaker's End-of-RIB.
   bgp.close(true);
+  void bgpListener?.close(); // no new connections; the closed sessions' sockets end on their own
   // BFD ends with AdminDown (RFC 5880 §6.8.16); what each router then does with our paths: docs/design/bfd.md.
   await bfd.close();
   if (gossip) {

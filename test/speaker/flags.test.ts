@@ -22,7 +22,7 @@ test('speaker flags: the DaemonSet args and env', () => {
       mlLabels: 'app=metallb,component=speaker', mlSecretKey: 'c2VjcmV0c2VjcmV0c2VjcmV0', config: 'config',
       namespace: 'metallb-system', kubeconfig: undefined, logLevel: 'info', disableEpslices: false, enablePprof: false,
       layer2CaptureBufferBytes: 32 * 1024 * 1024,
-      bgpGracefulRestartSeconds: 120,
+      bgpGracefulRestartSeconds: 120, bgpListen: undefined,
       ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 2, indirectChecks: 3, handoffGraceMs: 1000 },
     },
   });
@@ -31,11 +31,12 @@ test('speaker flags: the DaemonSet args and env', () => {
 test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () => {
   const all = parseSpeakerFlags(['--node-name=n', '--host=127.0.0.1', '--port', '9000', '--ml-bindaddr=a', '--ml-bindport=7947', '--ml-labels=x=y',
     '--ml-secret-key=k', '--config=cfg', '--namespace=ns', '--kubeconfig=/k', '--log-level=debug', '--disable-epslices', '--enable-pprof',
-    '--layer2-capture-buffer-mib=8', '--bgp-graceful-restart-time=15'], { METALLB_NODE_NAME: 'env-node', METALLB_NAMESPACE: 'env-ns' }, noSaFile);
+    '--layer2-capture-buffer-mib=8', '--bgp-graceful-restart-time=15', '--bgp-listen=[::]:1790'], { METALLB_NODE_NAME: 'env-node', METALLB_NAMESPACE: 'env-ns' }, noSaFile);
   assert.ok(all.ok);
   assert.deepEqual({ ...all.flags }, {
     nodeName: 'n', host: '127.0.0.1', port: 9000, mlBindAddr: 'a', mlBindPort: 7947, mlLabels: 'x=y', mlSecretKey: 'k', config: 'cfg',
     namespace: 'ns', kubeconfig: '/k', logLevel: 'debug', disableEpslices: true, enablePprof: true, layer2CaptureBufferBytes: 8 * 1024 * 1024, bgpGracefulRestartSeconds: 15,
+    bgpListen: { host: '::', port: 1790 },
     ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 2, indirectChecks: 3, handoffGraceMs: 1000 },
   });
   const cases: Array<[string[], Record<string, string>, string]> = [
@@ -46,6 +47,8 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
     [['--node-name=n', '--namespace=ns', '--layer2-capture-buffer-mib=0'], {}, 'invalid --layer2-capture-buffer-mib 0: want 1 to 4096'],
     [['--node-name=n', '--namespace=ns', '--bgp-graceful-restart-time=4096'], {}, 'invalid --bgp-graceful-restart-time 4096: want 0 to 4095 seconds'],
     [['--node-name=n', '--namespace=ns', '--lb-class=x'], {}, 'flag provided but not defined: -lb-class'],
+    ...['::179', '0.0.0.0', '0.0.0.0:0', '0.0.0.0:65536', '[192.0.2.1]:179', 'node1:179', '[::1]179'].map((v): [string[], Record<string, string>, string] =>
+      [['--node-name=n', '--namespace=ns', `--bgp-listen=${v}`], {}, `invalid --bgp-listen ${JSON.stringify(v)}: want ADDR:PORT or [IPv6]:PORT, e.g. 0.0.0.0:179 or [::]:179`]),
     [['--node-name=n', '--namespace=ns', '--ml-probe-interval=fast'], {}, 'invalid --ml-probe-interval: time: invalid duration "fast"'],
     [['--node-name=n', '--namespace=ns', '--ml-probe-interval=5ms'], {}, 'invalid --ml-probe-interval 5ms: want 10ms to 1m'],
     [['--node-name=n', '--namespace=ns', '--ml-probe-timeout=100ms'], {}, 'invalid --ml-probe-timeout 100ms: want at least 1ms and below --ml-probe-interval'],
@@ -83,4 +86,13 @@ test('speaker -h, -help and --help print every flag with its default and env, ex
   assert.equal(r.status, 1);
   const line = JSON.parse(r.stdout.trim().split('\n')[0]!) as Record<string, unknown>;
   assert.equal(line['error'], 'must specify --node-name or METALLB_NODE_NAME');
+});
+
+test('speaker flags: --bgp-listen from METALLB_BGP_LISTEN, off by default', () => {
+  const on = parseSpeakerFlags([], { ...DAEMONSET_ENV, METALLB_NAMESPACE: 'ns', METALLB_BGP_LISTEN: '192.0.2.10:179' }, noSaFile);
+  assert.ok(on.ok);
+  assert.deepEqual(on.flags.bgpListen, { host: '192.0.2.10', port: 179 });
+  const off = parseSpeakerFlags(DAEMONSET_ARGS, DAEMONSET_ENV, () => 'ns');
+  assert.ok(off.ok);
+  assert.equal(off.flags.bgpListen, undefined);
 });

@@ -15,6 +15,7 @@
  * graceful-restart capability, so no router keeps a dead node's paths as stale.
  */
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import type { Socket } from 'node:net';
 import type { Clock } from '../clock.js';
 import type { Config } from '../../core/config/types.js';
 import type { Logger } from '../../core/ports.js';
@@ -44,6 +45,11 @@ export interface BgpAnnouncerOptions {
   /** Restart Time advertised in the graceful-restart capability (RFC 4724), seconds; 0 = not advertised. */
   readonly gracefulRestartSeconds: number;
   readonly recordNodeEvent?: ((e: BgpNodeEvent) => void) | undefined;
+  /**
+   * Passive mode (`--bgp-listen`): sessions never dial; the listener hands each incoming connection to
+   * acceptConnection(). Off by default.
+   */
+  readonly passive?: boolean | undefined;
   /** The node's interfaces (tests); default os.networkInterfaces(). */
   readonly interfaces?: (() => NodeJS.Dict<NetworkInterfaceInfo[]>) | undefined;
   /** The speaker's BFD; without it a peer with a `bfd-profile` gets no session (logged once). */
@@ -57,6 +63,9 @@ interface Running {
   session: BgpSession | undefined;
   readonly bfd?: { readonly address: string; readonly watch: BfdWatch } | undefined;
 }
+
+/** A passive session waits for its peer without a connect timeout (the largest timer Node accepts, ms). */
+const PASSIVE_WAIT_MS = 2 ** 31 - 1;
 
 export class BgpAnnouncer {
   private readonly opts: BgpAnnouncerOptions;
@@ -118,6 +127,27 @@ export class BgpAnnouncer {
 
   deleteBalancer(name: string): void {
     if (this.ads.delete(name)) this.scheduleFlush();
+  }
+
+  /**
+   * Passive mode: a TCP connection accepted by the listener. Handed to the session of the configured peer with
+   * that source address (and, if the peer has a source-address, to that local address); closed if there is
+   * none, or if that session already has a connection. Never throws.
+   */
+  acceptConnection(socket: Socket): void {
+    const remote = unmapped(parseIp((socket.remoteAddress ?? '').split('%')[0]!));
+    const local = unmapped(parseIp((socket.localAddress ?? '').split('%')[0]!));
+    const from = socket.remoteAddress ?? '?';
+    const matching = [...this.sessions.entries()].filter(([, r]) => r.session !== undefined && remote !== undefined && ipEquals(r.peer.peerAddress, remote)
+      && (r.peer.sourceAddress === undefined || (local !== undefined && ipEquals(r.peer.sourceAddress, local))));
+    if (!this.opts.passive || this.closed || matching.length === 0) {
+      this.opts.logger.warn({ op: 'accept', peer: from, error: 'not a configured peer of this node', msg: 'closing a BGP connection from an unknown address' });
+      socket.destroy();
+      return;
+    }
+    if (matching.some(([, r]) => r.session!.offer(socket))) return;
+    this.opts.logger.info({ op: 'accept', peer: from, sessions: matching.map(([k]) => k), msg: 'closing a second BGP connection from a peer: its session already has one' });
+    socket.destroy();
   }
 
   /** Stops every session: gracefully (no NOTIFICATION, for a restart) or with Cease Administrative Shutdown. */
@@ -224,6 +254,7 @@ export class BgpAnnouncer {
       config: {
         localAs: peer.myAsn, peerAs: peer.peerAsn, holdTimeSeconds: Math.floor(peer.holdTimeMs / 1000),
         keepaliveTimeSeconds: peer.keepaliveTimeMs / 1000, families: [4, 6], ...SESSION_TIMING_DEFAULTS,
+        ...(this.opts.passive ? { connectTimeoutMs: PASSIVE_WAIT_MS } : {}),
         // Not on a BFD-gated session: a helper keeps a restarting peer's paths as stale, and FRR 8.4 treats a BFD
         // Down as such a restart (measured: a SIGKILLed speaker's paths stayed for the Restart Time), which would
         // undo what BFD is for. docs/design/bfd.md "BFD and graceful restart".
@@ -233,6 +264,7 @@ export class BgpAnnouncer {
       sourceAddress: peer.sourceAddress ? formatIp(peer.sourceAddress) : undefined,
       password: peer.password === '' ? undefined : peer.password,
       clock: this.opts.clock,
+      passive: this.opts.passive,
       routerId: (local) => chooseRouterId({ routerId: peer.routerId, localAddress: local, interfaceIpv4s: this.interfaceOf(local, 4), nodeName: this.opts.nodeName }),
       otherFamilyNextHop: (family, local) => this.interfaceOf(local, family)[0] ?? this.anyGlobal(family),
       log,
@@ -246,6 +278,9 @@ export class BgpAnnouncer {
       }),
     });
     r.session = session;
+    if (this.opts.passive && peer.password !== '') {
+      log.warn({ op: 'syncPeers', error: 'password with --bgp-listen', msg: 'the listener sets no TCP-MD5 key: this peer\'s signed connections are dropped by the kernel' });
+    }
     this.opts.metrics.sessionUp(key, false);
     this.opts.metrics.prefixes(key, 0, this.desired.size);
     session.setRoutes(this.desired);
@@ -286,6 +321,12 @@ export class BgpAnnouncer {
   private interfaces(): NodeJS.Dict<NetworkInterfaceInfo[]> {
     return (this.opts.interfaces ?? networkInterfaces)();
   }
+}
+
+/** ::ffff:a.b.c.d (an IPv4 peer on a dual-stack `[::]` listener) → a.b.c.d. */
+function unmapped(ip: IpAddr | undefined): IpAddr | undefined {
+  if (ip === undefined || ip.family === 4 || ip.value >> 32n !== 0xffffn) return ip;
+  return { family: 4, value: ip.value & 0xffffffffn };
 }
 
 /** Not loopback, link-local or unspecified. */

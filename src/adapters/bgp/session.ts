@@ -28,6 +28,11 @@ export interface BgpSessionOptions {
   /** Next hop for the family that is not the connection's own (the node's other-family address, found from the local one). */
   readonly otherFamilyNextHop?: (family: Family, localAddress: IpAddr) => IpAddr | undefined;
   readonly log?: Logger | undefined;
+  /**
+   * Passive (`--bgp-listen`): never dial; wait for the peer's connection, handed over by offer(). The FSM's
+   * Connect state then means "waiting for the peer" (RFC 4271 §8.2.1.4 PassiveTcpEstablishment).
+   */
+  readonly passive?: boolean | undefined;
   /** Observers for metrics and tests. */
   readonly onUp?: ((n: Negotiated) => void) | undefined;
   readonly onDown?: ((reason: string, graceful: boolean) => void) | undefined;
@@ -62,6 +67,8 @@ export class BgpSession {
   /** Cancels the native dial in flight (no answer yet); undefined when none. */
   private pendingDial: (() => void) | undefined;
   private silentFailures = 0;
+  /** Passive: the generation of the Connect state waiting for the peer's connection; undefined when not waiting. */
+  private awaiting: number | undefined;
 
   constructor(opts: BgpSessionOptions) {
     this.opts = opts;
@@ -73,6 +80,26 @@ export class BgpSession {
   /** The FSM state name, for metrics and tests. */
   get fsmState(): FsmSnapshot['state'] {
     return this.state.state;
+  }
+
+  /**
+   * Passive: the peer's incoming connection (already checked to come from this peer's address). Taken when the
+   * session waits for one (Connect) or is between attempts (Idle, the backoff is cut short); refused (false,
+   * the caller closes it) while a connection is in use: the existing one wins (RFC 4271 §6.8, simplified).
+   */
+  offer(socket: net.Socket): boolean {
+    if (!this.opts.passive || !this.state.running) return false;
+    if (this.state.state === 'idle') {
+      this.timers.get('idleHold')?.();
+      this.timers.delete('idleHold');
+      this.dispatch({ type: 'timerFired', timer: 'idleHold' });
+    }
+    if (this.state.state !== 'connect' || this.awaiting !== this.generation) return false;
+    this.awaiting = undefined;
+    const gen = this.generation;
+    this.attach(socket, () => gen === this.generation);
+    this.connected(socket);
+    return true;
   }
 
   start(): void {
@@ -192,6 +219,10 @@ export class BgpSession {
   private connect(): void {
     const gen = ++this.generation;
     const live = () => gen === this.generation;
+    if (this.opts.passive) {
+      this.awaiting = gen;
+      return;
+    }
     if (this.opts.password === undefined && this.opts.sourceAddress === undefined) {
       const socket = net.connect({ host: this.opts.peerAddress, port: this.opts.peerPort });
       socket.on('connect', () => { if (live()) this.connected(socket); });
