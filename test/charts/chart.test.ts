@@ -153,6 +153,23 @@ test('speaker tolerations and node selectors add to the defaults; tolerateMaster
   assert.equal(workload(render(bin, ['speaker.tolerateMaster=false']), 'DaemonSet').spec.template.spec.tolerations, undefined);
 });
 
+test('speaker.bgpListen passes --bgp-listen and adds NET_BIND_SERVICE, only then', (t) => {
+  const bin = requireHelm(t);
+  if (!bin) return;
+  type Caps = { securityContext?: { capabilities?: { add?: string[] } } };
+  const speaker = (sets: string[]) => workload(render(bin, sets), 'DaemonSet').spec.template.spec.containers[0]! as Workload['spec']['template']['spec']['containers'][number] & Caps;
+  const off = speaker([]);
+  assert.deepEqual(off.securityContext?.capabilities?.add, ['NET_RAW']);
+  assert.ok(!off.args.some((a) => a.startsWith('--bgp-listen')), off.args.join(' '));
+  for (const listen of ['0.0.0.0:179', '[::]:179']) {
+    const on = speaker([`speaker.bgpListen=${listen}`]);
+    assert.deepEqual(on.args.filter((a) => a.startsWith('--bgp-listen')), [`--bgp-listen=${listen}`]);
+    assert.deepEqual(on.securityContext?.capabilities?.add, ['NET_RAW', 'NET_BIND_SERVICE']);
+  }
+  // The controller is untouched.
+  assert.ok(!workload(render(bin, ['speaker.bgpListen=0.0.0.0:179']), 'Deployment').spec.template.spec.containers[0]!.args.some((a) => a.startsWith('--bgp-listen')));
+});
+
 test('configInline renders the ConfigMap config; existingConfigMap is passed as --config; both at once is refused', (t) => {
   const bin = requireHelm(t);
   if (!bin) return;
@@ -198,7 +215,7 @@ test('a rendering with every value set passes the API server\'s validation (kube
     '--set', 'configInline.address-pools[0].name=default', '--set', 'configInline.address-pools[0].protocol=layer2',
     '--set', 'configInline.address-pools[0].addresses[0]=192.0.2.240/28',
     '--set', 'speaker.tolerations[0].key=dedicated', '--set', 'speaker.tolerations[0].operator=Exists',
-    '--set', 'speaker.nodeSelector.metallb=yes', '--set', 'controller.tolerations[0].key=infra', '--set', 'controller.tolerations[0].operator=Exists',
+    '--set', 'speaker.nodeSelector.metallb=yes', '--set', 'speaker.bgpListen=0.0.0.0:179', '--set', 'controller.tolerations[0].key=infra', '--set', 'controller.tolerations[0].operator=Exists',
     '--set', 'controller.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=infra',
     '--set', 'controller.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists',
     '--set', 'controller.serviceAccount.annotations.owner=net']);
