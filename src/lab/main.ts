@@ -223,7 +223,8 @@ async function startController(cluster: TestCluster, paths: LabPaths, state: Lab
   state.ports.push(port);
   save();
   try {
-    await waitFor('the controller metrics endpoint', 10_000, async () => {
+    // Generous: with both cores busy a Node.js start alone can take several seconds.
+    await waitFor('the controller metrics endpoint', 30_000, async () => {
       if (!isAlive(pid)) throw new StopWaiting('it exited');
       return (await httpStatus(`http://127.0.0.1:${port}/metrics`)) === 200;
     }, 100);
@@ -422,7 +423,7 @@ async function restartSpeaker(nodeName: string | undefined): Promise<void> {
 
 /**
  * `lab config FILE`: applies another MetalLB config and gives the router the matching side (peers, ASNs,
- * passwords, families): BIRD reloads its config, FRR's bgpd restarts on the new one.
+ * passwords, families): BIRD reloads its config, FRR's bgpd and gobgpd restart on the new one.
  */
 async function applyConfig(file: string | undefined): Promise<void> {
   if (!file || !existsSync(file)) throw new Error(`config file not found: ${file ?? '(none given)'}`);
@@ -432,8 +433,13 @@ async function applyConfig(file: string | undefined): Promise<void> {
   const sessions = routerSessionsFromFile(file);
   const topo = topologyNames(state.prefix);
   await applyFiles(TestCluster.attach(state.clusterInfo), [file]);
-  if (state.pids.gobgpd !== undefined) throw new Error('lab config: not with --router gobgp yet; take the lab down and up with --config');
-  if (state.pids.bgpd !== undefined) {
+  if (state.pids.gobgpd !== undefined) {
+    // gobgpd restarts on the new file (its sessions restart; it installs no kernel routes to keep).
+    await stopOwnPid(state.pids.gobgpd, paths.dir, 5000);
+    rmSync(gobgpSocket(paths.dir), { force: true });
+    state.pids.gobgpd = (await startGobgp(topo.router, paths.dir, topo.nodes, sessions)).pid;
+    writeState(paths, state);
+  } else if (state.pids.bgpd !== undefined) {
     if (sessionsUseBfd(sessions) && state.pids.bfdd === undefined) throw new Error('lab config: BFD needs bfdd, which this FRR lab did not start; take the lab down and up with --config');
     state.pids.bgpd = await reconfigureFrr(topo.router, paths.dir, topo.nodes, sessions, state.pids.bgpd);
     writeState(paths, state);

@@ -101,6 +101,12 @@ test('routerSessionsFor: the router\'s side follows each lab example (peers, ASN
   assert.match(frr, / address-family ipv6 unicast\n {2}neighbor SPEAKERS activate\n/);
   assert.doesNotMatch(frr, /SPEAKERS6/);
   assert.match(frrBgpdConfig('/f', nodes, sessions('lab-bgp.yaml')), / neighbor SPEAKERS6 password lab-md5-v6\n/);
+  const { gobgpConfig } = await import('../../src/lab/gobgp.js');
+  const gobgp = gobgpConfig(nodes, {}, sessions('lab-bgp.yaml'));
+  assert.match(gobgp, /neighbor-address = "2001:db8::12"\n {4}peer-as = 64513\n {4}auth-password = "lab-md5-v6"\n/);
+  const gobgpMp = gobgpConfig(nodes, {}, sessions('lab-bgp-mp.yaml'));
+  assert.equal(gobgpMp.match(/\[\[neighbors\]\]/g)?.length, 3);
+  assert.equal(gobgpMp.match(/afi-safi-name = "ipv6-unicast"/g)?.length, 3);
   const twice = routerSessionsFor('peers:\n- {peer-address: 192.0.2.1, peer-asn: 1, my-asn: 2}\n- {peer-address: 192.0.2.1, peer-asn: 1, my-asn: 2, peer-port: 1790}\n');
   assert.equal(twice.ok, false);
 });
