@@ -131,7 +131,9 @@ async function exercise(t: TestContext, router: 'bird' | 'frr', view: RouterView
     await eventually('node1 out of the IPv6 route', () => !kernelNextHops(v6).includes('2001:db8::11') && kernelNextHops(v6).length === 2);
     assert.ok(!view.bfdUp().includes('192.0.2.11'), `${router} still has BFD Up with node1: ${view.bfdUp().join()}`);
     const restarted = await lab('restart-speaker', 'node1');
-    assert.equal(restarted.code, 0, restarted.output);
+    // Under heavy load the new speaker may take longer than `lab restart-speaker`'s 20 s readiness wait; it keeps
+    // running then (its pid is recorded first), and the routes coming back below are what counts.
+    if (restarted.code !== 0) assert.match(restarted.output, /timed out after \d+ ms waiting for the speaker on node1 to serve \/metrics/, restarted.output);
     await eventually('node1 back in both routes', () => kernelNextHops(v4).length === 3 && kernelNextHops(v6).length === 3);
 
     // 4. node2's link cut at the fabric (the node itself notices nothing): the router drops node2, then takes it back.
