@@ -4,13 +4,16 @@
 // GoBGP's side (gobgpd installs no kernel routes, so its RIB is the view): `gobgp global rib -a ipv4` and `-a ipv6`
 // hold the demo's prefix from the three nodes, each with its node's address of the family as next hop, AS path
 // 64513 and the community, the same attributes on all three; each family on its own session; graceful restart
-// negotiated with End-of-RIB; a speaker SIGKILLed keeps its paths at GoBGP (stale) until it is back.
+// negotiated with End-of-RIB; a speaker SIGKILLed keeps its paths at GoBGP (stale) until it is back; the same
+// speaker restarted in passive mode (--bgp-listen=[::]:179) dials nobody and GoBGP dials in, over both families.
+// The lab-bgp example without its passwords (the listener sets no TCP-MD5 key; MD5 is proven with BIRD and FRR).
 // One lab for the file; needs root, BIRD (the lab's prerequisite) and GoBGP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BGP_NODES, bgpLab, bgpLabPrerequisites, eventually, hostPrefix, sh } from './bgp-lab.js';
+import { BGP_NODES, LAB_BGP_CONFIG, bgpLab, bgpLabPrerequisites, eventually, hostPrefix, sh } from './bgp-lab.js';
 
 const lab = bgpLab(process.env.METALLB_TS_BGP_GOBGP_TEST_PREFIX ?? 'bgg-');
 const gobgp = (...args: string[]) => sh('gobgp', ['--target', `unix://${join(lab.dir, 'gobgp.sock')}`, ...args]);
@@ -47,10 +50,14 @@ function gracefulRestart(address: string): { received: boolean; endOfRib: boolea
   return gr === undefined ? undefined : { received: gr.received === true, endOfRib: gr.end_of_rib_received === true };
 }
 
-test('native BGP against GoBGP: the three nodes\' paths over IPv4 and IPv6 with the right attributes, graceful restart helped', { timeout: 600_000 }, async (t) => {
+test('native BGP against GoBGP: the three nodes\' paths over IPv4 and IPv6 with the right attributes, graceful restart helped, passive mode', { timeout: 600_000 }, async (t) => {
   if (!bgpLabPrerequisites(t, 'gobgp')) return;
   try {
-    const up = await lab.up('gobgp');
+    const config = join(tmpdir(), `${lab.prefix}lab-bgp-no-md5.yaml`);
+    const withoutPasswords = readFileSync(LAB_BGP_CONFIG, 'utf8').replace(/^ +password: .*\n/gm, '');
+    assert.doesNotMatch(withoutPasswords, /password:/);
+    writeFileSync(config, withoutPasswords);
+    const up = await lab.up('gobgp', config);
     assert.match(up, /gobgpd installs no kernel routes/);
     const { v4, v6 } = lab.demoIps();
     const global = gobgpJson('global') as { asn?: number; use_multiple_paths?: boolean } | undefined;
@@ -89,6 +96,33 @@ test('native BGP against GoBGP: the three nodes\' paths over IPv4 and IPv6 with 
         return paths.length === 3 && paths.every((p) => !p.stale) ? true : undefined;
       });
     }
+
+    // 4. Passive mode: node1's speaker restarted with --bgp-listen (METALLB_BGP_LISTEN, as a DaemonSet would set
+    //    it): it dials nobody; GoBGP dials node1:179 for both sessions and gets the paths again.
+    process.env['METALLB_BGP_LISTEN'] = '[::]:179';
+    let passive: { code: number; output: string };
+    try {
+      passive = await lab.lab('restart-speaker', 'node1');
+    } finally {
+      delete process.env['METALLB_BGP_LISTEN'];
+    }
+    assert.equal(passive.code, 0, passive.output);
+    const inbound = () => sh('ip', ['netns', 'exec', `${lab.prefix}node1`, 'ss', '-Htn', 'state', 'established', '( sport = :179 )']).stdout;
+    // On the dual-stack [::] socket the IPv4 connection shows as ::ffff:192.0.2.x.
+    await eventually('GoBGP to dial node1\'s listener for both sessions', () => {
+      const out = inbound();
+      return /\[?(::ffff:)?192\.0\.2\.11\]?:179\s+\[?(::ffff:)?192\.0\.2\.1\]?:\d+/.test(out) && /\[2001:db8::11\]:179\s+\[2001:db8::1\]:\d+/.test(out) ? true : undefined;
+    }).catch((err: Error) => { throw new Error(`${err.message}; node1's inbound :179 connections: ${inbound()}; GoBGP: ${gobgp('neighbor').stdout}`); });
+    for (const ip of [v4, v6]) {
+      await eventually(`node1's path to ${ip} fresh over the dialled-in session`, () => {
+        const paths = ribPaths(hostPrefix(ip));
+        return paths.length === 3 && paths.every((p) => !p.stale) ? true : undefined;
+      });
+    }
+    const log = readFileSync(join(lab.dir, 'logs', 'speaker-node1.log'), 'utf8');
+    assert.match(log, /bgpListening/);
+    // Node1 opened no BGP connection itself: none of its established connections goes to a port 179.
+    assert.doesNotMatch(sh('ip', ['netns', 'exec', `${lab.prefix}node1`, 'ss', '-Htn', 'state', 'established', '( dport = :179 )']).stdout, /:179\b/);
   } finally {
     await lab.down();
   }
