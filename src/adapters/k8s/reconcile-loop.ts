@@ -27,6 +27,11 @@ export interface ReconcileLoopOptions<K extends string> {
   readonly logger: Logger;
 }
 
+/** Resolves after pending I/O callbacks (sockets, timers due) have run. */
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => { setImmediate(resolve); });
+}
+
 export class ReconcileLoop<K extends string> {
   private readonly options: ReconcileLoopOptions<K>;
   private running: Promise<void>[] = [];
@@ -56,6 +61,11 @@ export class ReconcileLoop<K extends string> {
       } finally {
         queue.done(key);
       }
+      // A handler that needs no I/O resolves at once, and the next key follows in the same microtask run: a
+      // reprocess of 1,000 Services would then hold off every socket callback until it ends. The speaker's gossip
+      // answers probes from those callbacks (a 50 ms probe timeout), so a busy speaker was declared dead, refuted,
+      // reprocessed everything again, and ownership flapped (issue 13 §1's start-up write churn).
+      await yieldToIo();
     }
   }
 
