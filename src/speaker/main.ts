@@ -52,6 +52,11 @@ const EVENT_COMPONENT = 'metallb-speaker';
 const DISCOVERY_DEADLINE_MS = 60_000;
 /** How long a starting speaker waits for gossip to reach the speakers Kubernetes lists before it elects, ms. */
 const JOIN_WAIT_MS = 3_000;
+/**
+ * How long a starting speaker holds its announce annotations until gossip has every speaker Kubernetes lists alive,
+ * ms: each Service is then written once, from the converged view, not once per intermediate view.
+ */
+const PUBLISH_HOLD_MS = 30_000;
 
 /** Runs the speaker until SIGTERM/SIGINT/SIGQUIT; resolves to the exit code. */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
@@ -149,6 +154,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     }
   }
   const membership = gossip?.membership ?? members.membership;
+  let publishing = gossip === undefined;
   membership.onChange(() => queue.add(MEMBERSHIP_KEY));
   // Others declared us dead (a freeze, a partition) and may have taken our IPs: re-announce (gratuitous bursts).
   gossip?.node.onRefuted(() => queue.add(MEMBERSHIP_KEY));
@@ -196,7 +202,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     logger,
     announcements: {
       interfacesFor: (ips) => interfacesHolding(ips, networkInterfaces()), write: createAnnounceWriter(clients, flags.nodeName),
-      settled: () => members.membership.alive(),
+      ...(gossip ? { kubernetes: () => members.membership.alive(), publishing: () => publishing } : {}),
     },
   });
   const loop = new ReconcileLoop<WorkKey>({
@@ -227,6 +233,14 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     }
     logger.info({ event: 'cachesSynced', alive: [...membership.alive()].sort(), msg: 'informer caches synced' });
     queue.add(SYNCED_KEY);
+    if (gossip) {
+      // Alive, not merely met: a peer that gossip wrongly found dead while everyone was starting (busy) would
+      // otherwise be written out of every Service and back in a moment later.
+      const missing = await gossip.joinAndWait(PUBLISH_HOLD_MS);
+      publishing = true;
+      logger.info({ event: 'announcePublishing', alive: [...membership.alive()].sort(), missing, msg: missing.length === 0 ? 'gossip has every listed speaker alive; writing announce annotations' : 'gossip lacks some listed speakers; writing announce annotations anyway' });
+      queue.add(MEMBERSHIP_KEY);
+    }
   });
   const signal = await waitForSignal();
   logger.info({ event: 'shutdown', signal, msg: 'stopping' });

@@ -92,8 +92,17 @@ export interface SpeakerReconcilerPorts {
   readonly announcements?: {
     /** Interfaces whose subnet holds one of the IPs, sorted. */
     interfacesFor(ips: readonly string[]): string[];
-    /** Kubernetes liveness, shared by every speaker: who removes departed nodes' keys, and which (default alive). */
-    settled?(): ReadonlySet<string>;
+    /**
+     * With gossip: the Kubernetes liveness every speaker shares; a speaker whose own view is not a quorum of it
+     * writes nothing (announcementPatch). Absent: the membership is already the shared view.
+     */
+    kubernetes?(): ReadonlySet<string>;
+    /**
+     * False while the membership is still converging at start (gossip has not met every speaker Kubernetes lists):
+     * nothing is written then, and the owner of this port enqueues MEMBERSHIP_KEY when it turns true, so each
+     * Service is written once, from the converged view. Absent: always true.
+     */
+    publishing?(): boolean;
     /** Merge-patches the Service's annotations. */
     write(namespace: string, name: string, patch: AnnotationPatch): Promise<{ ok: true } | { ok: false; gone: boolean; error: string }>;
   };
@@ -253,14 +262,14 @@ export class SpeakerReconciler {
   /** Brings this node's announce annotation on the Service in line; writes nothing when it already is. */
   private async publish(name: string, svc: ServiceObject | undefined, result: BalancerResult, endpoints: EndpointsView, alive: ReadonlySet<string>): Promise<SyncState> {
     const port = this.ports.announcements;
-    if (port === undefined || svc === undefined) return 'success';
+    if (port === undefined || svc === undefined || port.publishing?.() === false) return 'success';
     // A speaker the membership does not count (its own view) says nothing: the first alive node removes its key.
     const mine = !alive.has(this.ports.myNode) ? undefined : nodeAnnouncementFor({
       service: svc, announced: this.ports.core.announcement(name), skipped: result.skipped?.reason, endpoints, alive,
       configStale: this.configStale, interfacesFor: (ips) => port.interfacesFor(ips),
     });
-    const settled = port.settled?.();
-    const patch = announcementPatch({ current: svc.metadata?.annotations, myNode: this.ports.myNode, mine, alive, ...(settled ? { settled } : {}) });
+    const kubernetes = port.kubernetes?.();
+    const patch = announcementPatch({ current: svc.metadata?.annotations, myNode: this.ports.myNode, mine, alive, ...(kubernetes ? { kubernetes } : {}) });
     if (patch === undefined) return 'success';
     const i = name.indexOf('/');
     const written = await port.write(name.slice(0, i), name.slice(i + 1), patch);

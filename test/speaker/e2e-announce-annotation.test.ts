@@ -13,14 +13,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DiscoveryV1Api, V1Service } from '@kubernetes/client-node';
-import { getTestCluster, requirePrerequisite, type TestCluster } from '../../src/testing/cluster/test-cluster.js';
+import type { DiscoveryV1Api } from '@kubernetes/client-node';
+import { getTestCluster, requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
 import { buildTopology, deleteNetns, topologyNames } from '../../src/lab/topology.js';
 import { METALLB_NS, eventually, installMetallb, startSpeaker, type SpeakerProcess } from '../../src/testing/metallb/process.js';
 import { adminClients } from '../../src/testing/metallb/kube.js';
-import { loadKubeClients, type KubeClients } from '../../src/adapters/k8s/client.js';
+import { loadKubeClients } from '../../src/adapters/k8s/client.js';
 import { createStatusWriter } from '../../src/adapters/k8s/status-writer.js';
-import { ANNOUNCE_ANNOTATION_PREFIX, announceAnnotationKey } from '../../src/core/speaker/announce-annotation.js';
+import { ANNOUNCE_ANNOTATION_PREFIX } from '../../src/core/speaker/announce-annotation.js';
+import { WriteCounter, entries, podName, pool, putConfigMap, read, serviceWithIp, setSpeakerReady, sliceOn, writeNodesAndPods } from './announce-helpers.js';
 
 const PREFIX = process.env['METALLB_TS_ANNOUNCE_TEST_PREFIX'] ?? 'op-';
 const names = topologyNames(PREFIX);
@@ -34,101 +35,8 @@ const CONFIG_TEXT = [
   '- name: bulk', '  protocol: layer2', '  addresses:', '  - 2001:db8:1::/112', '',
 ].join('\n');
 
-const podName = (node: string) => `${node}-speaker`;
 const bulkIp = (i: number) => `2001:db8:1::${(i + 1).toString(16)}`;
-
-async function putConfigMap(k: KubeClients): Promise<void> {
-  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CONFIG, namespace: METALLB_NS }, data: { config: CONFIG_TEXT } };
-  try { await k.core.replaceNamespacedConfigMap({ namespace: METALLB_NS, name: CONFIG, body }); } catch (err) {
-    if ((err as { code?: number }).code !== 404) throw err;
-    await k.core.createNamespacedConfigMap({ namespace: METALLB_NS, body });
-  }
-}
-
-async function serviceWithIp(k: KubeClients, ns: string, name: string, ip: string): Promise<void> {
-  const svc = await k.core.createNamespacedService({
-    namespace: ns,
-    body: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ipFamilyPolicy: 'PreferDualStack', ports: [{ port: 80, protocol: 'TCP' }] } },
-  });
-  await k.core.replaceNamespacedServiceStatus({ namespace: ns, name, body: { ...svc, status: { loadBalancer: { ingress: [{ ip }] } } } });
-}
-
-async function sliceOnAll(discovery: DiscoveryV1Api, ns: string, service: string): Promise<void> {
-  await discovery.createNamespacedEndpointSlice({
-    namespace: ns,
-    body: {
-      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
-      metadata: { name: `${service}-manual`, namespace: ns, labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': 'metallb-ts-test' } },
-      endpoints: NODES.map((n, i) => ({ addresses: [`10.1.0.${i + 1}`], nodeName: n, conditions: { ready: true } })),
-      ports: [{ port: 80, protocol: 'TCP' }],
-    },
-  });
-}
-
-async function setSpeakerReady(cluster: TestCluster, node: string, ready: boolean): Promise<void> {
-  const now = new Date().toISOString();
-  await cluster.kubectl(['patch', 'pod', podName(node), '-n', METALLB_NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({
-    status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: now }] },
-  })]);
-}
-
-async function writeNodesAndPods(cluster: TestCluster): Promise<void> {
-  const now = new Date().toISOString();
-  const labels = Object.fromEntries(ML_LABELS.split(',').map((kv) => kv.split('=') as [string, string]));
-  for (const node of NODES) {
-    await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels: { 'kubernetes.io/hostname': node } } }) });
-    await cluster.kubectl(['patch', 'node', node, '--subresource=status', '--type=merge', '-p',
-      JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Test', message: 'op e2e', lastHeartbeatTime: now, lastTransitionTime: now }] } })]);
-    await cluster.kubectl(['apply', '-f', '-'], {
-      input: JSON.stringify({
-        apiVersion: 'v1', kind: 'Pod', metadata: { name: podName(node), namespace: METALLB_NS, labels },
-        spec: { nodeName: node, hostNetwork: true, terminationGracePeriodSeconds: 0, containers: [{ name: 'speaker', image: 'metallb-ts:test' }] },
-      }),
-    });
-    await setSpeakerReady(cluster, node, true);
-  }
-}
-
-/** The announce annotations of a Service: node → value. */
-function entries(svc: V1Service): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(svc.metadata?.annotations ?? {})) if (k.startsWith(ANNOUNCE_ANNOTATION_PREFIX)) out[k.slice(ANNOUNCE_ANNOTATION_PREFIX.length)] = v;
-  return out;
-}
-
-async function read(k: KubeClients, ns: string, name: string): Promise<V1Service> {
-  return k.core.readNamespacedService({ namespace: ns, name });
-}
-
-/** Runs `fn` on up to `width` items at once. */
-async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => { while (next < items.length) await fn(items[next++]!); }));
-}
-
-/** Counts MODIFIED events of Services in `ns` whose announce annotations changed, by Service name. */
-class WriteCounter {
-  readonly writes: string[] = [];
-  private abort: { abort(): void } | undefined;
-  private readonly last = new Map<string, string>();
-
-  static async start(k: KubeClients, ns: string): Promise<WriteCounter> {
-    const counter = new WriteCounter();
-    const list = await k.core.listNamespacedService({ namespace: ns });
-    for (const s of list.items) counter.last.set(s.metadata!.name!, JSON.stringify(entries(s)));
-    const watch = new k.k8s.Watch(k.kc);
-    counter.abort = await watch.watch(`/api/v1/namespaces/${ns}/services`, { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: false },
-      (type: string, obj: V1Service) => {
-        const name = obj.metadata!.name!;
-        const now = JSON.stringify(entries(obj));
-        if (type === 'MODIFIED' && counter.last.get(name) !== now) counter.writes.push(name);
-        counter.last.set(name, now);
-      }, () => {});
-    return counter;
-  }
-
-  stop(): void { this.abort?.abort(); }
-}
+const sliceOnAll = (discovery: DiscoveryV1Api, ns: string, service: string) => sliceOn(discovery, ns, service, NODES);
 
 test('announce annotation e2e: owner, reasons, no clobbering, admission policy, failover, 1,000-Service write counts', { timeout: 2_400_000 }, async (t) => {
   if (!requirePrerequisite(t, process.getuid?.() === 0, 'needs root for network namespaces')) return;
@@ -154,8 +62,8 @@ test('announce annotation e2e: owner, reasons, no clobbering, admission policy, 
   try {
     await buildTopology(PREFIX, () => {});
     relay = await cluster.exposeInNetns(names.nodes.map((n) => n.netns));
-    await writeNodesAndPods(cluster);
-    await putConfigMap(admin);
+    await writeNodesAndPods(cluster, NODES, ML_LABELS);
+    await putConfigMap(admin, CONFIG, CONFIG_TEXT);
 
     // 1,000 layer-2 Services with endpoints on every node, before any speaker runs.
     const bulk = Array.from({ length: BULK }, (_, i) => `bulk-${i}`);

@@ -13,7 +13,9 @@
  * The value never holds a timestamp or a counter: a restarted speaker recomputes the same text and writes nothing.
  *
  * A speaker writes only its own key, and removes the keys of nodes the membership no longer sees alive (their
- * speakers cannot), but only when it is the alive set's first node by name, so one speaker does it, not all.
+ * speakers cannot), but only when it is the alive set's first node by name, so one speaker does it, not all. With
+ * gossip each speaker's alive set is its own view; a view that is not a quorum of the Kubernetes liveness writes
+ * nothing (hasQuorum), so a split brain's sides cannot remove each other's keys back and forth.
  */
 import type { Protocol } from '../config/types.js';
 import { cidrContains, parseCidr, parseIp } from '../ip/index.js';
@@ -78,35 +80,53 @@ export type AnnotationPatch = Readonly<Record<string, string | null>>;
  * What this speaker writes on one Service so its annotations say `mine` (undefined = no entry for this node), and,
  * when this node is the janitor (first alive node by name), that no node outside `alive` has an entry.
  * Returns undefined when the Service already says exactly that: nothing to write (a restart writes only what
- * changed). `current` is the Service's annotations as cached.
+ * changed), and when this speaker's view lacks quorum (below). `current` is the Service's annotations as cached.
  */
 export function announcementPatch(input: {
   readonly current: Readonly<Record<string, string>> | undefined | null;
   readonly myNode: string;
   readonly mine: NodeAnnouncement | undefined;
+  /** The speakers alive as this speaker's membership sees them (with gossip: gossip ∩ Kubernetes). */
   readonly alive: ReadonlySet<string>;
   /**
-   * The liveness every speaker shares (Kubernetes: Node Ready and speaker Pod Ready), which picks the janitor and
-   * the departed nodes; default `alive`. With gossip, `alive` is this speaker's own view: in a split brain each
-   * side would remove the other's key forever.
+   * With gossip: the speakers Kubernetes has alive (Node Ready, speaker Pod Running and Ready), the same for every
+   * speaker. A speaker whose `alive` is not a quorum of it (hasQuorum) writes nothing: in a split brain only the
+   * majority side removes the other's keys, and the minority does not write them back, so no key flaps. Absent
+   * (gossip off): `alive` is already the view every speaker shares.
    */
-  readonly settled?: ReadonlySet<string>;
+  readonly kubernetes?: ReadonlySet<string>;
 }): AnnotationPatch | undefined {
+  if (input.kubernetes !== undefined && !hasQuorum(input.alive, input.kubernetes)) return undefined;
   const current = input.current ?? {};
   const patch: Record<string, string | null> = {};
   const myKey = announceAnnotationKey(input.myNode);
   const want = input.mine === undefined ? undefined : formatAnnouncement(input.mine);
   const have = Object.hasOwn(current, myKey) ? current[myKey] : undefined;
   if (want !== have) patch[myKey] = want ?? null;
-  const settled = input.settled ?? input.alive;
-  if (isJanitor(input.myNode, settled)) {
-    const aliveKeys = new Set([...settled].map(announceAnnotationKey));
+  if (isJanitor(input.myNode, input.alive)) {
+    const aliveKeys = new Set([...input.alive].map(announceAnnotationKey));
     aliveKeys.add(myKey);
     for (const key of Object.keys(current)) {
       if (key.startsWith(ANNOUNCE_ANNOTATION_PREFIX) && !aliveKeys.has(key)) patch[key] = null;
     }
   }
   return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+/**
+ * True when `view` (this speaker's alive set) holds a majority of `kubernetes` (the alive set every speaker
+ * shares): more than half of its nodes, or exactly half including its first node by name (so of two halves exactly
+ * one has quorum). Only the part of `view` inside `kubernetes` counts. An empty `kubernetes`: no quorum.
+ */
+export function hasQuorum(view: ReadonlySet<string>, kubernetes: ReadonlySet<string>): boolean {
+  let inside = 0;
+  let first: string | undefined;
+  for (const node of kubernetes) {
+    if (view.has(node)) inside += 1;
+    if (first === undefined || node < first) first = node;
+  }
+  if (first === undefined) return false;
+  return 2 * inside > kubernetes.size || (2 * inside === kubernetes.size && view.has(first));
 }
 
 /** The janitor is the alive set's first node by name (this node included even if membership misses it). */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ANNOUNCE_ANNOTATION_PREFIX, announceAnnotationKey, announcementPatch, announcementsOn, formatAnnouncement,
-  interfacesHolding, isJanitor, parseAnnouncement, type NodeAnnouncement,
+  hasQuorum, interfacesHolding, isJanitor, parseAnnouncement, type NodeAnnouncement,
 } from '../../../src/core/speaker/announce-annotation.js';
 import { nodeAnnouncementFor, type AnnouncementInput } from '../../../src/speaker/announce.js';
 import { endpointsFromSlices, NO_ENDPOINTS } from '../../../src/core/service/endpoints.js';
@@ -56,6 +56,41 @@ test('patch: only the first alive node removes the keys of nodes no longer alive
   assert.equal(isJanitor('c', alive), false);
   assert.deepEqual(announcementPatch({ current, myNode: 'b', mine: L2_ETH0, alive }), { [announceAnnotationKey('b')]: 'announcing layer2 on eth0', [announceAnnotationKey('a')]: null });
   assert.equal(announcementPatch({ current, myNode: 'c', mine: { kind: 'notAnnouncing', reason: 'noEndpoints' }, alive }), undefined);
+});
+
+test('quorum: a strict majority of the Kubernetes liveness, or exactly half with its first node', () => {
+  const kube = new Set(['a', 'b', 'c']);
+  assert.equal(hasQuorum(new Set(['a', 'b', 'c']), kube), true);
+  assert.equal(hasQuorum(new Set(['b', 'c']), kube), true);
+  assert.equal(hasQuorum(new Set(['a']), kube), false);
+  assert.equal(hasQuorum(new Set(['c', 'x', 'y']), kube), false, 'nodes Kubernetes does not list do not count');
+  const two = new Set(['a', 'b']);
+  assert.equal(hasQuorum(new Set(['a']), two), true, 'the half with the first node');
+  assert.equal(hasQuorum(new Set(['b']), two), false, 'the other half');
+  assert.equal(hasQuorum(new Set(['a']), new Set()), false);
+});
+
+test('patch with gossip: a SIGKILLed node (gone from gossip, still Ready in Kubernetes) loses its key to the janitor', () => {
+  const kubernetes = new Set(['a', 'b', 'c']);
+  const current = { [announceAnnotationKey('a')]: 'announcing layer2 on eth0' };
+  // b and c see a dead: b (first of their view) removes a's key and writes its own where it now owns the Service.
+  assert.deepEqual(announcementPatch({ current, myNode: 'b', mine: L2_ETH0, alive: new Set(['b', 'c']), kubernetes }),
+    { [announceAnnotationKey('b')]: 'announcing layer2 on eth0', [announceAnnotationKey('a')]: null });
+  assert.equal(announcementPatch({ current, myNode: 'c', mine: undefined, alive: new Set(['b', 'c']), kubernetes }), undefined);
+});
+
+test('patch with gossip: in a split brain only the majority side writes, so no key flaps', () => {
+  const kubernetes = new Set(['a', 'b', 'c']);
+  const current = { [announceAnnotationKey('a')]: 'announcing layer2 on eth0' };
+  // a is cut off and sees itself alone: it would claim the Service and remove b's and c's keys; it writes nothing.
+  const withB = { ...current, [announceAnnotationKey('b')]: 'announcing layer2 on eth0' };
+  assert.equal(announcementPatch({ current: withB, myNode: 'a', mine: L2_ETH0, alive: new Set(['a']), kubernetes }), undefined);
+  assert.equal(announcementPatch({ current: {}, myNode: 'a', mine: L2_ETH0, alive: new Set(['a']), kubernetes }), undefined);
+  // the majority removes a's key once; a does not put it back, so the next sync of either side writes nothing.
+  assert.deepEqual(announcementPatch({ current: withB, myNode: 'b', mine: L2_ETH0, alive: new Set(['b', 'c']), kubernetes }), { [announceAnnotationKey('a')]: null });
+  const after = { [announceAnnotationKey('b')]: 'announcing layer2 on eth0' };
+  assert.equal(announcementPatch({ current: after, myNode: 'b', mine: L2_ETH0, alive: new Set(['b', 'c']), kubernetes }), undefined);
+  assert.equal(announcementPatch({ current: after, myNode: 'a', mine: L2_ETH0, alive: new Set(['a']), kubernetes }), undefined);
 });
 
 test('interfaces: those whose subnet holds an IP, loopback left out, sorted', () => {
