@@ -3,7 +3,8 @@
  * ConfigMap and its last-applied store, Services, Nodes, speaker Pods) the report of pools (size, used, free per
  * family), LoadBalancer Services (IPs → pool → protocol → announcing nodes, or why not, from the speakers' announce
  * annotations, docs/design/announce-annotations.md), the config state (applied, or refused with the blocking
- * Services, src/core/config/fail-static.ts) and the speakers alive as the Kubernetes-backed membership sees them.
+ * Services, src/core/config/fail-static.ts) and the speakers alive as membership sees them (Kubernetes liveness and
+ * the gossip views the speakers publish on their Pods, src/core/speaker/members-annotation.ts).
  * No I/O; never throws.
  */
 import { chooseConfig, heldAddresses, parseStored, storedConfigOf, type ConfigMapObject } from '../core/config/fail-static.js';
@@ -13,6 +14,7 @@ import type { ServiceObject } from '../core/k8s/objects.js';
 import { announceAnnotationKey, announcementsOn, formatAnnouncement, ANNOUNCE_ANNOTATION_PREFIX } from '../core/speaker/announce-annotation.js';
 import { speakerPoolFor } from '../core/speaker/decide.js';
 import { aliveFromKubernetes } from '../core/speaker/membership.js';
+import { MEMBERS_ANNOTATION, parseMembers, speakerViews } from '../core/speaker/members-annotation.js';
 
 export interface PoolReport {
   readonly name: string;
@@ -39,7 +41,19 @@ export type ConfigStateReport =
   | { readonly state: 'refused'; readonly reason: string; readonly blockers: readonly string[]; readonly running: 'last-applied' | 'none' }
   | { readonly state: 'missing'; readonly running: 'last-applied' | 'none' };
 
-export interface SpeakerReport { readonly node: string; readonly alive: boolean }
+/**
+ * One speaker: `alive` as membership sees it (Kubernetes liveness, overruled by most other speakers' published
+ * gossip views, src/core/speaker/members-annotation.ts); `kubernetes` alone; `seenBy`/`reporters` how many other
+ * alive speakers that publish a view see it; `sees` its own published view (absent with gossip off).
+ */
+export interface SpeakerReport {
+  readonly node: string;
+  readonly alive: boolean;
+  readonly kubernetes: boolean;
+  readonly seenBy: number;
+  readonly reporters: number;
+  readonly sees?: readonly string[];
+}
 
 export interface StatusReport {
   readonly namespace: string;
@@ -105,12 +119,19 @@ export function buildStatus(input: StatusInput): StatusReport {
 
   const alive = aliveFromKubernetes(input.nodes, input.speakerPods, input.speakerLabels);
   const speakerNodes = new Set<string>();
+  const views = new Map<string, string[]>();
   for (const pod of input.speakerPods) {
-    const node = (pod as { spec?: { nodeName?: string } }).spec?.nodeName;
-    if (node) speakerNodes.add(node);
+    const p = pod as { spec?: { nodeName?: string }; metadata?: { annotations?: Record<string, string> | null } };
+    const node = p.spec?.nodeName;
+    if (!node) continue;
+    speakerNodes.add(node);
+    const view = parseMembers(p.metadata?.annotations?.[MEMBERS_ANNOTATION]);
+    if (view !== undefined) views.set(node, view);
   }
   for (const n of alive) speakerNodes.add(n);
-  const speakers = [...speakerNodes].sort().map((node) => ({ node, alive: alive.has(node) }));
+  const speakers: SpeakerReport[] = speakerViews([...speakerNodes], alive, views).map((v) => ({
+    node: v.node, alive: v.alive, kubernetes: v.kubernetes, seenBy: v.seenBy, reporters: v.reporters, ...(v.sees ? { sees: v.sees } : {}),
+  }));
   return { namespace: input.namespace, config, pools, services, speakers };
 }
 

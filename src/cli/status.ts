@@ -167,5 +167,13 @@ export function render(report: StatusReport, json: boolean, colour: boolean): st
   const alive = report.speakers.filter((s) => s.alive).map((s) => s.node);
   const down = report.speakers.filter((s) => !s.alive).map((s) => s.node);
   out.push('', `Speakers alive (${alive.length}): ${alive.join(', ') || '-'}${down.length > 0 ? `; ${paint(`not alive (${down.length}): ${down.join(', ')}`, 'red')}` : ''}`);
+  if (report.speakers.some((s) => s.sees !== undefined)) {
+    const speakers = table(['SPEAKER', 'ALIVE', 'KUBERNETES', 'SEEN BY', 'SEES (GOSSIP)']);
+    for (const s of report.speakers) {
+      speakers.push([s.node, s.alive ? paint('yes', 'green') : paint('no', 'red'), s.kubernetes ? 'Ready' : 'not Ready',
+        `${s.seenBy}/${s.reporters}`, s.sees === undefined ? '-' : s.sees.join(', ') || '(nobody)']);
+    }
+    out.push(speakers.toString());
+  }
   return `${out.join('\n')}\n`;
 }

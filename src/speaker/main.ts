@@ -17,7 +17,8 @@ import {
   endpointSlicesListWatch, endpointsListWatch, nodesListWatch, podsListWatch, servesEndpointSlices, servicesListWatch,
 } from '../adapters/k8s/list-watches.js';
 import { KubernetesMembershipSource } from '../adapters/k8s/membership.js';
-import { createAnnounceWriter } from '../adapters/k8s/announce-writer.js';
+import { createAnnounceWriter, createPodAnnotationWriter } from '../adapters/k8s/announce-writer.js';
+import { membersPatch } from '../core/speaker/members-annotation.js';
 import { interfacesHolding } from '../core/speaker/announce-annotation.js';
 import { WorkQueue } from '../adapters/k8s/workqueue.js';
 import { ReconcileLoop } from '../adapters/k8s/reconcile-loop.js';
@@ -205,6 +206,33 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
       ...(gossip ? { kubernetes: () => members.membership.alive(), publishing: () => publishing } : {}),
     },
   });
+  // With gossip, the speakers this one has alive go on its own Pod for `metallb-ts status` (members-annotation.ts).
+  const writePod = createPodAnnotationWriter(clients, flags.nodeName);
+  let membersInFlight = false;
+  let membersAgain = false;
+  // What we last wrote: the Pod cache lags our own writes, and a view that flaps back to the cached value would
+  // otherwise leave the in-between one published.
+  let membersWritten: Record<string, string> | undefined;
+  const publishMembers = (): void => {
+    if (!gossip || !publishing) return;
+    if (membersInFlight) { membersAgain = true; return; }
+    const pod = members.speakerPods().find((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === flags.nodeName);
+    const name = pod?.metadata?.name;
+    if (!pod || !name) return;
+    const patch = membersPatch(membersWritten ?? (pod.metadata as { annotations?: Record<string, string> | null }).annotations, membership.alive());
+    if (patch === undefined) return;
+    membersInFlight = true;
+    void writePod(pod.metadata?.namespace ?? flags.namespace, name, patch).then((r) => {
+      membersInFlight = false;
+      membersWritten = r.ok ? patch : undefined;
+      if (!r.ok && !r.gone) {
+        logger.warn({ op: 'writeMembersAnnotation', error: r.error, msg: 'failed to publish the alive speakers on our Pod; retrying' });
+        setTimeout(publishMembers, 5000).unref();
+      } else if (r.ok) logger.debug({ event: 'membersAnnotationWritten', patch, msg: 'alive speakers published on our Pod' });
+      if (membersAgain) { membersAgain = false; publishMembers(); }
+    });
+  };
+  membership.onChange(publishMembers);
   const loop = new ReconcileLoop<WorkKey>({
     queue, workers: SPEAKER_WORKERS, counters: clientMetrics, logger,
     handle: (key) => reconciler.handle(key),
@@ -238,6 +266,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
       // otherwise be written out of every Service and back in a moment later.
       const missing = await gossip.joinAndWait(PUBLISH_HOLD_MS);
       publishing = true;
+      publishMembers();
       logger.info({ event: 'announcePublishing', alive: [...membership.alive()].sort(), missing, msg: missing.length === 0 ? 'gossip has every listed speaker alive; writing announce annotations' : 'gossip lacks some listed speakers; writing announce annotations anyway' });
       queue.add(MEMBERSHIP_KEY);
     }

@@ -15,11 +15,14 @@ import { adminClients } from '../../src/testing/metallb/kube.js';
 import { loadKubeClients, type KubeClients } from '../../src/adapters/k8s/client.js';
 import { createAnnounceWriter } from '../../src/adapters/k8s/announce-writer.js';
 import { announceAnnotationKey } from '../../src/core/speaker/announce-annotation.js';
+import { MEMBERS_ANNOTATION } from '../../src/core/speaker/members-annotation.js';
 import { repoRoot } from '../conformance/vectors.js';
 import type { StatusReport } from '../../src/cli/status-report.js';
 
 const N1 = 'op-st-n1';
 const N2 = 'op-st-n2';
+/** Ready in Kubernetes, but its process died (SIGKILL, no kubelet noticed): N1's published gossip view lacks it. */
+const N3 = 'op-st-n3';
 // Pool `mine` is this test's; `rest` holds every other documentation range, so no other suite's Service in the
 // same cluster makes this config refused.
 const APPLIED = `address-pools:
@@ -91,6 +94,12 @@ test('status: pools, Services → nodes or reasons, config applied then refused 
     await putConfigMap(admin, metallbNs, 'config-last-applied', APPLIED, `${metallbNs}/config@1`); // as the controller writes it
     await nodeAndSpeaker(cluster, metallbNs, N1, true);
     await nodeAndSpeaker(cluster, metallbNs, N2, false);
+    await nodeAndSpeaker(cluster, metallbNs, N3, true);
+    // The views the speakers publish on their Pods (memberlist.metallb.universe.tf/alive); N3's is its last, stale one.
+    const mergePatch = admin.k8s.setHeaderOptions('Content-Type', admin.k8s.PatchStrategy.MergePatch);
+    for (const [node, view] of [[N1, N1], [N3, `${N1},${N3}`]] as const) {
+      await admin.core.patchNamespacedPod({ namespace: metallbNs, name: `speaker-${node}`, body: { metadata: { annotations: { [MEMBERS_ANNOTATION]: view } } } }, mergePatch);
+    }
     await serviceWithIp(admin, ns, 'web', '203.0.113.241');
     await serviceWithIp(admin, ns, 'db', '203.0.113.242');
     await serviceWithIp(admin, ns, 'pending', undefined);
@@ -113,7 +122,11 @@ test('status: pools, Services → nodes or reasons, config applied then refused 
     assert.deepEqual(svc('db').announcedBy, []);
     // JSON leaves out the undefined pool and protocol.
     assert.deepEqual(svc('pending'), { service: `${ns}/pending`, ips: [], announcedBy: [], reasons: ['noIPAllocated'] });
-    assert.deepEqual(report.speakers.filter((s) => s.node.startsWith('op-st-')), [{ node: N1, alive: true }, { node: N2, alive: false }]);
+    assert.deepEqual(report.speakers.filter((s) => s.node.startsWith('op-st-')), [
+      { node: N1, alive: true, kubernetes: true, seenBy: 1, reporters: 1, sees: [N1] },
+      { node: N2, alive: false, kubernetes: false, seenBy: 0, reporters: 2 },
+      { node: N3, alive: false, kubernetes: true, seenBy: 0, reporters: 1, sees: [N1, N3] },
+    ]);
 
     const human = status(cluster.adminKubeconfig, ['--namespace', metallbNs]);
     assert.equal(human.code, 0, human.stderr);
@@ -123,6 +136,7 @@ test('status: pools, Services → nodes or reasons, config applied then refused 
     assert.match(human.stdout, new RegExp(`${ns}/db .*not announced: noEndpoints`));
     assert.match(human.stdout, /mine\s*│\s*layer2\s*│\s*203\.0\.113\.240\/28\s*│\s*2\/16\s*│\s*14\s*│/);
     assert.match(human.stdout, new RegExp(`not alive \\(\\d+\\): .*${N2}`));
+    assert.match(human.stdout, new RegExp(`${N3}\\s*│\\s*no\\s*│\\s*Ready\\s*│\\s*0/1\\s*│\\s*${N1}, ${N3}`), 'Ready in Kubernetes, unseen by gossip');
 
     // A config that would leave web and db without a pool: refused, with them among the blockers.
     await putConfigMap(admin, metallbNs, 'config', REFUSED);
@@ -152,7 +166,7 @@ test('status: pools, Services → nodes or reasons, config applied then refused 
       child.kill('SIGTERM');
     }
   } finally {
-    for (const node of [N1, N2]) await cluster.kubectl(['delete', 'node', node, '--ignore-not-found', '--wait=false']).catch(() => '');
+    for (const node of [N1, N2, N3]) await cluster.kubectl(['delete', 'node', node, '--ignore-not-found', '--wait=false']).catch(() => '');
     await cluster.kubectl(['delete', 'namespace', ns, metallbNs, '--wait=false']).catch(() => '');
   }
 });

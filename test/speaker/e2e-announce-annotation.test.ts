@@ -21,7 +21,7 @@ import { adminClients } from '../../src/testing/metallb/kube.js';
 import { loadKubeClients } from '../../src/adapters/k8s/client.js';
 import { createStatusWriter } from '../../src/adapters/k8s/status-writer.js';
 import { ANNOUNCE_ANNOTATION_PREFIX } from '../../src/core/speaker/announce-annotation.js';
-import { WriteCounter, entries, podName, pool, putConfigMap, read, serviceWithIp, setSpeakerReady, sliceOn, writeNodesAndPods } from './announce-helpers.js';
+import { WriteCounter, entries, podName, pool, putConfigMap, read, serviceWithIp, setSpeakerReady, sliceOn, writeNodesAndPods } from '../../src/testing/metallb/announce.js';
 
 const PREFIX = process.env['METALLB_TS_ANNOUNCE_TEST_PREFIX'] ?? 'op-';
 const names = topologyNames(PREFIX);

@@ -35,3 +35,22 @@ export function createAnnounceWriter(clients: KubeClients, node: string): Announ
     }
   };
 }
+
+/**
+ * Writes annotations on the speaker's own Pod with a JSON merge patch (RBAC: `pods` `patch` in the speaker's
+ * namespace, Role pod-lister, narrowed by the same admission policy to memberlist.metallb.universe.tf/ keys):
+ * the speakers its membership has alive (src/core/speaker/members-annotation.ts).
+ */
+export function createPodAnnotationWriter(clients: KubeClients, node: string): AnnounceWriter {
+  const mergePatch = clients.k8s.setHeaderOptions('Content-Type', clients.k8s.PatchStrategy.MergePatch);
+  const fieldManager = speakerFieldManager(node);
+  return async (namespace, name, patch) => {
+    try {
+      await clients.core.patchNamespacedPod({ namespace, name, fieldManager, body: { metadata: { annotations: patch } } }, mergePatch);
+      return { ok: true };
+    } catch (err) {
+      const status = httpStatusOf(err);
+      return { ok: false, gone: status === 404, error: describeApiError(err) };
+    }
+  };
+}

@@ -1,13 +1,13 @@
 /**
- * Helpers shared by the announce-annotation e2e suites (test/speaker/e2e-announce-*.test.ts): Services with a
- * status IP and a hand-written EndpointSlice, Nodes and speaker Pods written as a kubelet would, the announce
- * entries of a Service, and a watch that counts annotation writes.
+ * Helpers shared by the announce-annotation e2e suites (test/speaker/e2e-announce-*.test.ts) and
+ * bench/announce-annotations.ts: Services with a status IP and a hand-written EndpointSlice, Nodes and speaker Pods
+ * written as a kubelet would, the announce entries of a Service, and a watch that counts annotation writes.
  */
 import type { DiscoveryV1Api, V1Service } from '@kubernetes/client-node';
-import type { TestCluster } from '../../src/testing/cluster/test-cluster.js';
-import { METALLB_NS } from '../../src/testing/metallb/process.js';
-import type { KubeClients } from '../../src/adapters/k8s/client.js';
-import { ANNOUNCE_ANNOTATION_PREFIX } from '../../src/core/speaker/announce-annotation.js';
+import type { TestCluster } from '../cluster/test-cluster.js';
+import { METALLB_NS } from './process.js';
+import type { KubeClients } from '../../adapters/k8s/client.js';
+import { ANNOUNCE_ANNOTATION_PREFIX } from '../../core/speaker/announce-annotation.js';
 
 export const podName = (node: string): string => `${node}-speaker`;
 
