@@ -131,6 +131,14 @@ async function read(clients: KubeClients, opts: StatusOptions): Promise<ReadResu
   }
 }
 
+/** ` (eth0)` for a layer-2 entry, ` (to 192.0.2.1:179)` for a BGP one, from the annotation's text. */
+function whereTo(detail: string): string {
+  const m = /^announcing \w+(?: to (\S+))?(?: on (\S+))?$/.exec(detail);
+  if (!m) return '';
+  const parts = [...(m[1] ? [`to ${m[1]}`] : []), ...(m[2] ? [m[2]] : [])];
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
 const ANSI = { green: 32, red: 31, yellow: 33, dim: 2, bold: 1 } as const;
 
 /** The report as JSON or as tables; `colour` only on a TTY. */
@@ -158,7 +166,7 @@ export function render(report: StatusReport, json: boolean, colour: boolean): st
   const services = table(['SERVICE', 'IPS', 'POOL', 'PROTOCOL', 'ANNOUNCED BY / WHY NOT']);
   for (const s of report.services) {
     const by = s.announcedBy.length > 0
-      ? s.announcedBy.map((a) => paint(`${a.node}${a.detail.includes(' on ') ? ` (${a.detail.slice(a.detail.indexOf(' on ') + 4)})` : ''}`, 'green')).join(', ')
+      ? s.announcedBy.map((a) => paint(`${a.node}${whereTo(a.detail)}`, 'green')).join(', ')
       : paint(`not announced: ${s.reasons.join(', ')}`, 'yellow');
     services.push([s.service, s.ips.join(' ') || '-', s.pool ?? '-', s.protocol ?? '-', by]);
   }

@@ -22,6 +22,8 @@ export interface AnnouncementInput {
   readonly configStale: boolean;
   /** Interfaces whose subnet holds one of the IPs (sorted). */
   readonly interfacesFor: (ips: readonly string[]) => string[];
+  /** BGP peers (`host:port`) this node keeps sessions with: who receives its routes. */
+  readonly peers?: () => readonly string[];
 }
 
 /**
@@ -33,7 +35,10 @@ export function nodeAnnouncementFor(i: AnnouncementInput): NodeAnnouncement | un
   if (svc === undefined || svc.spec?.type !== 'LoadBalancer') return undefined;
   const ingress = svc.status?.loadBalancer?.ingress ?? [];
   if (!Array.isArray(ingress) || ingress.length === 0) return undefined;
-  if (i.announced !== undefined) return { kind: 'announcing', protocol: i.announced.protocol, interfaces: i.interfacesFor(i.announced.ips) };
+  if (i.announced !== undefined) {
+    if (i.announced.protocol === 'bgp') return { kind: 'announcing', protocol: 'bgp', interfaces: [], peers: [...(i.peers?.() ?? [])].sort() };
+    return { kind: 'announcing', protocol: i.announced.protocol, interfaces: i.interfacesFor(i.announced.ips) };
+  }
   switch (i.skipped) {
     case 'notOwner': {
       if (eligibleNodes(trafficPolicyOf(svc.spec?.externalTrafficPolicy), i.endpoints, i.alive).length > 0) return undefined;

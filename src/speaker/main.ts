@@ -203,6 +203,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     logger,
     announcements: {
       interfacesFor: (ips) => interfacesHolding(ips, networkInterfaces()), write: createAnnounceWriter(clients, flags.nodeName),
+      peers: () => bgp.sessionKeys(),
       ...(gossip ? { kubernetes: () => members.membership.alive(), publishing: () => publishing } : {}),
     },
   });

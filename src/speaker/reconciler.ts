@@ -92,6 +92,8 @@ export interface SpeakerReconcilerPorts {
   readonly announcements?: {
     /** Interfaces whose subnet holds one of the IPs, sorted. */
     interfacesFor(ips: readonly string[]): string[];
+    /** BGP peers (`host:port`) this node keeps sessions with (the BGP entry names them). */
+    peers?(): readonly string[];
     /**
      * With gossip: the Kubernetes liveness every speaker shares; a speaker whose own view is not a quorum of it
      * writes nothing (announcementPatch). Absent: the membership is already the shared view.
@@ -266,7 +268,7 @@ export class SpeakerReconciler {
     // A speaker the membership does not count (its own view) says nothing: the first alive node removes its key.
     const mine = !alive.has(this.ports.myNode) ? undefined : nodeAnnouncementFor({
       service: svc, announced: this.ports.core.announcement(name), skipped: result.skipped?.reason, endpoints, alive,
-      configStale: this.configStale, interfacesFor: (ips) => port.interfacesFor(ips),
+      configStale: this.configStale, interfacesFor: (ips) => port.interfacesFor(ips), peers: () => port.peers?.() ?? [],
     });
     const kubernetes = port.kubernetes?.();
     const patch = announcementPatch({ current: svc.metadata?.annotations, myNode: this.ports.myNode, mine, alive, ...(kubernetes ? { kubernetes } : {}) });

@@ -4,7 +4,8 @@
  * Each speaker owns exactly one annotation on a LoadBalancer Service: `announce.metallb.universe.tf/<node>`, whose
  * value says what that node does for the Service now:
  * - `announcing layer2 on eth0` (the interfaces whose subnet holds the IP; `announcing layer2` when none does:
- *   v0.11 answers on every interface anyway);
+ *   v0.11 answers on every interface anyway); `announcing bgp to 192.0.2.1:179,[2001:db8::1]:179` (the peers
+ *   this node has BGP sessions with, which receive the route);
  * - `not announcing: <reason>` for a reason that holds for the Service as a whole, so `kubectl describe svc`
  *   says why nobody announces it: `noEndpoints`, `noEligibleNode`, `noPool`, `staleConfig`, `noConfig`,
  *   `invalidIP`, `protocolNotImplemented`;
@@ -33,7 +34,11 @@ export const NOT_ANNOUNCED_REASONS: readonly NotAnnouncedReason[] = [
 
 /** One node's entry. `interfaces` sorted. */
 export type NodeAnnouncement =
-  | { readonly kind: 'announcing'; readonly protocol: Protocol; readonly interfaces: readonly string[] }
+  | {
+    readonly kind: 'announcing'; readonly protocol: Protocol; readonly interfaces: readonly string[];
+    /** BGP: the peers (`192.0.2.1:179`, `[2001:db8::1]:179`, sorted) this node has sessions with for the route. */
+    readonly peers?: readonly string[];
+  }
   | { readonly kind: 'notAnnouncing'; readonly reason: NotAnnouncedReason };
 
 /** Annotation name part: at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends. */
@@ -52,13 +57,20 @@ export function announceAnnotationKey(node: string): string {
 /** The annotation value for an entry. */
 export function formatAnnouncement(a: NodeAnnouncement): string {
   if (a.kind === 'notAnnouncing') return `not announcing: ${a.reason}`;
-  return a.interfaces.length > 0 ? `announcing ${a.protocol} on ${a.interfaces.join(',')}` : `announcing ${a.protocol}`;
+  const to = a.peers !== undefined && a.peers.length > 0 ? ` to ${a.peers.join(',')}` : '';
+  const on = a.interfaces.length > 0 ? ` on ${a.interfaces.join(',')}` : '';
+  return `announcing ${a.protocol}${to}${on}`;
 }
 
 /** Parses a value written by formatAnnouncement; undefined for anything else (a hand-edited annotation). */
 export function parseAnnouncement(text: string): NodeAnnouncement | undefined {
-  const announcing = /^announcing (layer2|bgp)(?: on ([^\s,]+(?:,[^\s,]+)*))?$/.exec(text);
-  if (announcing) return { kind: 'announcing', protocol: announcing[1] as Protocol, interfaces: announcing[2] ? announcing[2].split(',') : [] };
+  const announcing = /^announcing (layer2|bgp)(?: to ([^\s,]+(?:,[^\s,]+)*))?(?: on ([^\s,]+(?:,[^\s,]+)*))?$/.exec(text);
+  if (announcing) {
+    return {
+      kind: 'announcing', protocol: announcing[1] as Protocol, interfaces: announcing[3] ? announcing[3].split(',') : [],
+      ...(announcing[2] ? { peers: announcing[2].split(',') } : {}),
+    };
+  }
   const not = /^not announcing: (\w+)$/.exec(text);
   if (not && (NOT_ANNOUNCED_REASONS as readonly string[]).includes(not[1]!)) return { kind: 'notAnnouncing', reason: not[1] as NotAnnouncedReason };
   return undefined;

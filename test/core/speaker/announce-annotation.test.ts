@@ -31,6 +31,10 @@ test('value: format and parse round-trip; hand-written values do not parse', () 
   ];
   for (const e of entries) assert.deepEqual(parseAnnouncement(formatAnnouncement(e)), e);
   assert.equal(formatAnnouncement(L2_ETH0), 'announcing layer2 on eth0');
+  const bgp: NodeAnnouncement = { kind: 'announcing', protocol: 'bgp', interfaces: [], peers: ['192.0.2.1:179', '[2001:db8::1]:179'] };
+  assert.equal(formatAnnouncement(bgp), 'announcing bgp to 192.0.2.1:179,[2001:db8::1]:179');
+  assert.deepEqual(parseAnnouncement(formatAnnouncement(bgp)), bgp);
+  assert.deepEqual(parseAnnouncement('announcing bgp'), { kind: 'announcing', protocol: 'bgp', interfaces: [] });
   assert.equal(formatAnnouncement({ kind: 'notAnnouncing', reason: 'noPool' }), 'not announcing: noPool');
   assert.equal(parseAnnouncement('announcing carrier pigeon'), undefined);
   assert.equal(parseAnnouncement('not announcing: because'), undefined);
@@ -122,6 +126,9 @@ test('entry per sync result: announcing, the Service-wide reasons, and nothing f
   };
   assert.deepEqual(nodeAnnouncementFor({ ...base, announced: { protocol: 'layer2', ips: ['192.0.2.1'], pool: 'p' } }), L2_ETH0);
   assert.equal(nodeAnnouncementFor({ ...base, skipped: 'notOwner' }), undefined);
+  // BGP: every announcing node says to which peers (its sessions), not on which interface.
+  assert.deepEqual(nodeAnnouncementFor({ ...base, announced: { protocol: 'bgp', ips: ['198.51.100.1'], pool: 'b' }, peers: () => ['[2001:db8::1]:179', '192.0.2.1:179'] }),
+    { kind: 'announcing', protocol: 'bgp', interfaces: [], peers: ['192.0.2.1:179', '[2001:db8::1]:179'] });
   assert.deepEqual(nodeAnnouncementFor({ ...base, skipped: 'notOwner', endpoints: slices([]) }), { kind: 'notAnnouncing', reason: 'noEndpoints' });
   assert.deepEqual(nodeAnnouncementFor({ ...base, service: lbService('Local'), skipped: 'notOwner', endpoints: slices(['gone']) }), { kind: 'notAnnouncing', reason: 'noEligibleNode' });
   assert.deepEqual(nodeAnnouncementFor({ ...base, skipped: 'serviceDeleted', endpoints: NO_ENDPOINTS }), { kind: 'notAnnouncing', reason: 'noEndpoints' });
