@@ -104,10 +104,10 @@ test('helm template with default values renders exactly manifests/metallb.yaml',
   assertSameObjects(render(bin), manifest('metallb.yaml'));
 });
 
-test('prometheus.podMonitor.enabled + rbacPrometheus add exactly manifests/prometheus-operator.yaml', (t) => {
+test('prometheus.podMonitor.enabled + rbacPrometheus + prometheusRule.enabled add exactly manifests/prometheus-operator.yaml', (t) => {
   const bin = requireHelm(t);
   if (!bin) return;
-  assertSameObjects(render(bin, ['prometheus.podMonitor.enabled=true', 'prometheus.rbacPrometheus=true']),
+  assertSameObjects(render(bin, ['prometheus.podMonitor.enabled=true', 'prometheus.rbacPrometheus=true', 'prometheus.prometheusRule.enabled=true']),
     [...manifest('metallb.yaml'), ...manifest('prometheus-operator.yaml')]);
   const [monitor] = render(bin, ['prometheus.podMonitor.enabled=true', 'prometheus.podMonitor.interval=30s', 'prometheus.podMonitor.additionalLabels.release=kps'])
     .filter((o) => o.kind === 'PodMonitor') as Array<K8sObject & { spec: { podMetricsEndpoints: Array<{ interval?: string }> } }>;
