@@ -110,12 +110,14 @@ export async function run(): Promise<BenchResult[]> {
   if (process.getuid?.() !== 0) throw new Error('the failover bench needs root (ip netns)');
   const lab: Lab = { dir: join(tmpdir(), `metallb-ts-${PREFIX}bench`), prefix: PREFIX };
   await labCli(lab, ['down']);
-  const up = await labCli(lab, ['up']);
+  let up = await labCli(lab, ['up']);
+  // On a loaded machine a speaker can miss lab up's readiness deadline: one more try before giving up.
+  if (up.code !== 0 || !/^speaker: running/m.test(up.output)) { await labCli(lab, ['down']); up = await labCli(lab, ['up']); }
   const announcers = new Map<string, AnnouncerChild>();
   const v011Pids = new Map<string, number>();
   try {
     if (up.code !== 0) throw new Error(`lab up failed: ${up.output.slice(-500)}`);
-    if (!/^speaker: running/m.test(up.output)) throw new Error('the lab has no speakers (is the speaker built?)');
+    if (!/^speaker: running/m.test(up.output)) throw new Error(`the lab has no speakers: ${up.output.split('\n').filter((l) => l.startsWith('speaker:')).join(' / ')}`);
     const { nodes, client } = topologyNames(PREFIX);
     const settle = () => waitSettled(nodes, client, VIP, 120_000);
     const results: BenchResult[] = [];
