@@ -7,17 +7,17 @@
 // next; generous waits only (the figures are bench/bfd.ts's). Needs root, BIRD 2 and FRR (bfdd, zebra, bgpd).
 import { test, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
 import { repoRoot } from '../../src/testing/cluster/binaries.js';
 import { waitFor } from '../../src/testing/cluster/processes.js';
+import { runLab } from './lab-harness.js';
 
 const PREFIX = process.env['METALLB_TS_BFD_TEST_PREFIX'] ?? 'bfe-';
 const DIR = join(tmpdir(), `metallb-ts-lab-${PREFIX}e2e`);
-const labMain = join(repoRoot(), 'dist', 'src', 'lab', 'main.js');
 const CONFIG = join(repoRoot(), 'examples', 'lab-bgp-bfd.yaml');
 const NODES = [
   { name: 'node1', ipv4: '192.0.2.11', ipv6: '2001:db8::11' },
@@ -28,16 +28,7 @@ const NODES = [
 const WAIT_MS = 90_000;
 
 function lab(command: string, ...args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [labMain, command, ...args], {
-      env: { ...process.env, METALLB_TS_LAB_DIR: DIR, METALLB_TS_LAB_PREFIX: PREFIX }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => { output += String(d); });
-    child.stderr.on('data', (d) => { output += String(d); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
+  return runLab(PREFIX, DIR, [command, ...args]);
 }
 
 const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });

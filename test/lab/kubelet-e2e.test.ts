@@ -9,19 +9,18 @@
 // on the host. One lab for the file; needs root, the --kubelet binaries and podman (scripts/setup.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
-import { repoRoot } from '../../src/testing/cluster/binaries.js';
 import { waitFor } from '../../src/testing/cluster/processes.js';
+import { runLab } from './lab-harness.js';
 import { topologyNames, type LabNode } from '../../src/lab/topology.js';
 import { announcements, ownersOf, curlOnce } from '../../src/lab/observe.js';
 
 const PREFIX = process.env.METALLB_TS_KUBELET_TEST_PREFIX ?? 'kl-';
 const DIR = join(tmpdir(), `metallb-ts-lab-${PREFIX}e2e`);
-const labMain = join(repoRoot(), 'dist', 'src', 'lab', 'main.js');
 const NODES = topologyNames(PREFIX).nodes;
 const CLIENT = topologyNames(PREFIX).client;
 /** Generous: Pods start on a 2-core machine that other suites keep busy. */
@@ -29,16 +28,7 @@ const WAIT_MS = 180_000;
 const CAP_NET_RAW = 1n << 13n;
 
 function lab(command: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [labMain, command, ...(command === 'up' ? ['--kubelet'] : [])], {
-      env: { ...process.env, METALLB_TS_LAB_DIR: DIR, METALLB_TS_LAB_PREFIX: PREFIX }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => { output += String(d); });
-    child.stderr.on('data', (d) => { output += String(d); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
+  return runLab(PREFIX, DIR, [command, ...(command === 'up' ? ['--kubelet'] : [])]);
 }
 
 const sh = (cmd: string, args: string[], input?: string) => spawnSync(cmd, args, { encoding: 'utf8', input });
