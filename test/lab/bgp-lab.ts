@@ -83,6 +83,18 @@ export interface BgpLab {
 
 export interface ClientLoop { readonly ok: () => number; readonly failed: () => number; stop(): void }
 
+/**
+ * Ends a graceful-restart check: waits for 10 more answers through the router after the restarted speaker is back,
+ * stops the client loop and asserts that not one connect failed across the restart.
+ */
+export async function assertNoFailedConnects(t: TestContext, loop: ClientLoop): Promise<void> {
+  const seenOk = loop.ok();
+  await eventually('a few more answers after the restart', () => (loop.ok() > seenOk + 10 ? true : undefined));
+  loop.stop();
+  t.diagnostic(`graceful restart: ${loop.ok()} connects, ${loop.failed()} failures`);
+  assert.equal(loop.failed(), 0, `${loop.failed()} of ${loop.ok() + loop.failed()} connects failed across the speaker restart`);
+}
+
 /** A BGP lab with namespaces `<prefix>*` and its state in $TMPDIR/metallb-ts-lab-<prefix>e2e. */
 export function bgpLab(prefix: string): BgpLab {
   const dir = join(tmpdir(), `metallb-ts-lab-${prefix}e2e`);
