@@ -2,27 +2,11 @@
  * Small wire helpers shared by the message codecs: addresses as bytes and NLRI prefixes encoded as
  * `<length in bits><ceil(length/8) address octets>` (RFC 4271 §4.3, RFC 4760 §5).
  */
-import { type Cidr, type Family, type IpAddr, familyBits, makeCidr } from '../ip/index.js';
+import { type Cidr, type Family, type IpAddr, familyBits, ipFromBytes, ipToBytes, makeCidr } from '../ip/index.js';
+
+/** Address bytes live with the IP math; re-exported because the BGP codecs read them from here. */
+export { ipToBytes, ipFromBytes };
 import { Afi } from './constants.js';
-
-/** Network-order bytes of an address (4 or 16 octets). */
-export function ipToBytes(ip: IpAddr): Buffer {
-  const len = familyBits(ip.family) / 8;
-  const out = Buffer.alloc(len);
-  let v = ip.value;
-  for (let i = len - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-
-/** Reads a 4- or 16-octet address; `bytes.length` decides the family. */
-export function ipFromBytes(bytes: Buffer): IpAddr {
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  return { family: bytes.length === 4 ? 4 : 6, value };
-}
 
 /** The AFI carrying a family's unicast routes. */
 export function afiOf(family: Family): number {

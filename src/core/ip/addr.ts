@@ -130,3 +130,22 @@ export function addToIp(ip: IpAddr, delta: bigint): IpAddr | undefined {
 
 /** Canonical string key of an address, usable in Maps (same as formatIp). */
 export const ipKey = formatIp;
+
+/** Network-order bytes of an address: 4 octets for IPv4, 16 for IPv6 (the wire form of BGP NLRI, ARP and NDP). */
+export function ipToBytes(ip: IpAddr): Buffer {
+  const len = familyBits(ip.family) / 8;
+  const out = Buffer.alloc(len);
+  let v = ip.value;
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+/** Reads a 4- or 16-octet network-order address; `bytes.length` decides the family (any length but 4 reads as IPv6). */
+export function ipFromBytes(bytes: Buffer): IpAddr {
+  let value = 0n;
+  for (const b of bytes) value = (value << 8n) | BigInt(b);
+  return { family: bytes.length === 4 ? 4 : 6, value };
+}

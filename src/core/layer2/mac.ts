@@ -3,7 +3,7 @@
  * IP addresses as 4- or 16-byte Buffers, converted to and from their canonical strings (the strings the
  * announcer keys its owned set by: Go's `net.IP.String()` form, as src/core/ip formats them).
  */
-import { formatIp, parseIp } from '../ip/index.js';
+import { formatIp, ipToBytes, parseIp } from '../ip/index.js';
 
 /** ff:ff:ff:ff:ff:ff. */
 export const BROADCAST_MAC: Buffer = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -29,15 +29,7 @@ export function macEquals(a: Uint8Array, offset: number, mac: Uint8Array): boole
 /** The address bytes (4 for IPv4, 16 for IPv6) of an IP string; undefined if it does not parse. */
 export function ipBytes(s: string): Buffer | undefined {
   const ip = parseIp(s);
-  if (ip === undefined) return undefined;
-  const len = ip.family === 4 ? 4 : 16;
-  const out = Buffer.alloc(len);
-  let v = ip.value;
-  for (let i = len - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
+  return ip === undefined ? undefined : ipToBytes(ip);
 }
 
 /** Dotted IPv4 string of 4 bytes at `offset` (hot path: no bigint). */
