@@ -5,7 +5,9 @@
  * start, every minute and whenever the Kubernetes view gains a node gossip does not have; the election's view is
  * gossip ∩ Kubernetes (src/core/speaker/combined-membership.ts). Metrics show that gossip runs:
  * `metallb_speaker_memberlist_members{status}`, `metallb_speaker_memberlist_dropped_total{reason}`,
- * `metallb_speaker_memberlist_sent_bytes_total{channel}`, `metallb_speaker_memberlist_local_health`.
+ * `metallb_speaker_memberlist_sent_bytes_total{channel}`, `metallb_speaker_memberlist_local_health`, and the detector's
+ * verdicts: `metallb_speaker_memberlist_suspicions_total{origin}`, `_failures_total{origin}`, `_refuted_total`,
+ * `_late_timers_total`.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { realClock } from '../clock.js';
@@ -178,6 +180,26 @@ function registerMetrics(registry: Registry, node: MembershipNode): void {
       seenBytes.udp = node.sent.udpBytes;
       seenBytes.tcp = node.sent.tcpBytes;
     },
+  });
+  const seenVerdicts = { suspectedLocal: 0, suspectedRemote: 0, failedLocal: 0, failedRemote: 0, refuted: 0, lateTimers: 0 };
+  const delta = (key: keyof typeof seenVerdicts): number => { const d = node.verdicts[key] - seenVerdicts[key]; seenVerdicts[key] = node.verdicts[key]; return d; };
+  new Counter({
+    name: 'metallb_speaker_memberlist_suspicions_total', help: 'Members that became suspect here, by origin (local: this speaker\'s own probe failed; remote: gossip from another).',
+    labelNames: ['origin'] as const, registers: [registry],
+    collect() { this.inc({ origin: 'local' }, delta('suspectedLocal')); this.inc({ origin: 'remote' }, delta('suspectedRemote')); },
+  });
+  new Counter({
+    name: 'metallb_speaker_memberlist_failures_total', help: 'Members marked dead here, by origin (local: this speaker\'s suspicion expired; remote: another\'s death notice).',
+    labelNames: ['origin'] as const, registers: [registry],
+    collect() { this.inc({ origin: 'local' }, delta('failedLocal')); this.inc({ origin: 'remote' }, delta('failedRemote')); },
+  });
+  new Counter({
+    name: 'metallb_speaker_memberlist_refuted_total', help: 'Suspicions or death notices of this speaker that it refuted.',
+    registers: [registry], collect() { this.inc(delta('refuted')); },
+  });
+  new Counter({
+    name: 'metallb_speaker_memberlist_late_timers_total', help: 'Probe verdicts and suspicion expiries deferred because their timer fired late (event-loop lag).',
+    registers: [registry], collect() { this.inc(delta('lateTimers')); },
   });
   new Gauge({
     name: 'metallb_speaker_memberlist_local_health', help: 'Lifeguard local health of this speaker (0 = healthy; probes slow down by 1 + this).',

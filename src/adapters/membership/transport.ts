@@ -56,6 +56,13 @@ export class MembershipNode {
   readonly drops: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
   /** Frames and bytes sent, by channel (metrics and the bench). */
   readonly sent = { udpFrames: 0, udpBytes: 0, tcpFrames: 0, tcpBytes: 0 };
+  /**
+   * Detector verdicts seen here, cumulative (metrics and the soak bench): suspicions this node raised from its
+   * own failed probes (`suspectedLocal`) or first heard from others (`suspectedRemote`); members it marked dead
+   * by its own expired suspicion (`failedLocal`) or on another's word (`failedRemote`); accusations of itself it
+   * refuted; verdicts deferred because a timer fired late (event-loop lag).
+   */
+  readonly verdicts = { suspectedLocal: 0, suspectedRemote: 0, failedLocal: 0, failedRemote: 0, refuted: 0, lateTimers: 0 };
   private state: MembershipState;
   private readonly udp: dgram.Socket;
   private readonly tcp: net.Server;
@@ -202,11 +209,17 @@ export class MembershipNode {
       }
       case 'clear-timer': this.timers.get(a.id)?.(); this.timers.delete(a.id); return;
       case 'member-up': this.logger.info({ event: 'memberJoined', node: a.member.name, addr: a.member.addr, msg: 'member joined' }); return;
-      case 'member-down': this.logger.info({ event: a.member.status === 'left' ? 'memberLeft' : 'memberFailed', node: a.member.name, msg: `member ${a.member.status}` }); return;
+      case 'member-down':
+        if (a.member.status === 'dead') { if (a.from === this.name) this.verdicts.failedLocal++; else this.verdicts.failedRemote++; }
+        this.logger.info({ event: a.member.status === 'left' ? 'memberLeft' : 'memberFailed', node: a.member.name, from: a.from, incarnation: a.member.incarnation, msg: `member ${a.member.status}` });
+        return;
       case 'member-updated': this.logger.info({ event: 'memberUpdated', node: a.member.name, msg: 'member updated' }); return;
-      case 'member-suspect': this.logger.debug({ event: 'memberSuspect', node: a.member.name, from: a.from, msg: 'member suspected' }); return;
-      case 'refuted': this.logger.info({ event: 'refuted', incarnation: a.incarnation, msg: 'refuted a suspicion of this node' }); return;
-      case 'late-timer': this.logger.debug({ event: 'lateTimer', timer: a.id, lateMs: Math.round(a.lateMs), msg: 'timer fired late; verdict not trusted' }); return;
+      case 'member-suspect':
+        if (a.from === this.name) this.verdicts.suspectedLocal++; else this.verdicts.suspectedRemote++;
+        this.logger.info({ event: 'memberSuspect', node: a.member.name, from: a.from, incarnation: a.member.incarnation, msg: 'member suspected' });
+        return;
+      case 'refuted': this.verdicts.refuted++; this.logger.info({ event: 'refuted', incarnation: a.incarnation, msg: 'refuted a suspicion of this node' }); return;
+      case 'late-timer': this.verdicts.lateTimers++; this.logger.debug({ event: 'lateTimer', timer: a.id, lateMs: Math.round(a.lateMs), msg: 'timer fired late; verdict not trusted' }); return;
     }
   }
 

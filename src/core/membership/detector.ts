@@ -297,7 +297,7 @@ class Draft {
     this.suspicions.delete(name);
     const m = this.members.get(name);
     if (!s || !m || m.status !== 'suspect' || m.incarnation !== s.incarnation) return;
-    this.markDown(m, 'dead');
+    this.markDown(m, 'dead', this.self.name);
     const dead: Message = { type: 'dead', name, incarnation: m.incarnation, from: this.self.name };
     this.broadcast(dead);
   }
@@ -491,16 +491,16 @@ class Draft {
     }
     const cur = this.members.get(name);
     if (!cur || incarnation < cur.incarnation || !up(cur)) return;
-    this.markDown({ ...cur, incarnation }, from === name ? 'left' : 'dead');
+    this.markDown({ ...cur, incarnation }, from === name ? 'left' : 'dead', from);
     this.broadcast({ type: 'dead', name, incarnation, from });
   }
 
-  markDown(cur: Rec, status: 'dead' | 'left'): void {
+  markDown(cur: Rec, status: 'dead' | 'left', from: string): void {
     const member: Rec = { ...cur, status, since: this.now };
     this.writeMembers().set(cur.name, member);
     this.suspicions.delete(cur.name);
     this.clearTimer(`suspect:${cur.name}`);
-    this.actions.push({ kind: 'member-down', member: strip(member) });
+    this.actions.push({ kind: 'member-down', member: strip(member), from });
   }
 }
 

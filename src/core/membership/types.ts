@@ -128,7 +128,8 @@ export type MembershipAction =
   | { readonly kind: 'clear-timer'; readonly id: string }
   | { readonly kind: 'member-up'; readonly member: Member }
   | { readonly kind: 'member-updated'; readonly member: Member }
-  | { readonly kind: 'member-down'; readonly member: Member }
+  /** `from`: who declared it (our own name when our suspicion expired here; the member itself for a leave). */
+  | { readonly kind: 'member-down'; readonly member: Member; readonly from: string }
   /** Observability: a member became suspect here, or we refuted a suspicion of ourselves. */
   | { readonly kind: 'member-suspect'; readonly member: Member; readonly from: string }
   | { readonly kind: 'refuted'; readonly incarnation: number }

@@ -53,6 +53,11 @@ test('5 members on loopback converge, agree on a crashed member and a graceful l
     assert.ok(changes >= 1, 'onChange fired');
     off();
     assert.equal(nodes[0]!.members().find((m) => m.name === 'node-4')?.status, 'dead');
+    // The verdict counters: every survivor marked it dead, at least one on its own expired suspicion.
+    assert.ok(nodes.slice(0, 4).every((n) => n.verdicts.failedLocal + n.verdicts.failedRemote >= 1), 'each survivor counted the death');
+    assert.ok(nodes.slice(0, 4).some((n) => n.verdicts.failedLocal >= 1), 'someone declared it on its own');
+    assert.ok(nodes.slice(0, 4).some((n) => n.verdicts.suspectedLocal >= 1), 'someone suspected it on its own probe');
+    assert.ok(logs.some((l) => l['event'] === 'memberFailed' && l['node'] === 'node-4' && typeof l['from'] === 'string'), 'memberFailed names who declared it');
 
     await nodes[3]!.leave();
     await waitFor('the rest see node-3 left', 10_000, () => nodes.slice(0, 3).every((n) => sameSet(n.alive(), names.slice(0, 3))), 10);
