@@ -201,10 +201,18 @@ export class MembershipNode {
       }
       case 'set-timer': {
         this.timers.get(a.id)?.();
-        this.timers.set(a.id, this.clock.setTimer(a.at - this.clock.now(), () => {
-          this.timers.delete(a.id);
-          this.dispatch({ kind: 'timer', id: a.id, now: this.clock.now() });
-        }));
+        // The verdict runs after the poll phase that follows its timer (setImmediate), never in the timers phase:
+        // an ack or a refutation that reached the socket while the timer was due, however little late it fired, is
+        // read before the detector decides. (Node runs due timers before it reads sockets; the detector's own
+        // late-timer guard only sees lateness above lateToleranceMs.)
+        let immediate: NodeJS.Immediate | undefined;
+        const cancel = this.clock.setTimer(a.at - this.clock.now(), () => {
+          immediate = setImmediate(() => {
+            this.timers.delete(a.id);
+            this.dispatch({ kind: 'timer', id: a.id, now: this.clock.now() });
+          });
+        });
+        this.timers.set(a.id, () => { cancel(); if (immediate) clearImmediate(immediate); });
         return;
       }
       case 'clear-timer': this.timers.get(a.id)?.(); this.timers.delete(a.id); return;
