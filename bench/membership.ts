@@ -10,19 +10,22 @@
  * window, UDP gossip and TCP state sync apart.
  *
  * Real sockets: MembershipNode (src/adapters/membership/transport.ts) with AES-256-GCM, each member with its
- * own UDP socket and TCP listener on its own loopback address 127.<b>.x.y, all in this one process (one event
- * loop for all: at 200 members it is also a test of the late-timer guard). Detection = close() of a member
- * (no goodbye) → every survivor's alive() lacks it; bandwidth = frames sent per node per second, IP/UDP
- * headers excluded, over a quiet window.
+ * own UDP socket and TCP listener on its own loopback address 127.<b>.x.y, all in this one process, spread over
+ * one worker thread per core (bench/membership-group-helper.ts; one event loop for all 200 saturated it and the
+ * busy-node guard then slowed every member's probing). Detection = close() of a member (no goodbye) → every
+ * survivor's alive() lacks it; bandwidth = frames sent per node per second, IP/UDP headers excluded, over a quiet
+ * window of at least two state-sync intervals. The note gives the busiest event loop's utilisation.
  */
-import { MembershipNode } from '../src/adapters/membership/transport.js';
-import { realClock } from '../src/adapters/clock.js';
-import type { Logger } from '../src/core/ports.js';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { pushPullIntervalMs } from '../src/core/membership/timing.js';
 import { MembershipSim } from '../src/testing/membership/sim.js';
 import { DEFAULT_TIMING, type MembershipTiming } from '../src/core/membership/types.js';
 import type { BenchResult } from './types.js';
 
-const SIZES = [10, 50, 200];
+/** MEMBERSHIP_BENCH_SIZES=10,50 for a subset; MEMBERSHIP_BENCH_SIM=0 skips the simulation. */
+const SIZES = (process.env['MEMBERSHIP_BENCH_SIZES'] ?? '10,50,200').split(',').map(Number);
 const TRIALS = Number(process.env['MEMBERSHIP_BENCH_TRIALS'] ?? 20);
 
 /** memberlist DefaultLANConfig, as MetalLB v0.11 uses it (spec §5.3, peers.md). */
@@ -80,7 +83,6 @@ function simulate(size: number, timing: MembershipTiming, trials: number, seed: 
   return { p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1)!, udpBps, tcpBps, falseDowns };
 }
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => boolean, timeoutMs: number): Promise<number | undefined> {
@@ -92,56 +94,106 @@ async function until(check: () => boolean, timeoutMs: number): Promise<number | 
   return undefined;
 }
 
-interface RealFigures { p50: number; p99: number; udpBps: number; tcpBps: number; falseDowns: number; trials: number; convergeMs: number }
+interface RealFigures { p50: number; p99: number; udpBps: number; tcpBps: number; falseDowns: number; trials: number; convergeMs: number; elu: number; threads: number }
 
+type GroupMsg = { kind: 'started'; addrs: Record<string, string> } | { kind: 'view'; name: string; alive: string[] }
+  | { kind: 'sent'; udp: number; tcp: number; elu: number } | { kind: 'closed'; name: string } | { kind: 'stopped' };
+
+/** One worker thread running a group of members (bench/membership-group-helper.ts). */
+class Group {
+  readonly worker: Worker;
+  private readonly waiting = new Map<string, Array<(m: GroupMsg) => void>>();
+  constructor(members: Array<{ name: string; bindAddr: string }>, onView: (name: string, alive: string[]) => void) {
+    this.worker = new Worker(new URL('./membership-group-helper.js', import.meta.url), { workerData: { members, secret: 'bench secret' } });
+    this.worker.on('message', (m: GroupMsg) => {
+      if (m.kind === 'view') { onView(m.name, m.alive); return; }
+      const q = this.waiting.get(m.kind);
+      q?.shift()?.(m);
+    });
+  }
+  next<K extends GroupMsg['kind']>(kind: K): Promise<Extract<GroupMsg, { kind: K }>> {
+    return new Promise((resolve, reject) => {
+      const q = this.waiting.get(kind) ?? [];
+      q.push(resolve as (m: GroupMsg) => void);
+      this.waiting.set(kind, q);
+      this.worker.once('error', reject);
+    });
+  }
+  async ask<K extends GroupMsg['kind']>(msg: object, reply: K): Promise<Extract<GroupMsg, { kind: K }>> {
+    const p = this.next(reply);
+    this.worker.postMessage(msg);
+    return p;
+  }
+}
+
+/**
+ * `size` real members on 127.<b>.x.y, spread over one worker thread per core (many members per event loop, one
+ * process): join through member 0, a quiet window for bandwidth, then `trials` crashes (close() without goodbye),
+ * each timed from the close to every survivor's alive() lacking the victim.
+ */
 async function real(size: number, trials: number): Promise<RealFigures> {
   const b = 100 + Math.floor(Math.random() * 100);
-  const nodes: MembershipNode[] = [];
+  const threads = Math.max(1, Math.min(os.cpus().length, Math.ceil(size / 5)));
+  const views = new Map<string, Set<string>>();
+  const live = new Set<string>();
+  const falsePairs = new Set<string>();
+  const onView = (name: string, alive: string[]): void => {
+    const v = new Set(alive);
+    views.set(name, v);
+    if (!live.has(name)) return;
+    for (const m of live) if (!v.has(m)) falsePairs.add(`${name}>${m}`);
+  };
+  const members = Array.from({ length: size }, (_, i) => ({ name: `node-${i}`, bindAddr: `127.${b}.${i >> 8}.${(i & 255) + 1}` }));
+  const groups = Array.from({ length: threads }, (_, t) => new Group(members.filter((_, i) => i % threads === t), onView));
+  const groupOf = (i: number): Group => groups[i % threads]!;
   try {
-    for (let i = 0; i < size; i++) {
-      nodes.push(await MembershipNode.start({
-        name: `node-${i}`, bindAddr: `127.${b}.${i >> 8}.${(i & 255) + 1}`, bindPort: 0, secret: 'bench secret',
-        timing: DEFAULT_TIMING, clock: realClock, logger: quiet,
-      }));
-    }
-    const live = new Set(nodes);
-    const agree = (): boolean => [...live].every((n) => n.alive().size === live.size && [...live].every((m) => n.alive().has(m.name)));
+    const addrs: Record<string, string> = {};
+    for (const g of groups) Object.assign(addrs, (await g.next('started')).addrs);
+    for (const m of members) { live.add(m.name); views.set(m.name, new Set([m.name])); }
+    const agree = (): boolean => [...live].every((n) => { const v = views.get(n)!; return v.size === live.size && [...live].every((m) => v.has(m)); });
     // Join through member 0, and again every 2 s for whoever is still missing members (v0.11's discovery
-    // rejoins every minute; a join sync can fail while the one event loop is swamped by the join flood).
+    // rejoins every minute; a join sync can fail while the event loops are swamped by the join flood).
     const startJoin = performance.now();
-    for (const n of nodes.slice(1)) n.join([nodes[0]!.addr]);
+    const seed0 = addrs['node-0']!;
+    for (const g of groups) g.worker.postMessage({ kind: 'join', seeds: [seed0], total: size });
     while (!agree()) {
       if (performance.now() - startJoin > 120_000) throw new Error(`${size} real members did not converge in 120 s`);
       await sleep(2_000);
-      for (const n of nodes) if (n.alive().size < size) n.join([nodes[0]!.addr, nodes[1 + Math.floor(Math.random() * (size - 1))]!.addr]);
+      const other = addrs[`node-${1 + Math.floor(Math.random() * (size - 1))}`]!;
+      for (const g of groups) g.worker.postMessage({ kind: 'join', seeds: [seed0, other], total: size });
     }
     const convergeMs = performance.now() - startJoin;
+    falsePairs.clear();
     await sleep(5_000);
-    const udp0 = nodes.map((n) => n.sent.udpBytes);
-    const tcp0 = nodes.map((n) => n.sent.tcpBytes);
+    const sent = async (): Promise<{ udp: number; tcp: number; elu: number }> => {
+      const all = await Promise.all(groups.map((g) => g.ask({ kind: 'sent' }, 'sent')));
+      return { udp: all.reduce((a, x) => a + x.udp, 0), tcp: all.reduce((a, x) => a + x.tcp, 0), elu: Math.max(...all.map((x) => x.elu)) };
+    };
+    const s0 = await sent();
     const t0 = performance.now();
-    await sleep(30_000);
+    // Long enough for about two state syncs per member at this size.
+    await sleep(Math.max(30_000, 2 * pushPullIntervalMs(DEFAULT_TIMING, size)));
+    const s1 = await sent();
     const secs = (performance.now() - t0) / 1000;
-    const udpBps = nodes.reduce((a, n, i) => a + n.sent.udpBytes - udp0[i]!, 0) / size / secs;
-    const tcpBps = nodes.reduce((a, n, i) => a + n.sent.tcpBytes - tcp0[i]!, 0) / size / secs;
-    let falseDowns = 0;
-    const gone = new Set<string>();
-    for (const n of nodes) n.onChange(() => { for (const m of live) if (!n.alive().has(m.name) && live.has(n)) falseDowns++; });
+    const udpBps = (s1.udp - s0.udp) / size / secs;
+    const tcpBps = (s1.tcp - s0.tcp) / size / secs;
     const times: number[] = [];
     for (let t = 0; t < trials && live.size > size / 2; t++) {
-      const victim = [...live][1 + Math.floor(Math.random() * (live.size - 1))]!;
+      const names = [...live];
+      const victim = names[1 + Math.floor(Math.random() * (names.length - 1))]!;
       live.delete(victim);
-      gone.add(victim.name);
-      await victim.close();
+      const i = Number(victim.slice('node-'.length));
+      const start = performance.now();
+      await groupOf(i).ask({ kind: 'close', name: victim }, 'closed');
       const took = await until(agree, 30_000);
-      if (took === undefined) throw new Error(`${size} real members: death of ${victim.name} not agreed in 30 s`);
-      times.push(took);
+      if (took === undefined) throw new Error(`${size} real members: death of ${victim} not agreed in 30 s`);
+      times.push(performance.now() - start);
       await sleep(1_000);
     }
     times.sort((x, y) => x - y);
-    return { p50: percentile(times, 50), p99: percentile(times, 99), udpBps, tcpBps, falseDowns, trials: times.length, convergeMs };
+    return { p50: percentile(times, 50), p99: percentile(times, 99), udpBps, tcpBps, falseDowns: falsePairs.size, trials: times.length, convergeMs, elu: s1.elu, threads };
   } finally {
-    await Promise.all(nodes.map((n) => n.close()));
+    await Promise.all(groups.map(async (g) => { try { await g.ask({ kind: 'stop' }, 'stopped'); } catch { /* gone */ } await g.worker.terminate(); }));
   }
 }
 
@@ -155,13 +207,13 @@ export async function run(): Promise<BenchResult[]> {
       out.push({ name: `loopback ${size} members`, value: NaN, unit: '', note: `FAILED: ${(err as Error).message}` });
       continue;
     }
-    const note = `real UDP+TCP on 127.x.y.z, AES-256-GCM, one process; ${r.trials} kills; false deaths ${r.falseDowns}; joined in ${(r.convergeMs / 1000).toFixed(1)} s`;
+    const note = `real UDP+TCP on 127.x.y.z, AES-256-GCM, one process, ${r.threads} event loops (worker threads); ${r.trials} kills; false deaths ${r.falseDowns}; joined in ${(r.convergeMs / 1000).toFixed(1)} s; busiest event loop ${(100 * r.elu).toFixed(0)} % utilised; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
     out.push({ name: `loopback ${size} members: kill → all agree dead, p50`, value: Math.round(r.p50), unit: 'ms', note });
     out.push({ name: `loopback ${size} members: kill → all agree dead, p99`, value: Math.round(r.p99), unit: 'ms', note });
     out.push({ name: `loopback ${size} members: UDP gossip per node`, value: Math.round(r.udpBps), unit: 'B/s', note: 'frames, no IP/UDP headers' });
-    out.push({ name: `loopback ${size} members: TCP state sync per node`, value: Math.round(r.tcpBps), unit: 'B/s', note: '30 s window' });
+    out.push({ name: `loopback ${size} members: TCP state sync per node`, value: Math.round(r.tcpBps), unit: 'B/s', note: `push/pull every ${pushPullIntervalMs(DEFAULT_TIMING, size) / 1000} s; window ≥ 2 intervals` });
   }
-  for (const size of SIZES) {
+  for (const size of process.env['MEMBERSHIP_BENCH_SIM'] === '0' ? [] : SIZES) {
     const ours = simulate(size, DEFAULT_TIMING, TRIALS, 1000 + size);
     const ml = simulate(size, MEMBERLIST_LAN, Math.min(TRIALS, 5), 2000 + size);
     const note = `simulated LAN, ${TRIALS} kills (memberlist timing: ${Math.min(TRIALS, 5)}); false deaths ${ours.falseDowns}`;
