@@ -40,6 +40,11 @@ export interface EventTarget {
   readonly name: string;
   readonly uid?: string | undefined;
   readonly resourceVersion?: string | undefined;
+  /**
+   * A cluster-scoped object (a Node): the Event lives in `namespace` ("default", where kubelets put theirs) and its
+   * involvedObject has no namespace, as `kubectl describe node` searches.
+   */
+  readonly clusterScoped?: boolean | undefined;
 }
 
 export interface ServiceEvent {

@@ -34,10 +34,14 @@ import { SpeakerBfd } from '../adapters/bfd/speaker-bfd.js';
 import { createBfdMetrics } from '../adapters/bfd/metrics.js';
 import { attachSocketFilter } from '../adapters/bfd/socket-filter.js';
 import { Gossip } from '../adapters/membership/gossip.js';
+import { scanInterfaces } from '../adapters/layer2/interfaces.js';
+import { readStrictArpInput } from '../adapters/checks/environment.js';
+import { checkMemberlistBind } from '../core/speaker/env-checks.js';
+import { StartupChecks } from './startup-checks.js';
 import { parseConfig } from '../core/config/parse.js';
 import { backoffDelay } from '../core/backoff.js';
 import { heldAddresses } from '../core/config/fail-static.js';
-import { nsNameOf, objectTarget, serviceTarget, type EndpointSliceObject, type EndpointsObject, type ServiceObject } from '../core/k8s/objects.js';
+import { nodeTarget, nsNameOf, objectTarget, serviceTarget, type EndpointSliceObject, type EndpointsObject, type ServiceObject } from '../core/k8s/objects.js';
 import type { Logger } from '../core/ports.js';
 import { endpointsFromEndpoints, endpointsFromSlices, type EndpointsView } from '../core/service/endpoints.js';
 import { parseLabelSelector } from '../core/speaker/membership.js';
@@ -58,6 +62,8 @@ const JOIN_WAIT_MS = 3_000;
  * ms: each Service is then written once, from the converged view, not once per intermediate view.
  */
 const PUBLISH_HOLD_MS = 30_000;
+/** Retries of a memberlist bind that found the port in use: 1 s doubling to 10 s. */
+const MEMBERLIST_BIND_RETRY = { baseMs: 1000, maxMs: 10_000 };
 
 /** Runs the speaker until SIGTERM/SIGINT/SIGQUIT; resolves to the exit code. */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
@@ -113,13 +119,13 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     onChange: () => queue.add(CONFIG_KEY), clock: realClock, logger,
   });
   const endpoints = source === 'EndpointSlices' ? slicesSource(clients, queue, logger) : endpointsSource(clients, queue, logger);
-  // Node events are recorded in "default", where kubelets put theirs.
-  const nodeTarget = objectTarget('Node', { name: flags.nodeName, namespace: 'default' });
+  // Node events are recorded as kubelets record theirs, so `kubectl describe node` lists them.
+  const myNodeTarget = nodeTarget(flags.nodeName);
   const bfd = new SpeakerBfd({ logger: logger.child({ component: 'bfd' }), metrics: createBfdMetrics(registry), attachTtlFilter: attachSocketFilter });
   const bgp = new BgpAnnouncer({
     nodeName: flags.nodeName, logger: logger.child({ component: 'bgp' }), metrics: createBgpMetrics(registry), clock: realClock,
     gracefulRestartSeconds: flags.bgpGracefulRestartSeconds, bfd,
-    recordNodeEvent: (e) => recorder.record(nodeTarget, e),
+    recordNodeEvent: (e) => recorder.record(myNodeTarget, e),
     passive: flags.bgpListen !== undefined,
   });
   let bgpListener: BgpListener | undefined;
@@ -139,19 +145,66 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     // v0.11 keeps the last labels when the Node goes away; so do we.
     onNode: (kind, node) => { if (kind !== 'delete' && node.metadata?.name === flags.nodeName) bgp.setNodeLabels(node.metadata?.labels ?? {}); },
   });
+  const core = new Speaker({ myNode: flags.nodeName, protocols: new Set(['layer2', 'bgp']) });
+  const signalled = waitForSignal();
   let gossip: Gossip | undefined;
+  const checks = new StartupChecks({
+    registry, logger: logger.child({ component: 'checks' }), clock: realClock,
+    recordNodeEvent: (e) => recorder.record(myNodeTarget, e),
+    scan: scanInterfaces, strictArp: readStrictArpInput,
+    layer2InUse: () => core.runningConfig?.pools.some((p) => p.protocol === 'layer2'),
+    bgpPeers: () => bgp.peerStates(),
+    gossipMissing: memberlistEnabled(flags) ? () => gossip?.membership.missingFromGossip() ?? [] : undefined,
+    memberlistPort: flags.mlBindPort,
+  });
+  checks.start();
+  // /metrics and the probes serve from here on (ready once the reconciler synced), so a speaker waiting for its
+  // memberlist port shows why in its metrics.
+  let ready: () => boolean = () => false;
+  let server: Awaited<ReturnType<typeof startMonitoringServer>>;
+  try {
+    server = await startMonitoringServer({ port: flags.port, host: flags.host, registry, ready: () => ready(), logger });
+  } catch (err) {
+    logger.error({ op: 'startup', error: String(err), msg: `failed to listen on ${flags.host ?? ''}:${flags.port}` });
+    checks.stop();
+    await announcer.close();
+    await bgpListener?.close();
+    bgp.close(false);
+    return 1;
+  }
+  const giveUp = async (code: number): Promise<number> => {
+    checks.stop();
+    await Promise.race([recorder.flush(), delay(1500)]);
+    await announcer.close();
+    await bgpListener?.close();
+    bgp.close(false);
+    await server.close();
+    return code;
+  };
   if (memberlistEnabled(flags)) {
-    try {
-      gossip = await Gossip.start({
-        nodeName: flags.nodeName, bindAddr: flags.mlBindAddr!, bindPort: flags.mlBindPort, secret: flags.mlSecretKey,
-        knobs: flags.ml, kubernetes: members, registry, logger,
-      });
-    } catch (err) {
-      logger.error({ op: 'startup', error: String(err), msg: `failed to start memberlist on ${flags.mlBindAddr}:${flags.mlBindPort}` });
-      await announcer.close();
-      await bgpListener?.close();
-      bgp.close(false);
-      return 1;
+    // v0.11 exits when the port is taken (a crash loop that says nothing where users look); we wait for it,
+    // announcing nothing meanwhile, with the MemberlistPortInUse finding on the Node and in the metrics.
+    for (let attempt = 1; gossip === undefined; attempt += 1) {
+      try {
+        gossip = await Gossip.start({
+          nodeName: flags.nodeName, bindAddr: flags.mlBindAddr!, bindPort: flags.mlBindPort, secret: flags.mlSecretKey,
+          knobs: flags.ml, kubernetes: members, registry, logger,
+        });
+        checks.report('memberlistPort', []);
+      } catch (err) {
+        const findings = checkMemberlistBind({ error: err as NodeJS.ErrnoException, addr: flags.mlBindAddr!, port: flags.mlBindPort });
+        if (findings.length === 0) {
+          logger.error({ op: 'startup', error: String(err), msg: `failed to start memberlist on ${flags.mlBindAddr}:${flags.mlBindPort}` });
+          return giveUp(1);
+        }
+        checks.report('memberlistPort', findings);
+        const wait = backoffDelay(attempt, MEMBERLIST_BIND_RETRY);
+        const signal = await Promise.race([signalled, delay(wait).then(() => undefined)]);
+        if (signal !== undefined) {
+          logger.info({ event: 'shutdown', signal, msg: 'stopping' });
+          return giveUp(0);
+        }
+      }
     }
   }
   const membership = gossip?.membership ?? members.membership;
@@ -159,8 +212,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   membership.onChange(() => queue.add(MEMBERSHIP_KEY));
   // Others declared us dead (a freeze, a partition) and may have taken our IPs: re-announce (gratuitous bursts).
   gossip?.node.onRefuted(() => queue.add(MEMBERSHIP_KEY));
-
-  const core = new Speaker({ myNode: flags.nodeName, protocols: new Set(['layer2', 'bgp']) });
+  membership.onChange(() => checks.recheckMembers());
   const getService = (nsName: string) => { const i = nsName.indexOf('/'); return services.get(nsName.slice(i + 1), nsName.slice(0, i)); };
   // The minority rule (src/core/speaker/quorum.ts): only with gossip, which tells a partition from a death.
   const claimNew = (): boolean => gossip?.quorum().quorum ?? true;
@@ -195,7 +247,8 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     bgp,
     recordEvent: (target, event) => recorder.record(target, event),
     metrics: {
-      setConfigLoaded: (b) => clientMetrics.setConfigLoaded(b),
+      // A config change may add or drop the layer2 pools (the NoAnnounceInterface check) or BGP peers.
+      setConfigLoaded: (b) => { clientMetrics.setConfigLoaded(b); setImmediate(() => checks.recheck()); },
       setConfigStale: (b) => clientMetrics.setConfigStale(b),
       setAnnounced: (svc, protocol, ip, on) => speakerMetrics.setAnnounced(svc, protocol, ip, on),
     },
@@ -239,17 +292,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     handle: (key) => reconciler.handle(key),
     reprocessAll: (key) => reconciler.reprocessAll(key),
   });
-  let server;
-  try {
-    server = await startMonitoringServer({ port: flags.port, host: flags.host, registry, ready: () => reconciler.synced, logger });
-  } catch (err) {
-    logger.error({ op: 'startup', error: String(err), msg: `failed to listen on ${flags.host ?? ''}:${flags.port}` });
-    await gossip?.close();
-    await announcer.close();
-    await bgpListener?.close();
-    bgp.close(false);
-    return 1;
-  }
+  ready = () => reconciler.synced;
   loop.start();
   services.start();
   configSource.start();
@@ -272,8 +315,9 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
       queue.add(MEMBERSHIP_KEY);
     }
   });
-  const signal = await waitForSignal();
+  const signal = await signalled;
   logger.info({ event: 'shutdown', signal, msg: 'stopping' });
+  checks.stop();
   splitBrain.stop();
   queue.shutdown();
   // No NOTIFICATION: routers helping graceful restart keep our routes until the next speaker's End-of-RIB.

@@ -27,6 +27,7 @@ import {
 import type { Announcement } from '../../core/speaker/decide.js';
 import type { Peer } from '../../core/config/types.js';
 import type { BfdPeerSessionConfig } from '../../core/bfd/index.js';
+import type { BgpPeerState } from '../../core/speaker/env-checks.js';
 import { BgpSession } from './session.js';
 import type { BgpMetrics } from './metrics.js';
 import type { BfdWatch, SpeakerBfd } from '../bfd/speaker-bfd.js';
@@ -61,6 +62,10 @@ interface Running {
   readonly peer: Peer;
   /** undefined while a BFD-gated peer's BFD session is not Up. */
   session: BgpSession | undefined;
+  /** When the current session started (clock ms), whether it has been Established since, its last error. */
+  startedAtMs?: number;
+  established?: boolean;
+  lastError?: string | undefined;
   readonly bfd?: { readonly address: string; readonly watch: BfdWatch } | undefined;
 }
 
@@ -158,6 +163,19 @@ export class BgpAnnouncer {
       this.opts.metrics.removePeer(key);
     }
     this.sessions.clear();
+  }
+
+  /**
+   * Each running BGP session (a BFD-gated peer waiting for BFD Up has none): when it started, whether it has been
+   * Established since, its last error. For the BGPPeerSilent check (src/core/speaker/env-checks.ts).
+   */
+  peerStates(): BgpPeerState[] {
+    const out: BgpPeerState[] = [];
+    for (const [peer, r] of this.sessions) {
+      if (r.session === undefined || r.startedAtMs === undefined) continue;
+      out.push({ peer, startedAtMs: r.startedAtMs, established: r.established === true, lastError: r.lastError, passive: this.opts.passive === true });
+    }
+    return out;
   }
 
   /** BGP session state per key for tests: 'bfdDown' while a BFD-gated peer waits for BFD Up. */
@@ -268,7 +286,8 @@ export class BgpAnnouncer {
       routerId: (local) => chooseRouterId({ routerId: peer.routerId, localAddress: local, interfaceIpv4s: this.interfaceOf(local, 4), nodeName: this.opts.nodeName }),
       otherFamilyNextHop: (family, local) => this.interfaceOf(local, family)[0] ?? this.anyGlobal(family),
       log,
-      onUp: () => this.opts.metrics.sessionUp(key, true),
+      onUp: () => { r.established = true; this.opts.metrics.sessionUp(key, true); },
+      onError: (reason) => { r.lastError = reason; },
       onDown: () => this.opts.metrics.sessionUp(key, false),
       onUpdateSent: () => this.opts.metrics.updateSent(key),
       onRoutes: (announced, desired) => this.opts.metrics.prefixes(key, announced, desired),
@@ -278,6 +297,9 @@ export class BgpAnnouncer {
       }),
     });
     r.session = session;
+    r.startedAtMs = this.opts.clock.now();
+    r.established = false;
+    r.lastError = undefined;
     if (this.opts.passive && peer.password !== '') {
       log.warn({ op: 'syncPeers', error: 'password with --bgp-listen', msg: 'the listener sets no TCP-MD5 key: this peer\'s signed connections are dropped by the kernel' });
     }

@@ -36,6 +36,8 @@ export interface BgpSessionOptions {
   /** Observers for metrics and tests. */
   readonly onUp?: ((n: Negotiated) => void) | undefined;
   readonly onDown?: ((reason: string, graceful: boolean) => void) | undefined;
+  /** Each failure of the session or of a connection attempt (refused, timed out, NOTIFICATION), with its reason. */
+  readonly onError?: ((reason: string) => void) | undefined;
   /** Each UPDATE written (a batch of withdrawals counts once, as v0.11's `updates_total`). */
   readonly onUpdateSent?: (() => void) | undefined;
   /** After each change: prefixes the peer has from us, and the desired prefixes of the families the session carries. */
@@ -194,6 +196,7 @@ export class BgpSession {
         return;
       case 'error':
         this.log.error({ op: 'session', error: a.reason, msg: 'BGP session failed', notification: a.sentNotification });
+        this.opts.onError?.(a.reason);
         return;
       case 'routeRefresh':
         if (this.ctx !== undefined) this.dispatch({ type: 'sendUpdates', frames: refreshUpdates(this.advertised, a.family, this.ctx) });

@@ -169,7 +169,7 @@ export class EventRecorder implements EventSink {
       apiVersion: 'v1', kind: 'Event',
       metadata: { name, namespace: target.namespace },
       involvedObject: {
-        kind: target.kind, apiVersion: target.apiVersion, namespace: target.namespace, name: target.name,
+        kind: target.kind, apiVersion: target.apiVersion, ...(target.clusterScoped ? {} : { namespace: target.namespace }), name: target.name,
         ...(target.uid ? { uid: target.uid } : {}), ...(target.resourceVersion ? { resourceVersion: target.resourceVersion } : {}),
       },
       type: event.type, reason: event.reason, message: event.message,

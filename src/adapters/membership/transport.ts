@@ -103,10 +103,15 @@ export class MembershipNode {
   static async start(opts: MembershipNodeOptions): Promise<MembershipNode> {
     if (!opts.secret) opts.logger.warn({ op: 'startup', msg: 'no ml-secret-key set, memberlist traffic will not be encrypted' });
     const udp = dgram.createSocket({ type: opts.bindAddr.includes(':') ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(opts.bindPort, opts.bindAddr, () => { udp.off('error', reject); resolve(); });
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(opts.bindPort, opts.bindAddr, () => { udp.off('error', reject); resolve(); });
+      });
+    } catch (err) {
+      try { udp.close(); } catch { /* never bound */ }
+      throw err;
+    }
     const port = udp.address().port;
     const tcp = net.createServer();
     try {

@@ -52,6 +52,14 @@ export function objectTarget(kind: string, meta: ObjectMeta | null | undefined):
   };
 }
 
+/**
+ * A Node as kubelets record Events on it: in namespace "default", involvedObject without namespace and with uid =
+ * the node name (what `kubectl describe node` searches for).
+ */
+export function nodeTarget(name: string): EventTarget {
+  return { kind: 'Node', apiVersion: 'v1', namespace: 'default', name, uid: name, clusterScoped: true };
+}
+
 export function serviceTarget(svc: ServiceObject): EventTarget {
   return objectTarget('Service', svc.metadata);
 }
