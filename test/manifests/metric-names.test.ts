@@ -71,7 +71,7 @@ test('dashboard and alert queries use only metric names a real controller and sp
     await controller.waitReady(120_000);
     await speaker.waitForLog((l) => l['event'] === 'memberlistStarted', 120_000);
     const exported = new Set([...typeNames(await controller.metrics()), ...typeNames(await speaker.metrics())]);
-    for (const name of ['metallb_allocator_addresses_total', 'metallb_speaker_announced', 'metallb_bgp_session_up', 'metallb_speaker_memberlist_members']) {
+    for (const name of ['metallb_allocator_addresses_total', 'metallb_speaker_announced', 'metallb_bgp_session_up', 'metallb_speaker_memberlist_members', 'metallb_speaker_startup_check_failed']) {
       assert.ok(exported.has(name), `the scrape exports ${name} (${[...exported].filter((n) => n.startsWith('metallb')).join(', ')})`);
     }
     const dashboard = JSON.parse(readFileSync(join(repoRoot(), 'manifests', 'grafana-dashboard.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
