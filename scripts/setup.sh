@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine (root) for metallb-ts: system packages, npm dependencies (with
 # cap's native libpcap binding, asserted), the test cluster's binaries including kube-scheduler, kubelet and
-# kube-proxy, and Helm (built from Go modules and cached outside the repo), the TypeScript build, and the
+# kube-proxy, Helm and promtool (built from Go modules and cached outside the repo), the TypeScript build, and the
 # images real lab nodes run (the project's image, pause and the demo backend; scripts/build-lab-images.sh).
 # Safe to run again: every step is idempotent, and cached steps take seconds.
 set -euo pipefail
@@ -51,6 +51,9 @@ bash test/cluster/build-binaries.sh --kubelet
 
 step "helm (the chart tests)"
 bash scripts/build-helm.sh
+
+step "promtool (the PrometheusRule tests)"
+bash scripts/build-promtool.sh
 
 step "build"
 npm run build --silent
