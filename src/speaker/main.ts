@@ -48,6 +48,7 @@ import { parseLabelSelector } from '../core/speaker/membership.js';
 import { memberlistEnabled, parseSpeakerFlags, speakerUsage, type SpeakerFlags } from './flags.js';
 import { SliceIndex } from './slice-index.js';
 import { SplitBrainWatch } from './split-brain-watch.js';
+import { ConfirmedHandoff } from './confirmed-handoff.js';
 import { Speaker } from './speaker.js';
 import { CONFIG_KEY, MEMBERSHIP_KEY, SPEAKER_WORKERS, SYNCED_KEY, SpeakerReconciler, serviceKey, type WorkKey } from './reconciler.js';
 
@@ -231,6 +232,12 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
       .map((n) => { const svc = getService(n); const i = n.indexOf('/'); return svc ? serviceTarget(svc) : objectTarget('Service', { namespace: n.slice(0, i), name: n.slice(i + 1) }); }),
     recordEvent: (target, event) => recorder.record(target, event), registry, logger: logger.child({ component: 'layer2' }),
   });
+  // Make-before-break on SIGTERM: each IP is answered for until its successor's announcement is seen (or the grace).
+  const handoff = new ConfirmedHandoff({
+    myNode: flags.nodeName, clock: realClock, graceMs: flags.ml.handoffGraceMs,
+    onClaim: (l) => announcer.onClaim(l), nodeByMac: (mac) => gossip?.nodeByMac(mac), stop: (ip) => announcer.withdraw([ip]),
+    registry, logger: logger.child({ component: 'layer2' }),
+  });
   const reconciler = new SpeakerReconciler({
     core,
     myNode: flags.nodeName,
@@ -327,11 +334,17 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   await bfd.close();
   if (gossip) {
     // Make-before-break: the others hear we leave and the successors announce (gratuitous ARP / unsolicited NA)
-    // while we still answer for our IPs; only after the grace do we stop answering.
+    // while we still answer for our IPs; we stop answering for each once its successor's announcement is seen, or
+    // after the grace (the upper bound). Claims are listened to from before the leave.
+    const ips = announcer.stats().owned;
+    const stopped = handoff.handOff(ips);
     await gossip.leave();
-    logger.info({ event: 'handoff', graceMs: flags.ml.handoffGraceMs, msg: 'left the memberlist; still answering for our IPs during the handoff grace' });
-    await delay(flags.ml.handoffGraceMs);
+    logger.info({ event: 'handoff', ips: ips.length, graceMs: flags.ml.handoffGraceMs, msg: 'left the memberlist; answering for each of our IPs until its successor announces it, at most for the handoff grace' });
+    const stops = await stopped;
+    const confirmed = stops.filter((x) => x.result === 'confirmed').length;
+    logger.info({ event: 'handoffOver', confirmed, timeout: stops.length - confirmed, msg: 'handoff over: no longer answering for our IPs' });
   }
+  handoff.close();
   await Promise.all([services.stop(), configSource.stop(), endpoints.informer.stop(), members.stop()]);
   await Promise.race([Promise.all([loop.stopped(), recorder.flush()]), delay(1500)]);
   await announcer.close();

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
@@ -26,6 +26,15 @@ const VIP6 = '2001:db8::100';
 function counter(metrics: string, name: string, labels: string): number {
   const m = new RegExp(`^${name}\\{${labels}\\}\\s+(\\S+)`, 'm').exec(metrics);
   return m ? Number(m[1]) : NaN;
+}
+
+/** The `op: handoff` lines (one per IP a stopping speaker handed off) in a node's speaker log, restarts included. */
+function handoffLines(lab: Lab, node: string): Array<Record<string, unknown>> {
+  const file = join(lab.dir, 'logs', `speaker-${node}.log`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').flatMap((l) => {
+    try { const o = JSON.parse(l) as Record<string, unknown>; return o['op'] === 'handoff' ? [o] : []; } catch { return []; }
+  });
 }
 
 test('layer-2 failover: after each fault of the owner the client is answered by another node', { timeout: 600_000 }, async (t) => {
@@ -65,6 +74,7 @@ test('layer-2 failover: after each fault of the owner the client is answered by 
         probe = await startProbe({ netns: client, ip: VIP, port: 80, avoidNode: owner.name, deadlineMs: 60_000 });
       }
       assert.equal(probe.firstNode, owner.name, 'the client reaches the owner before the fault');
+      const handoffsBefore = handoffLines(lab, owner.name).length;
       const at = wallMs();
       await applyFault(lab, fault, owner);
       try {
@@ -73,6 +83,21 @@ test('layer-2 failover: after each fault of the owner the client is answered by 
         t.diagnostic(`${fault} on ${owner.name}: answered by ${r.node} ${Math.round(r.at - at)} ms later (${r.attempts} attempts, ${r.failures} failed)`);
       } finally {
         probe.kill();
+      }
+      if (fault === 'sigterm') {
+        // Make-before-break, confirmed: the stopping owner stopped answering for each of the Service's IPs only once
+        // another speaker's gratuitous ARP / unsolicited NA for it was seen (not at the grace, the upper bound).
+        let lines: Array<Record<string, unknown>> = [];
+        await waitFor(`${owner.name} to log the handoff of ${VIP} and ${VIP6}`, 30_000, () => {
+          lines = handoffLines(lab, owner.name).slice(handoffsBefore);
+          return [VIP, VIP6].every((ip) => lines.some((l) => l['ip'] === ip));
+        }, 100);
+        t.diagnostic(`sigterm handoff on ${owner.name}: ${lines.map((l) => `${String(l['ip'])} ${String(l['result'])} after ${String(l['afterMs'])} ms${l['node'] ? ` by ${String(l['node'])}` : ''}`).join('; ')}`);
+        for (const ip of [VIP, VIP6]) {
+          const line = lines.find((l) => l['ip'] === ip)!;
+          assert.equal(line['result'], 'confirmed', `${ip}: ${JSON.stringify(line)}`);
+          assert.notEqual(line['node'], owner.name);
+        }
       }
       if (fault === 'sigkill') {
         // IPv6 too: the new owner's unsolicited NA (or its answer to the client's NS) moves the client.

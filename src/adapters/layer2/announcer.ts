@@ -36,6 +36,12 @@ export interface Layer2Announcer {
   setBalancer(name: string, ips: readonly string[]): void;
   /** Releases the name's IPs; an IP stays owned while another name still holds it. No-op for unknown names. */
   deleteBalancer(name: string): void;
+  /**
+   * Stops answering for `ips` now, whichever names hold them (a handoff its successor confirmed,
+   * src/speaker/confirmed-handoff.ts): the names keep their other IPs; a later setBalancer listing an IP takes it
+   * again (with its bursts). IPs not owned or invalid are ignored.
+   */
+  withdraw(ips: readonly string[]): void;
   /** Rescans interfaces now (also done periodically and on link changes). */
   rescan(): void;
   /** Sends the split-brain probe (ARP Probe / Neighbor Solicitation) of each owned IP among `ips` on every interface. */
@@ -340,6 +346,24 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
       if (ips === undefined) return;
       byName.delete(name);
       const removed = ips.filter((ip) => release(ip));
+      if (removed.length > 0) backend.updateOwned([], removed);
+    },
+    withdraw(ips) {
+      if (closed) return;
+      const removed: string[] = [];
+      for (const s of ips) {
+        const parsed = parseIp(s);
+        const ip = parsed === undefined ? undefined : formatIp(parsed);
+        if (ip === undefined || !refcount.has(ip)) continue;
+        for (const [name, held] of byName) {
+          if (!held.includes(ip)) continue;
+          const rest = held.filter((x) => x !== ip);
+          if (rest.length === 0) byName.delete(name); else byName.set(name, rest);
+        }
+        refcount.set(ip, 1);
+        release(ip);
+        removed.push(ip);
+      }
       if (removed.length > 0) backend.updateOwned([], removed);
     },
     rescan,

@@ -11,7 +11,8 @@ import { startLayer2Announcer } from '../../../src/adapters/layer2/announcer.js'
 import type { Layer2Interface } from '../../../src/adapters/layer2/interfaces.js';
 import type { Layer2Metrics } from '../../../src/adapters/layer2/metrics.js';
 import { NOOP_LOGGER } from '../../../src/core/ports.js';
-import { answerFrame, encodeArpFrame, ipBytes, parseMac, probeFrames, BROADCAST_MAC, ARP_REQUEST, parseEthernet, parseArp } from '../../../src/core/layer2/index.js';
+import { answerFrame, encodeArpFrame, gratuitousFrames, ipBytes, parseMac, probeFrames, BROADCAST_MAC, ARP_REQUEST, parseEthernet, parseArp } from '../../../src/core/layer2/index.js';
+import { buildNs } from '../../helpers/ndp-frames.js';
 
 interface FakeCapture { device: string; bufferBytes: number; filter: string; sent: Buffer[]; deliver: (f: Buffer) => void; closed: boolean }
 
@@ -169,5 +170,39 @@ test('split brain: probes only owned IPs; another MAC answering is a claim, our 
   a.reannounce('192.0.2.200');
   assert.equal((h.counts.gratuitous.get('192.0.2.100') ?? 0) - g, 4, 'one burst: request + reply on each ARP interface');
   assert.equal(h.counts.gratuitous.get('192.0.2.200'), undefined);
+  await a.close();
+});
+
+test('handoff: a successor\'s gratuitous ARP / unsolicited NA is a claim; withdraw stops one IP of a name, the other stays answered', async () => {
+  const h = harness([eth('eth0', 0x12)]);
+  const a = await h.start();
+  const cap = h.captures[0]!;
+  const claims: Array<{ ip: string; mac: string }> = [];
+  a.onClaim((c) => claims.push({ ip: c.ip, mac: c.mac }));
+  a.setBalancer('dual', ['192.0.2.100', '2001:db8::100']);
+  a.setBalancer('shared', ['192.0.2.100']);
+  const successor = parseMac('02:00:00:00:00:22')!;
+  for (const f of [...gratuitousFrames('192.0.2.100', successor), ...gratuitousFrames('2001:db8::100', successor)]) cap.deliver(f);
+  assert.deepEqual(claims.slice(0, 1), [{ ip: '192.0.2.100', mac: '02:00:00:00:00:22' }]);
+  assert.ok(claims.some((c) => c.ip === '2001:db8::100' && c.mac === '02:00:00:00:00:22'), 'the unsolicited NA is a claim');
+  // The IPv4 address is withdrawn from both names that hold it; IPv6 is still answered.
+  a.withdraw(['192.0.2.100', '192.0.2.250', 'garbage']);
+  assert.deepEqual(a.stats().owned, ['2001:db8::100']);
+  h.clock.advance(6000);
+  const n = cap.sent.length;
+  cap.deliver(arpRequest('192.0.2.100'));
+  assert.equal(cap.sent.length, n, 'a withdrawn IP is not answered');
+  cap.deliver(buildNs({ src: '2001:db8::50', target: '2001:db8::100', slla: parseMac('02:00:00:00:00:50')! }));
+  assert.equal(cap.sent.length, n + 1, 'the name\'s other IP still is');
+  claims.length = 0;
+  for (const f of gratuitousFrames('192.0.2.100', successor)) cap.deliver(f);
+  assert.deepEqual(claims, [], 'no claims on a withdrawn IP');
+  // Deleting the names afterwards is harmless; a later setBalancer takes the IP again.
+  a.deleteBalancer('shared');
+  a.deleteBalancer('dual');
+  assert.deepEqual(a.stats().owned, []);
+  a.setBalancer('dual', ['192.0.2.100']);
+  cap.deliver(arpRequest('192.0.2.100'));
+  assert.ok(cap.sent.length > n + 1, 'answered again once set again');
   await a.close();
 });
