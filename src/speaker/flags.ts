@@ -47,7 +47,7 @@ export interface MembershipKnobs {
   readonly probeTimeoutMs: number;
   readonly suspicionMult: number;
   readonly indirectChecks: number;
-  /** How long a stopping speaker keeps answering for its IPs after telling the others it leaves, ms. */
+  /** The longest a stopping speaker keeps answering for an IP after telling the others it leaves, waiting for its successor's announcement, ms. */
   readonly handoffGraceMs: number;
 }
 
@@ -92,7 +92,7 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'ml-probe-timeout': { kind: 'string', env: 'METALLB_ML_PROBE_TIMEOUT', default: '50ms', usage: 'wait for a direct ack before probing through others; must be below --ml-probe-interval' },
   'ml-suspicion-mult': { kind: 'int', env: 'METALLB_ML_SUSPICION_MULT', default: 2, usage: 'a suspect is declared dead after this many probe intervals (x log10 of the member count); larger tolerates longer stalls' },
   'ml-indirect-checks': { kind: 'int', env: 'METALLB_ML_INDIRECT_CHECKS', default: 3, usage: 'members asked to probe a silent member on our behalf' },
-  'ml-handoff-grace': { kind: 'string', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'on SIGTERM, how long the speaker keeps answering for its IPs after telling the others it leaves (make-before-break)' },
+  'ml-handoff-grace': { kind: 'string', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'on SIGTERM, the longest the speaker keeps answering for a layer-2 IP after telling the others it leaves, waiting for its successor to announce it (make-before-break)' },
   config: { kind: 'string', default: 'config', usage: 'Kubernetes ConfigMap containing MetalLB\'s configuration' },
   namespace: { kind: 'string', env: 'METALLB_NAMESPACE', usage: 'namespace of the config ConfigMap and the speaker Pods (default: the ServiceAccount\'s namespace)' },
   kubeconfig: { kind: 'string', usage: 'absolute path to the kubeconfig file (only needed when running outside of k8s)' },
