@@ -15,8 +15,24 @@
  *   every fault but the out-of-service taint (v0.11 ignores it), on a single-stack Service (VIP_V011: v0.11
  *   announces only Services with one ingress IP). Missing binary: those rows say so.
  *
- * Env: FAILOVER_TRIALS (20), FAILOVER_V011_TRIALS (10), FAILOVER_FAULTS (comma list), METALLB_TS_FAILOVER_BENCH_PREFIX
- * (netns prefix, `mlfb-`). Needs root. `npm run bench -- failover` runs it alone (≈ 20 min).
+ * - keepalived (Debian's package, VRRPv3, 100 ms adverts; src/testing/failover/keepalived.ts) on the same nodes,
+ *   ours and v0.11's stopped, moving VIP_V011 the same way (MASTER holds it on eth0, gratuitous ARP on takeover),
+ *   through the same faults but out-of-service (partition = VRRP dropped). Missing `keepalived`: its rows say so.
+ *
+ * Also: the IPv6 VIP (2001:db8::100, NDP) through FAILOVER_V6_FAULTS, and the detection traffic per node
+ * (src/testing/failover/traffic.ts: nftables counters) over a settled 10 s window, ours (UDP 7946; TCP state sync
+ * apart) against keepalived's VRRP adverts. The load average is read at the start and at the end.
+ *
+ * Settled also means every speaker's Lifeguard local health back at 0 (waited for up to FAILOVER_HEALTHY_WITHIN_MS,
+ * 5000; then the trial runs anyway): a survivor of the previous trial probes 1 + health times slower for a while,
+ * and a trial started then would measure the previous fault's after-effect. FAILOVER_VERBOSE=1 prints each trial's
+ * fault instant, the health seen and the node that answered.
+ *
+ * Env: FAILOVER_TRIALS (20), FAILOVER_V011_TRIALS (10), FAILOVER_KEEPALIVED_TRIALS (FAILOVER_TRIALS), FAILOVER_FAULTS
+ * (comma list), FAILOVER_V6_FAULTS (`sigkill,link-down`; empty: none), FAILOVER_REFERENCES (`floor,keepalived,v011`;
+ * which reference rows to run), FAILOVER_KEEP_LOGS (a folder to copy the lab's logs to), METALLB_TS_FAILOVER_BENCH_PREFIX
+ * (netns prefix, `mlfb-`). Needs root.
+ * `npm run bench -- failover` runs it alone (≈ 40 min at 20 trials).
  */
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -33,13 +49,29 @@ import { FAULTS, applyFault, labCli, labKubectl, speakerPid, undoFault, waitSett
 import { announcements, ownersOf } from '../src/lab/observe.js';
 import { waitFor } from '../src/testing/cluster/processes.js';
 import type { BenchResult } from './types.js';
+import { loadKubeClients } from '../src/adapters/k8s/client.js';
+import { OUT_OF_SERVICE_TAINTS, waitHealthy } from '../src/testing/failover/lab-faults.js';
+import { KEEPALIVED_FAULTS, applyKeepalivedFault, startKeepalived, stopKeepalived, undoKeepalivedFault, waitKeepalivedSettled, type KeepalivedLab } from '../src/testing/failover/keepalived.js';
+import { installCounters, measureTraffic, removeCounters, trafficText, type TrafficRate } from '../src/testing/failover/traffic.js';
+import { execFileSync } from 'node:child_process';
 
 const PREFIX = process.env['METALLB_TS_FAILOVER_BENCH_PREFIX'] ?? 'mlfb-';
 const TRIALS = Number(process.env['FAILOVER_TRIALS'] ?? 20);
 const V011_TRIALS = Number(process.env['FAILOVER_V011_TRIALS'] ?? 10);
 const BENCHED: readonly Fault[] = (process.env['FAILOVER_FAULTS']?.split(',') as Fault[] | undefined) ?? FAULTS;
 const V011_SPEAKER = process.env['MLB011_SPEAKER'] ?? '/tmp/mlb011/bin/speaker';
+const KEEPALIVED_TRIALS = Number(process.env['FAILOVER_KEEPALIVED_TRIALS'] ?? TRIALS);
+const V6_FAULTS = (process.env['FAILOVER_V6_FAULTS'] ?? 'sigkill,link-down').split(',').filter((f) => f !== '') as Fault[];
+const REFERENCES = new Set((process.env['FAILOVER_REFERENCES'] ?? 'floor,keepalived,v011').split(','));
 const VIP = '192.0.2.100';
+const VIP6 = '2001:db8::100';
+const TRAFFIC_WINDOW_MS = 10_000;
+/** Settling also waits up to this long for every speaker's Lifeguard health to be back at 0 (FAILOVER_HEALTHY_WITHIN_MS). */
+const HEALTHY_WITHIN_MS = Number(process.env['FAILOVER_HEALTHY_WITHIN_MS'] ?? 5000);
+const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+function keepalivedPresent(): boolean {
+  try { execFileSync('keepalived', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+}
 /**
  * v0.11's speaker announces only Services with exactly one ingress IP (spec §4: `noIPAllocated` otherwise), so the
  * lab's dual-stack demo Service is not one it announces: its rows use a single-stack Service on this IP.
@@ -80,6 +112,7 @@ async function measure(trials: Trials, probe: Awaited<ReturnType<typeof startPro
   await act();
   try {
     const r = await probe.result;
+    if (process.env['FAILOVER_VERBOSE']) process.stdout.write(`    fault at ${new Date(t0).toISOString()} → ${r.node} after ${Math.round(r.at - t0)} ms\n`);
     trials.times.push(r.at - t0);
     trials.failures.push(r.failures);
   } finally {
@@ -106,8 +139,39 @@ class AnnouncerChild {
   close(): void { this.proc.stdin.end(); setTimeout(() => this.proc.kill('SIGKILL'), 2000).unref(); }
 }
 
+/** p50 and p99 rows of one fault's trials against a reference. */
+function rows(label: string, t: Trials, reference?: { name: string; p50: number; p99: number }): BenchResult[] {
+  const p50 = round(percentile(t.times, 50));
+  const p99 = round(percentile(t.times, 99));
+  return [
+    {
+      name: `${label} → client's first connect via another node, p50`, value: p50, unit: 'ms',
+      ...(reference ? { reference: { name: `${reference.name}, p50`, value: round(reference.p50) } } : {}),
+      note: `${t.times.length} trials; client connects every 10 ms; failed connects per trial p50 ${percentile(t.failures, 50)}, max ${Math.max(...t.failures)}`,
+    },
+    {
+      name: `${label}, p99`, value: p99, unit: 'ms',
+      ...(reference ? { reference: { name: `${reference.name}, p99`, value: round(reference.p99) } } : {}),
+      note: `all: ${t.times.map(round).join(' ')}`,
+    },
+  ];
+}
+
+const p = (t: Trials | undefined) => (t ? { p50: percentile(t.times, 50), p99: percentile(t.times, 99) } : { p50: NaN, p99: NaN });
+
+function trafficRows(label: string, rates: readonly TrafficRate[], reference?: readonly TrafficRate[]): BenchResult[] {
+  const maxTx = Math.max(...rates.map((r) => r.txPps + r.rxPps));
+  const refMax = reference ? Math.max(...reference.map((r) => r.txPps + r.rxPps)) : undefined;
+  return [{
+    name: `${label}: packets per second per node (sent + received), busiest node`, value: Math.round(maxTx * 10) / 10, unit: 'pkt/s',
+    ...(refMax !== undefined ? { reference: { name: 'keepalived VRRP, busiest node', value: Math.round(refMax * 10) / 10 } } : {}),
+    note: `${TRAFFIC_WINDOW_MS / 1000} s settled window: ${trafficText(rates)}`,
+  }];
+}
+
 export async function run(): Promise<BenchResult[]> {
   if (process.getuid?.() !== 0) throw new Error('the failover bench needs root (ip netns)');
+  const loadAtStart = loadavg();
   const lab: Lab = { dir: join(tmpdir(), `metallb-ts-${PREFIX}bench`), prefix: PREFIX };
   await labCli(lab, ['down']);
   let up = await labCli(lab, ['up']);
@@ -115,28 +179,49 @@ export async function run(): Promise<BenchResult[]> {
   if (up.code !== 0 || !/^speaker: running/m.test(up.output)) { await labCli(lab, ['down']); up = await labCli(lab, ['up']); }
   const announcers = new Map<string, AnnouncerChild>();
   const v011Pids = new Map<string, number>();
+  const { nodes, client } = topologyNames(PREFIX);
+  const keepalived: KeepalivedLab = { dir: lab.dir, nodes, client, vip: VIP_V011 };
+  let keepalivedRunning = false;
   try {
     if (up.code !== 0) throw new Error(`lab up failed: ${up.output.slice(-500)}`);
     if (!/^speaker: running/m.test(up.output)) throw new Error(`the lab has no speakers: ${up.output.split('\n').filter((l) => l.startsWith('speaker:')).join(' / ')}`);
-    const { nodes, client } = topologyNames(PREFIX);
-    const settle = () => waitSettled(nodes, client, VIP, 120_000);
     const results: BenchResult[] = [];
+    for (const node of nodes) await installCounters(node);
+    // The out-of-service taint by an API PATCH from this process (no kubectl start-up inside the figure).
+    const kube = await loadKubeClients(join(lab.dir, 'kubeconfig'));
+    const mergePatch = kube.k8s.setHeaderOptions('Content-Type', kube.k8s.PatchStrategy.MergePatch);
+    const taint = async (name: string): Promise<void> => { await kube.core.patchNode({ name, body: { spec: { taints: OUT_OF_SERVICE_TAINTS } } }, mergePatch); };
 
-    const ours = new Map<Fault, Trials>();
-    for (const fault of BENCHED) {
+    const runOurs = async (fault: Fault, ip: string): Promise<Trials> => {
       const trials: Trials = { times: [], failures: [], falseFailovers: 0 };
-      ours.set(fault, trials);
+      const settle = async () => {
+        const owner = await waitSettled(nodes, client, ip, 120_000);
+        const health = await waitHealthy(nodes, HEALTHY_WITHIN_MS);
+        if (process.env['FAILOVER_VERBOSE']) process.stdout.write(`    settled: owner ${owner.name}, local health ${health.join(',')}\n`);
+        return owner;
+      };
       for (let i = 0; i < TRIALS; i++) {
-        const { owner, probe } = await settledProbe(nodes, client, trials, settle);
-        await measure(trials, probe, () => applyFault(lab, fault, owner));
+        const { owner, probe } = await settledProbe(nodes, client, trials, settle, ip);
+        await measure(trials, probe, () => applyFault(lab, fault, owner, taint));
         await undoFault(lab, fault, owner);
       }
-      process.stdout.write(`  ${fault}: ${trials.times.map(round).join(' ')} ms\n`);
-    }
+      process.stdout.write(`  ${ip} ${fault}: ${trials.times.map(round).join(' ')} ms\n`);
+      return trials;
+    };
+
+    await waitSettled(nodes, client, VIP, 120_000);
+    const oursTraffic = await measureTraffic(nodes, 'gossip', TRAFFIC_WINDOW_MS);
+    process.stdout.write(`  gossip traffic: ${trafficText(oursTraffic)}\n`);
+
+    const ours = new Map<Fault, Trials>();
+    for (const fault of BENCHED) ours.set(fault, await runOurs(fault, VIP));
+    const ours6 = new Map<Fault, Trials>();
+    for (const fault of V6_FAULTS) ours6.set(fault, await runOurs(fault, VIP6));
 
     // The floor: the successor told directly (no detection), the owner's speaker SIGKILLed at the same instant.
     const floor: Trials = { times: [], failures: [], falseFailovers: 0 };
-    for (let i = 0; i < TRIALS; i++) {
+    const settle = () => waitSettled(nodes, client, VIP, 120_000);
+    for (let i = 0; REFERENCES.has('floor') && i < TRIALS; i++) {
       const { owner, probe } = await settledProbe(nodes, client, floor, settle);
       const successor = nodes.find((n) => n.name === electOwner(VIP, nodes.filter((m) => m !== owner).map((m) => m.name)))!;
       let child = announcers.get(successor.name);
@@ -155,36 +240,63 @@ export async function run(): Promise<BenchResult[]> {
     }
     for (const child of announcers.values()) child.close();
     announcers.clear();
-    process.stdout.write(`  floor: ${floor.times.map(round).join(' ')} ms\n`);
+    const floorRef = floor.times.length > 0 ? { name: 'floor (successor told directly)', ...p(floor) } : undefined;
+    if (floorRef) process.stdout.write(`  floor: ${floor.times.map(round).join(' ')} ms\n`);
 
-    const floorP50 = percentile(floor.times, 50);
-    const floorP99 = percentile(floor.times, 99);
-    for (const [fault, t] of ours) {
-      results.push({
-        name: `${fault} of the owner → client's first connect via another node, p50`, value: round(percentile(t.times, 50)), unit: 'ms',
-        reference: { name: 'floor (successor told directly), p50', value: round(floorP50) },
-        note: `${t.times.length} trials; client connects every 10 ms; failed connects per trial p50 ${percentile(t.failures, 50)}, max ${Math.max(...t.failures)}`,
-      });
-      results.push({
-        name: `${fault} of the owner → client's first connect via another node, p99`, value: round(percentile(t.times, 99)), unit: 'ms',
-        reference: { name: 'floor, p99', value: round(floorP99) }, note: `all: ${t.times.map(round).join(' ')}`,
-      });
+    for (const [fault, t] of ours) results.push(...rows(`${fault} of the owner (IPv4 ${VIP})`, t, floorRef));
+    for (const [fault, t] of ours6) results.push(...rows(`${fault} of the owner (IPv6 ${VIP6})`, t, { name: `same fault, IPv4`, ...p(ours.get(fault)) }));
+    if (floorRef) {
+      results.push({ name: 'floor: owner SIGKILLed + successor told directly → first connect via it, p50', value: round(floorRef.p50), unit: 'ms', note: `${floor.times.length} trials; all: ${floor.times.map(round).join(' ')}` });
+      results.push({ name: 'floor, p99', value: round(floorRef.p99), unit: 'ms' });
     }
-    results.push({ name: 'floor: owner SIGKILLed + successor told directly → first connect via it, p50', value: round(floorP50), unit: 'ms', note: `${floor.times.length} trials; all: ${floor.times.map(round).join(' ')}` });
-    results.push({ name: 'floor, p99', value: round(floorP99), unit: 'ms' });
-    const falseFailovers = [...ours.values(), floor].reduce((n, t) => n + t.falseFailovers, 0);
-    results.push({ name: 'false failovers seen while settling between trials', value: falseFailovers, unit: 'count', note: `load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}` });
+    const falseFailovers = [...ours.values(), ...ours6.values(), floor].reduce((n, t) => n + t.falseFailovers, 0);
+    results.push({ name: 'false failovers seen while settling between trials', value: falseFailovers, unit: 'count', note: `load average at the start ${loadAtStart}, after our trials ${loadavg()}` });
+
+    if (!REFERENCES.has('keepalived') && !REFERENCES.has('v011')) return results;
+    // The references run alone: the single-stack Service gets its IP from our controller before our speakers stop.
+    await labKubectl(lab, ['apply', '-f', '-'], JSON.stringify(V011_SERVICE));
+    await waitFor(`the client reaching ${VIP_V011}`, 60_000, async () => (await curlOnce(client, VIP_V011, 80, 1)) !== undefined, 250);
+    for (const node of nodes) await stopPid(speakerPid(lab, node), 3000);
+
+    // keepalived, VRRPv3 at 100 ms adverts, on the same nodes and the same kind of VIP.
+    if (REFERENCES.has('keepalived') && !keepalivedPresent()) {
+      results.push({ name: 'keepalived', value: NaN, unit: '', note: 'not run: `keepalived` not installed (scripts/setup.sh installs it)' });
+    } else if (REFERENCES.has('keepalived')) {
+      try {
+        keepalivedRunning = true;
+        for (const node of nodes) startKeepalived(keepalived, node);
+        await waitKeepalivedSettled(keepalived, 60_000);
+        const vrrp = await measureTraffic(nodes, 'vrrp', TRAFFIC_WINDOW_MS);
+        process.stdout.write(`  VRRP traffic: ${trafficText(vrrp)}\n`);
+        results.push(...trafficRows('metallb-ts gossip (UDP 7946), 3 nodes', oursTraffic, vrrp));
+        results.push(...trafficRows('keepalived VRRPv3 adverts (100 ms), 3 nodes', vrrp));
+        for (const fault of KEEPALIVED_FAULTS.filter((f) => BENCHED.includes(f))) {
+          const t: Trials = { times: [], failures: [], falseFailovers: 0 };
+          for (let i = 0; i < KEEPALIVED_TRIALS; i++) {
+            const { owner, probe } = await settledProbe(nodes, client, t, () => waitKeepalivedSettled(keepalived, 60_000), VIP_V011);
+            await measure(t, probe, () => applyKeepalivedFault(keepalived, fault, owner));
+            await undoKeepalivedFault(keepalived, fault, owner);
+          }
+          process.stdout.write(`  keepalived ${fault}: ${t.times.map(round).join(' ')} ms\n`);
+          const o = ours.get(fault);
+          results.push(...rows(`keepalived (VRRPv3, 100 ms adverts), ${fault} of the MASTER`, t, o ? { name: 'metallb-ts, same fault, same run', ...p(o) } : undefined));
+        }
+      } catch (err) {
+        results.push({ name: 'keepalived', value: NaN, unit: '', note: `FAILED: ${(err as Error).message}; logs in ${join(lab.dir, 'keepalived')}` });
+      } finally {
+        for (const node of nodes) await stopKeepalived(keepalived, node);
+        keepalivedRunning = false;
+      }
+    }
 
     // MetalLB v0.11.0's speaker through the same faults, alone in the same lab.
+    if (!REFERENCES.has('v011')) return results;
     if (!existsSync(V011_SPEAKER)) {
       results.push({ name: 'MetalLB v0.11 speaker', value: NaN, unit: '', note: `not run: ${V011_SPEAKER} missing (../shared/lab/metallb-v011/build.sh builds it)` });
       return results;
     }
     try {
-      // The single-stack Service gets its IP from our controller (still running) before our speakers stop.
-      await labKubectl(lab, ['apply', '-f', '-'], JSON.stringify(V011_SERVICE));
       const state = JSON.parse(readFileSync(join(lab.dir, 'state.json'), 'utf8')) as { speakers: Record<string, { kubeconfig: string; secretKey: string }> };
-      for (const node of nodes) await stopPid(speakerPid(lab, node), 3000);
       const startV011 = (node: LabNode): void => {
         const s = state.speakers[node.name]!;
         v011Pids.set(node.name, startDaemon({
@@ -241,21 +353,21 @@ export async function run(): Promise<BenchResult[]> {
           continue;
         }
         process.stdout.write(`  v0.11 ${fault}: ${t.times.map(round).join(' ')} ms\n`);
-        const oursP50 = ours.get(fault) ? percentile(ours.get(fault)!.times, 50) : NaN;
-        results.push({
-          name: `MetalLB v0.11 speaker, ${fault} → first connect via another node, p50`, value: round(percentile(t.times, 50)), unit: 'ms',
-          reference: { name: `metallb-ts, same fault, same run, p50`, value: round(oursP50) },
-          note: `${t.times.length} trials; p99 ${round(percentile(t.times, 99))} ms; all: ${t.times.map(round).join(' ')}`,
-        });
+        const o = ours.get(fault);
+        results.push(...rows(`MetalLB v0.11 speaker, ${fault}`, t, o ? { name: 'metallb-ts, same fault, same run', ...p(o) } : undefined));
       }
     } catch (err) {
       // Our figures stand on their own; say why v0.11's are missing (logs: the lab's logs/v011-speaker-*.log).
       results.push({ name: 'MetalLB v0.11 speaker', value: NaN, unit: '', note: `FAILED: ${(err as Error).message}` });
     }
+    results.push({ name: 'load average', value: NaN, unit: '', note: `at the start ${loadAtStart}, at the end ${loadavg()}` });
     return results;
   } finally {
     for (const child of announcers.values()) child.close();
     for (const pid of v011Pids.values()) if (isAlive(pid)) await stopPid(pid, 3000);
+    if (keepalivedRunning) for (const node of nodes) await stopKeepalived(keepalived, node).catch(() => {});
+    for (const node of nodes) await removeCounters(node).catch(() => {});
+    if (process.env['FAILOVER_KEEP_LOGS']) cpSync(join(lab.dir, 'logs'), process.env['FAILOVER_KEEP_LOGS'], { recursive: true });
     await labCli(lab, ['down']);
     rmSync(lab.dir, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ APT_PACKAGES=(
   openssl                               # test-cluster certificates
   iproute2 iputils-ping arping ndisc6 tcpdump curl   # lab hosts and witnesses
   nftables                              # the split-brain e2e (gossip blocked in a node namespace)
+  keepalived                            # the failover bench's VRRPv3 reference row
   bird2 frr gobgpd                      # BGP peers
   podman buildah debootstrap runc uidmap # the container image (scripts/build-image.sh)
   containerd iptables conntrack busybox-static file   # real lab nodes (lab up --kubelet): runtime, kube-proxy, demo image

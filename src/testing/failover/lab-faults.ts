@@ -23,7 +23,7 @@ import { repoRoot } from '../cluster/binaries.js';
 import { run, runOk, waitFor } from '../cluster/processes.js';
 import { announcements, curlOnce, ownersOf } from '../../lab/observe.js';
 import { speakerMetrics } from '../../lab/speakers.js';
-import type { LabNode } from '../../lab/topology.js';
+import { ROUTER_IPV4, ROUTER_IPV6, type LabNode } from '../../lab/topology.js';
 
 export type Fault = 'sigkill' | 'link-down' | 'sigstop' | 'sigterm' | 'partition' | 'out-of-service';
 export const FAULTS: readonly Fault[] = ['sigkill', 'link-down', 'sigstop', 'sigterm', 'partition', 'out-of-service'];
@@ -62,14 +62,21 @@ export function speakerPid(lab: Lab, node: LabNode): number {
   return pid;
 }
 
-/** Injects `fault` on `node`. Synchronous signals and one `ip`/`nft` call: the caller stamps the time before. */
-export async function applyFault(lab: Lab, fault: Fault, node: LabNode): Promise<void> {
+/**
+ * Injects `fault` on `node`. Synchronous signals and one `ip`/`nft` call: the caller stamps the time before.
+ * `taint`, when given, sets the out-of-service taint instead of `kubectl taint` (the bench passes an API client's
+ * PATCH so that its figure does not include starting kubectl).
+ */
+export async function applyFault(lab: Lab, fault: Fault, node: LabNode, taint?: (node: string) => Promise<void>): Promise<void> {
   switch (fault) {
     case 'sigkill': process.kill(speakerPid(lab, node), 'SIGKILL'); return;
     case 'sigstop': process.kill(speakerPid(lab, node), 'SIGSTOP'); return;
     case 'sigterm': process.kill(speakerPid(lab, node), 'SIGTERM'); return;
     case 'link-down': await runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'down']); return;
-    case 'out-of-service': await labKubectl(lab, ['taint', 'node', node.name, `${OUT_OF_SERVICE}=nodeshutdown:NoSchedule`]); return;
+    case 'out-of-service':
+      if (taint) await taint(node.name);
+      else await labKubectl(lab, ['taint', 'node', node.name, `${OUT_OF_SERVICE}=nodeshutdown:NoSchedule`]);
+      return;
     case 'partition':
       // iptables-restore: all rules in one call, so the partition starts at one instant.
       await runOk('ip', ['netns', 'exec', node.netns, 'iptables-restore', '--noflush'], { input: PARTITION_RULES });
@@ -82,6 +89,9 @@ const PARTITION_RULES = ['*filter',
   ...['INPUT', 'OUTPUT'].flatMap((chain) => ['udp', 'tcp'].flatMap((proto) => ['--dport', '--sport'].map((dir) => `-A ${chain} -p ${proto} ${dir} 7946 -j DROP`))),
   'COMMIT', ''].join('\n');
 
+/** The out-of-service taint as `applyFault` sets it (for a JSON merge patch of the Node's spec.taints). */
+export const OUT_OF_SERVICE_TAINTS = [{ key: OUT_OF_SERVICE, value: 'nodeshutdown', effect: 'NoSchedule' }];
+
 /** Undoes `fault` on `node`. */
 export async function undoFault(lab: Lab, fault: Fault, node: LabNode): Promise<void> {
   switch (fault) {
@@ -92,7 +102,7 @@ export async function undoFault(lab: Lab, fault: Fault, node: LabNode): Promise<
       return;
     }
     case 'sigstop': process.kill(speakerPid(lab, node), 'SIGCONT'); return;
-    case 'link-down': await runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'up']); return;
+    case 'link-down': await linkUp(node); return;
     case 'out-of-service': await labKubectl(lab, ['taint', 'node', node.name, `${OUT_OF_SERVICE}-`]); return;
     case 'partition':
       await runOk('ip', ['netns', 'exec', node.netns, 'iptables', '-F', 'INPUT']);
@@ -101,10 +111,42 @@ export async function undoFault(lab: Lab, fault: Fault, node: LabNode): Promise<
   }
 }
 
+/**
+ * Sets the node's eth0 up again and puts back what `link down` took with it: Linux drops the interface's IPv6
+ * addresses (keep_addr_on_down is 0) and every route through it, so without this the node would be left without
+ * its IPv6 address and its default routes (an IPv6 VIP it owns would then be unreachable).
+ */
+export async function linkUp(node: LabNode): Promise<void> {
+  await runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'up']);
+  await runOk('ip', ['-n', node.netns, '-6', 'addr', 'replace', `${node.ipv6}/64`, 'dev', 'eth0', 'nodad']);
+  await runOk('ip', ['-n', node.netns, 'route', 'replace', 'default', 'via', ROUTER_IPV4]);
+  await runOk('ip', ['-n', node.netns, '-6', 'route', 'replace', 'default', 'via', ROUTER_IPV6]);
+}
+
 /** Members alive according to one speaker's metallb_speaker_memberlist_members gauge (-1: no answer). */
 export function aliveMembers(metrics: string): number {
   const m = /^metallb_speaker_memberlist_members\{status="alive"\}\s+(\S+)/m.exec(metrics);
   return m ? Number(m[1]) : -1;
+}
+
+/** Lifeguard local health according to one speaker's metallb_speaker_memberlist_local_health gauge (-1: no answer). */
+export function localHealth(metrics: string): number {
+  const m = /^metallb_speaker_memberlist_local_health\s+(\S+)/m.exec(metrics);
+  return m ? Number(m[1]) : -1;
+}
+
+/**
+ * Waits up to `withinMs` until every speaker's Lifeguard local health is back to 0 (after a fault the survivors'
+ * probes run slower, by 1 + health, until their probes succeed again); returns the last values, node order.
+ * Never throws for health: on a starved machine it may not get there.
+ */
+export async function waitHealthy(nodes: readonly LabNode[], withinMs: number): Promise<number[]> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const health = (await Promise.all(nodes.map((n) => speakerMetrics(n)))).map(localHealth);
+    if (health.every((h) => h === 0) || Date.now() >= deadline) return health;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**

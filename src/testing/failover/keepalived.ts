@@ -1,0 +1,154 @@
+/**
+ * keepalived (Debian's package, VRRPv3 per RFC 5798, 100 ms adverts) on the lab's node namespaces, as the failover
+ * bench's reference row: the same VIP mechanism (the MASTER puts the VIP on eth0, the kernel answers ARP for it, and
+ * keepalived sends gratuitous ARPs on becoming MASTER) measured the same way (the client's first connect through
+ * another node). Run only while no speaker announces the VIP.
+ *
+ * One VRRP instance, virtual_router_id 51, priorities node1 150, node2 100, node3 50 with preemption, so node1 is
+ * MASTER when all run and node2 takes over first (master-down interval 3 × 100 ms + skew ≈ 0.36 s for priority 100).
+ * Faults: as src/testing/failover/lab-faults.ts, on keepalived's two processes (the parent and its VRRP child):
+ * `sigkill` both, `sigstop` both, `sigterm` the parent (it sends a priority-0 advert: RFC 5798 §6.4.3), `link-down`,
+ * and `partition` = VRRP (IP protocol 112) dropped both ways in the owner's namespace.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, runOk, startDaemon, stopPid, isAlive, waitFor } from '../cluster/processes.js';
+import { curlOnce } from '../../lab/observe.js';
+import type { LabNode } from '../../lab/topology.js';
+import { linkUp, type Fault } from './lab-faults.js';
+
+export const KEEPALIVED_FAULTS: readonly Fault[] = ['sigkill', 'link-down', 'sigstop', 'sigterm', 'partition'];
+const PRIORITY: Record<string, number> = { node1: 150, node2: 100, node3: 50 };
+
+export interface KeepalivedLab {
+  readonly dir: string;
+  readonly nodes: readonly LabNode[];
+  readonly client: string;
+  /** The VIP (IPv4) keepalived moves; a LoadBalancer Service with it must exist so the kube-proxy stand-ins serve it. */
+  readonly vip: string;
+  readonly binary?: string;
+}
+
+function config(node: LabNode, vip: string): string {
+  return `global_defs {
+  router_id ${node.name}
+  vrrp_version 3
+  vrrp_garp_master_repeat 5
+  vrrp_garp_master_refresh 0
+}
+vrrp_instance BENCH {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority ${PRIORITY[node.name] ?? 10}
+  advert_int 0.1
+  virtual_ipaddress {
+    ${vip}/32 dev eth0
+  }
+}
+`;
+}
+
+const paths = (k: KeepalivedLab, node: LabNode) => {
+  const base = join(k.dir, 'keepalived', node.name);
+  return { base, conf: join(base, 'keepalived.conf'), pid: join(base, 'keepalived.pid'), vrrpPid: join(base, 'vrrp.pid'), log: join(base, 'keepalived.log') };
+};
+
+/** keepalived's parent and VRRP child PIDs on `node` (from its pid files; missing ones left out). */
+export function keepalivedPids(k: KeepalivedLab, node: LabNode): number[] {
+  const p = paths(k, node);
+  const out: number[] = [];
+  for (const f of [p.pid, p.vrrpPid]) {
+    try { const pid = Number(readFileSync(f, 'utf8').trim()); if (pid > 0 && isAlive(pid)) out.push(pid); } catch { /* not written yet */ }
+  }
+  return out;
+}
+
+/** Starts keepalived in `node`'s namespace (foreground parent, VRRP only, logs to its own file). */
+export function startKeepalived(k: KeepalivedLab, node: LabNode): void {
+  const p = paths(k, node);
+  mkdirSync(p.base, { recursive: true });
+  writeFileSync(p.conf, config(node, k.vip));
+  startDaemon({
+    command: 'ip',
+    args: ['netns', 'exec', node.netns, k.binary ?? 'keepalived', '--dont-fork', '--log-console', '--log-detail', '--vrrp',
+      `--use-file=${p.conf}`, `--pid=${p.pid}`, `--vrrp_pid=${p.vrrpPid}`, `--config-id=${node.name}`],
+    logFile: p.log,
+  });
+}
+
+/** Stops keepalived on `node` and removes a VIP a killed one left on eth0. */
+export async function stopKeepalived(k: KeepalivedLab, node: LabNode): Promise<void> {
+  for (const pid of keepalivedPids(k, node)) {
+    try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
+    await stopPid(pid, 3000);
+  }
+  await run('ip', ['-n', node.netns, 'addr', 'del', `${k.vip}/32`, 'dev', 'eth0']);
+}
+
+/** Nodes whose eth0 holds the VIP (keepalived's MASTERs, or a killed one's leftover). */
+export async function vipHolders(k: KeepalivedLab): Promise<LabNode[]> {
+  const out: LabNode[] = [];
+  for (const n of k.nodes) {
+    const r = await run('ip', ['-n', n.netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+    if (r.stdout.includes(` ${k.vip}/32 `)) out.push(n);
+  }
+  return out;
+}
+
+/**
+ * Settled: keepalived runs on every node (parent and VRRP child), exactly one node holds the VIP and the client
+ * reaches it; then 0.5 s more so every BACKUP has heard the MASTER's adverts. Returns the MASTER.
+ */
+export async function waitKeepalivedSettled(k: KeepalivedLab, timeoutMs: number): Promise<LabNode> {
+  let owner: LabNode | undefined;
+  let last = '';
+  try {
+    await waitFor('keepalived: one MASTER holding the VIP and the client reaching it', timeoutMs, async () => {
+      const running = k.nodes.map((n) => keepalivedPids(k, n).length);
+      const holders = await vipHolders(k);
+      last = `processes per node ${running.join(',')}, VIP on ${holders.map((h) => h.name).join(',') || '-'}`;
+      if (running.some((c) => c < 2) || holders.length !== 1) return false;
+      owner = holders[0];
+      const answeredBy = await curlOnce(k.client, k.vip, 80, 1);
+      last += `, client answered by ${answeredBy ?? '-'}`;
+      return answeredBy === owner?.name;
+    }, 250);
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (last: ${last})`);
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  return owner!;
+}
+
+/** VRRP (IP protocol 112) dropped both ways: the keepalived equivalent of the 7946 partition. */
+const VRRP_PARTITION = ['*filter', '-A INPUT -p vrrp -j DROP', '-A OUTPUT -p vrrp -j DROP', 'COMMIT', ''].join('\n');
+
+/** Injects `fault` on keepalived's MASTER `node`; the caller stamps the time before. */
+export async function applyKeepalivedFault(k: KeepalivedLab, fault: Fault, node: LabNode): Promise<void> {
+  const [parent, ...children] = keepalivedPids(k, node);
+  if (parent === undefined) throw new Error(`keepalived is not running on ${node.name}`);
+  switch (fault) {
+    case 'sigkill': for (const pid of [...children, parent]) process.kill(pid, 'SIGKILL'); return;
+    case 'sigstop': for (const pid of [...children, parent]) process.kill(pid, 'SIGSTOP'); return;
+    case 'sigterm': process.kill(parent, 'SIGTERM'); return;
+    case 'link-down': await runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'down']); return;
+    case 'partition': await runOk('ip', ['netns', 'exec', node.netns, 'iptables-restore', '--noflush'], { input: VRRP_PARTITION }); return;
+    default: throw new Error(`keepalived has no ${fault}`);
+  }
+}
+
+/** Undoes `fault` on `node`: processes restarted or resumed, link up, chains flushed. */
+export async function undoKeepalivedFault(k: KeepalivedLab, fault: Fault, node: LabNode): Promise<void> {
+  switch (fault) {
+    case 'sigstop': for (const pid of keepalivedPids(k, node)) process.kill(pid, 'SIGCONT'); return;
+    case 'link-down': await linkUp(node); return;
+    case 'partition':
+      await runOk('ip', ['netns', 'exec', node.netns, 'iptables', '-F', 'INPUT']);
+      await runOk('ip', ['netns', 'exec', node.netns, 'iptables', '-F', 'OUTPUT']);
+      return;
+    default:
+      await stopKeepalived(k, node);
+      startKeepalived(k, node);
+  }
+}
