@@ -21,7 +21,7 @@ import type { Clock } from '../clock.js';
 import { realClock } from '../clock.js';
 import { formatIp, parseIp } from '../../core/ip/index.js';
 import { solicitedNodeGroup, DROP_REASONS, type Claim, type DropReason } from '../../core/layer2/index.js';
-import { announced, tick, GRATUITOUS_TICK_MS, type GratuitousSchedule } from '../../core/layer2/gratuitous.js';
+import { announced, tick, withdrawn, GRATUITOUS_TICK_MS, type GratuitousSchedule } from '../../core/layer2/gratuitous.js';
 import { scanInterfaces, type InterfaceScan } from './interfaces.js';
 import type { openCapture } from './pcap.js';
 import { openMulticastMemberships, type MulticastMemberships } from './multicast.js';
@@ -334,6 +334,7 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
       const removed = before.filter((ip) => !canonical.includes(ip) && release(ip));
       if (canonical.length === 0) byName.delete(name); else byName.set(name, canonical);
       if (added.length > 0 || removed.length > 0) backend.updateOwned(added, removed);
+      for (const ip of removed) schedule = withdrawn(schedule, ip);
       for (const ip of canonical) {
         const a = announced(schedule, ip, clock.now());
         schedule = a.schedule;
@@ -347,6 +348,8 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
       byName.delete(name);
       const removed = ips.filter((ip) => release(ip));
       if (removed.length > 0) backend.updateOwned([], removed);
+      // Taken again later (the next failover right after a failback), the IP bursts at once.
+      for (const ip of removed) schedule = withdrawn(schedule, ip);
     },
     withdraw(ips) {
       if (closed) return;

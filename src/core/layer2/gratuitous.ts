@@ -5,6 +5,10 @@
  *   (a re-sync extends the window without an immediate burst);
  * - `tick(now)`, every 1100 ms: drop IPs whose window has passed; burst for the rest that are still owned.
  * Result ≈ bursts at t = 0, 1.1, 2.2, 3.3, 4.4 s per (re)announcement.
+ * - `withdrawn(ip)`: the IP is no longer owned; it leaves the schedule, so taking it again bursts at once.
+ *   Deviation from v0.11, which keeps it until its window ends: a node that gives an IP back (failback) and takes
+ *   it again within 5 s (the next failover) then sends nothing until its next tick — up to 1.1 s during which the
+ *   clients keep the dead owner's MAC.
  */
 
 export const GRATUITOUS_WINDOW_MS = 5000;
@@ -29,4 +33,11 @@ export function tick(schedule: GratuitousSchedule, now: number, owned: (ip: stri
     if (owned(ip)) burst.push(ip);
   }
   return { schedule: next, burst };
+}
+
+export function withdrawn(schedule: GratuitousSchedule, ip: string): GratuitousSchedule {
+  if (!schedule.has(ip)) return schedule;
+  const next = new Map(schedule);
+  next.delete(ip);
+  return next;
 }

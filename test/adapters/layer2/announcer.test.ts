@@ -74,6 +74,27 @@ test('gratuitous bursts follow v0.11 timing: immediate, then every 1.1 s within 
   await a.close();
 });
 
+test('an IP given up and taken again within its 5 s window bursts at once (failback, then the next failover)', async () => {
+  const h = harness([eth('eth0', 0x12, { ndp: false })]);
+  const a = await h.start();
+  const cap = h.captures[0]!;
+  a.setBalancer('svc', ['192.0.2.100']);
+  assert.equal(cap.sent.length, 2, 'taken: request + reply at once');
+  h.clock.advance(1500);
+  a.deleteBalancer('svc');
+  const afterDelete = cap.sent.length;
+  h.clock.advance(500);
+  a.setBalancer('svc', ['192.0.2.100']);
+  assert.equal(cap.sent.length, afterDelete + 2, 'taken again 2 s after the first time: a burst at once, not at the next tick');
+  // The same through setBalancer dropping the IP (a Service whose IP changed back and forth).
+  h.clock.advance(300);
+  a.setBalancer('svc', ['192.0.2.101']);
+  const n = cap.sent.length;
+  a.setBalancer('svc', ['192.0.2.100']);
+  assert.equal(cap.sent.length, n + 2);
+  await a.close();
+});
+
 test('answers only owned IPs; refcounts keep a shared IP until the last name goes; invalid IPs ignored', async () => {
   const h = harness([eth('eth0', 0x12)]);
   const a = await h.start();
