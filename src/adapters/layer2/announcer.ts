@@ -368,6 +368,8 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
         removed.push(ip);
       }
       if (removed.length > 0) backend.updateOwned([], removed);
+      // As deleteBalancer: taken again later, the IP bursts at once.
+      for (const ip of removed) schedule = withdrawn(schedule, ip);
     },
     rescan,
     probe(ips) {

@@ -225,5 +225,10 @@ test('handoff: a successor\'s gratuitous ARP / unsolicited NA is a claim; withdr
   a.setBalancer('dual', ['192.0.2.100']);
   cap.deliver(arpRequest('192.0.2.100'));
   assert.ok(cap.sent.length > n + 1, 'answered again once set again');
+  // Withdrawn within its gratuitous window and taken again: it bursts at once.
+  a.withdraw(['192.0.2.100']);
+  const g = h.counts.gratuitous.get('192.0.2.100') ?? 0;
+  a.setBalancer('dual', ['192.0.2.100']);
+  assert.equal((h.counts.gratuitous.get('192.0.2.100') ?? 0) - g, 2, 'one burst (request + reply) at once');
   await a.close();
 });
