@@ -178,9 +178,15 @@ function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock, claimed:
     });
   }
 
+  /**
+   * A restarted host gets the owned set and the responders back, and sends one gratuitous burst per owned IP: the
+   * bursts posted while it was down (up to 5 s of back-off, e.g. the owner's link just came back up) were lost, and
+   * a client still holding another node's MAC for the IP would otherwise never hear from us.
+   */
   function replay(): void {
     post({ t: 'owned', ips: [...owned] });
     post({ t: 'sync', specs });
+    for (const ip of owned) post({ t: 'burst', ip });
   }
 
   const sum = (a: Record<DropReason, number>, b: Readonly<Record<DropReason, number>>) =>

@@ -159,8 +159,17 @@ test('layer-2 announcer on real frames in network namespaces', { timeout: 240_00
       await runOk('ip', ['-n', node1.netns, 'link', 'set', 'l2a', 'up']);
       await waitFor('a responder on the new interface (ip monitor or the 10 s rescan)', 30_000, async () =>
         (await a.stats()).interfaces.map((i) => i.name).sort().join() === 'eth0,l2a');
+      // Past the announcement's 5 s of bursts: from here on only a host restart's replay sends gratuitous frames.
+      await new Promise((r) => setTimeout(r, 5500));
+      const gratuitous = async () => Number(/^metallb_layer2_gratuitous_sent\{ip="192\.0\.2\.150"\} (\d+)/m.exec(await a.metrics())?.[1] ?? 0);
+      const before = await gratuitous();
+      const startsBefore = (await a.stats()).hostStarts;
       await runOk('ip', ['-n', node1.netns, 'link', 'del', 'l2a']);
       await waitFor('the responder on l2a to go', 30_000, async () => (await a.stats()).interfaces.map((i) => i.name).join() === 'eth0');
+      if ((await a.stats()).hostStarts > startsBefore) {
+        // The host died with the interface: the restarted one bursts for what it owns (bursts posted meanwhile were lost).
+        await waitFor('a gratuitous burst for the owned IP from the restarted responder host', 30_000, async () => (await gratuitous()) > before);
+      }
       await waitFor('answers on eth0 after the interface went away', 30_000, async () =>
         (await inNs(client, 'arping', '-c', '1', '-w', '2', '192.0.2.150')).stdout.includes(`bytes from ${node1.mac}`));
       const s = await a.stats();
