@@ -200,10 +200,18 @@ export async function run(): Promise<BenchResult[]> {
         if (process.env['FAILOVER_VERBOSE']) process.stdout.write(`    settled: owner ${owner.name}, local health ${health.join(',')}\n`);
         return owner;
       };
-      for (let i = 0; i < TRIALS; i++) {
-        const { owner, probe } = await settledProbe(nodes, client, trials, settle, ip);
-        await measure(trials, probe, () => applyFault(lab, fault, owner, taint));
-        await undoFault(lab, fault, owner);
+      try {
+        for (let i = 0; i < TRIALS; i++) {
+          const { owner, probe } = await settledProbe(nodes, client, trials, settle, ip);
+          await measure(trials, probe, () => applyFault(lab, fault, owner, taint));
+          await undoFault(lab, fault, owner);
+        }
+      } catch (err) {
+        // One fault's failure does not cost the other rows: say so, keep the logs, and go on.
+        const kept = join(tmpdir(), `metallb-ts-${PREFIX}logs-${fault}`);
+        cpSync(join(lab.dir, 'logs'), kept, { recursive: true });
+        failed.push({ name: `${ip} ${fault}`, value: NaN, unit: '', note: `FAILED after ${trials.times.length} trials: ${(err as Error).message}; logs in ${kept}` });
+        process.stdout.write(`  ${ip} ${fault}: FAILED after ${trials.times.length} trials: ${(err as Error).message}\n`);
       }
       process.stdout.write(`  ${ip} ${fault}: ${trials.times.map(round).join(' ')} ms\n`);
       return trials;
@@ -213,6 +221,7 @@ export async function run(): Promise<BenchResult[]> {
     const oursTraffic = await measureTraffic(nodes, 'gossip', TRAFFIC_WINDOW_MS);
     process.stdout.write(`  gossip traffic: ${trafficText(oursTraffic)}\n`);
 
+    const failed: BenchResult[] = [];
     const ours = new Map<Fault, Trials>();
     for (const fault of BENCHED) ours.set(fault, await runOurs(fault, VIP));
     const ours6 = new Map<Fault, Trials>();
@@ -221,30 +230,35 @@ export async function run(): Promise<BenchResult[]> {
     // The floor: the successor told directly (no detection), the owner's speaker SIGKILLed at the same instant.
     const floor: Trials = { times: [], failures: [], falseFailovers: 0 };
     const settle = () => waitSettled(nodes, client, VIP, 120_000);
-    for (let i = 0; REFERENCES.has('floor') && i < TRIALS; i++) {
-      const { owner, probe } = await settledProbe(nodes, client, floor, settle);
-      const successor = nodes.find((n) => n.name === electOwner(VIP, nodes.filter((m) => m !== owner).map((m) => m.name)))!;
-      let child = announcers.get(successor.name);
-      if (!child) {
-        probe.kill();
-        child = new AnnouncerChild(successor.netns);
-        announcers.set(successor.name, child);
-        await child.ready();
-        i--;
-        continue;
+    try {
+      for (let i = 0; REFERENCES.has('floor') && i < TRIALS; i++) {
+        const { owner, probe } = await settledProbe(nodes, client, floor, settle);
+        const successor = nodes.find((n) => n.name === electOwner(VIP, nodes.filter((m) => m !== owner).map((m) => m.name)))!;
+        let child = announcers.get(successor.name);
+        if (!child) {
+          probe.kill();
+          child = new AnnouncerChild(successor.netns);
+          announcers.set(successor.name, child);
+          await child.ready();
+          i--;
+          continue;
+        }
+        const told = child;
+        await measure(floor, probe, () => { void told.send('set', { name: 'floor', ips: [VIP] }); process.kill(speakerPid(lab, owner), 'SIGKILL'); });
+        await told.send('delete', { name: 'floor' });
+        await undoFault(lab, 'sigkill', owner);
       }
-      const told = child;
-      await measure(floor, probe, () => { void told.send('set', { name: 'floor', ips: [VIP] }); process.kill(speakerPid(lab, owner), 'SIGKILL'); });
-      await told.send('delete', { name: 'floor' });
-      await undoFault(lab, 'sigkill', owner);
+    } catch (err) {
+      failed.push({ name: 'floor', value: NaN, unit: '', note: `FAILED after ${floor.times.length} trials: ${(err as Error).message}` });
     }
     for (const child of announcers.values()) child.close();
     announcers.clear();
     const floorRef = floor.times.length > 0 ? { name: 'floor (successor told directly)', ...p(floor) } : undefined;
     if (floorRef) process.stdout.write(`  floor: ${floor.times.map(round).join(' ')} ms\n`);
 
-    for (const [fault, t] of ours) results.push(...rows(`${fault} of the owner (IPv4 ${VIP})`, t, floorRef));
-    for (const [fault, t] of ours6) results.push(...rows(`${fault} of the owner (IPv6 ${VIP6})`, t, { name: `same fault, IPv4`, ...p(ours.get(fault)) }));
+    results.push(...failed);
+    for (const [fault, t] of ours) if (t.times.length > 0) results.push(...rows(`${fault} of the owner (IPv4 ${VIP})`, t, floorRef));
+    for (const [fault, t] of [...ours6].filter(([, t]) => t.times.length > 0)) results.push(...rows(`${fault} of the owner (IPv6 ${VIP6})`, t, { name: `same fault, IPv4`, ...p(ours.get(fault)) }));
     if (floorRef) {
       results.push({ name: 'floor: owner SIGKILLed + successor told directly → first connect via it, p50', value: round(floorRef.p50), unit: 'ms', note: `${floor.times.length} trials; all: ${floor.times.map(round).join(' ')}` });
       results.push({ name: 'floor, p99', value: round(floorRef.p99), unit: 'ms' });
