@@ -50,6 +50,9 @@ export function parseAddr(addr: string): { host: string; port: number } | undefi
 
 const SECONDS_2020 = 1_577_836_800;
 
+/** SO_RCVBUF asked for the gossip UDP socket, bytes (Linux grants min(this, net.core.rmem_max) × 2). */
+export const UDP_RECV_BUFFER_BYTES = 2 * 1024 * 1024;
+
 export class MembershipNode {
   readonly name: string;
   readonly addr: string;
@@ -102,7 +105,10 @@ export class MembershipNode {
   /** Binds UDP and TCP on the same address and port, then starts probing. Rejects if either cannot bind. */
   static async start(opts: MembershipNodeOptions): Promise<MembershipNode> {
     if (!opts.secret) opts.logger.warn({ op: 'startup', msg: 'no ml-secret-key set, memberlist traffic will not be encrypted' });
-    const udp = dgram.createSocket({ type: opts.bindAddr.includes(':') ? 'udp6' : 'udp4' });
+    // A 2 MiB receive buffer (memberlist's too; the kernel caps it at net.core.rmem_max): a burst of gossip that
+    // arrives while the event loop is busy waits in the socket instead of being dropped (RcvbufErrors), and a
+    // dropped ack or refutation is a false suspicion.
+    const udp = dgram.createSocket({ type: opts.bindAddr.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_RECV_BUFFER_BYTES });
     try {
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
@@ -144,6 +150,8 @@ export class MembershipNode {
   onRefuted(listener: () => void): () => void { this.refuteListeners.add(listener); return () => { this.refuteListeners.delete(listener); }; }
   /** Local health (Lifeguard), 0 = healthy. */
   health(): number { return this.state.health; }
+  /** The UDP socket's receive buffer as the kernel granted it, bytes. */
+  recvBufferBytes(): number { return this.udp.getRecvBufferSize(); }
 
   /** Sync with these addresses (discovery: speaker Pod IPs with the bind port). */
   join(addrs: readonly string[]): void { this.dispatch({ kind: 'join', now: this.clock.now(), addrs }); }

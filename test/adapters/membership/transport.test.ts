@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { MembershipNode, parseAddr, formatAddr } from '../../../src/adapters/membership/transport.js';
+import { readFileSync } from 'node:fs';
+import { MembershipNode, parseAddr, formatAddr, UDP_RECV_BUFFER_BYTES } from '../../../src/adapters/membership/transport.js';
 import { aesGcm, keyFromSecret } from '../../../src/adapters/membership/crypto.js';
 import { realClock } from '../../../src/adapters/clock.js';
 import { encodeFrame } from '../../../src/core/membership/frame.js';
@@ -42,6 +43,9 @@ test('5 members on loopback converge, agree on a crashed member and a graceful l
       }));
     }
     const names = nodes.map((n) => n.name);
+    // The receive buffer asked for (2 MiB), as far as net.core.rmem_max lets it (Linux reports twice the grant).
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    assert.ok(nodes[0]!.recvBufferBytes() >= 2 * Math.min(UDP_RECV_BUFFER_BYTES, rmemMax), `receive buffer ${nodes[0]!.recvBufferBytes()} B`);
     for (const n of nodes.slice(1)) n.join([nodes[0]!.addr]);
     await waitFor('all 5 see all 5', 20_000, () => nodes.every((n) => sameSet(n.alive(), names)), 20);
 
