@@ -16,6 +16,7 @@
  * survivor's alive() lacks it; bandwidth = frames sent per node per second, IP/UDP headers excluded, over a quiet
  * window of at least two state-sync intervals. The note gives the busiest event loop's utilisation.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -94,7 +95,15 @@ async function until(check: () => boolean, timeoutMs: number): Promise<number | 
   return undefined;
 }
 
-interface RealFigures { p50: number; p99: number; udpBps: number; tcpBps: number; falseDowns: number; trials: number; convergeMs: number; elu: number; threads: number }
+interface RealFigures { p50: number; p99: number; udpBps: number; tcpBps: number; falseDowns: number; falseMembers: string; trials: number; convergeMs: number; elu: number; threads: number; rcvbufErrors: number }
+
+/** UDP datagrams this network namespace dropped for a full socket receive buffer (/proc/net/snmp), so far. */
+export function udpRcvbufErrors(): number {
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  return Number(values[names.indexOf('RcvbufErrors')] ?? NaN);
+}
 
 type GroupMsg = { kind: 'started'; addrs: Record<string, string> } | { kind: 'view'; name: string; alive: string[] }
   | { kind: 'sent'; udp: number; tcp: number; elu: number } | { kind: 'closed'; name: string } | { kind: 'stopped' };
@@ -133,15 +142,18 @@ class Group {
  */
 async function real(size: number, trials: number): Promise<RealFigures> {
   const b = 100 + Math.floor(Math.random() * 100);
+  const drops0 = udpRcvbufErrors();
   const threads = Math.max(1, Math.min(os.cpus().length, Math.ceil(size / 5)));
   const views = new Map<string, Set<string>>();
   const live = new Set<string>();
   const falsePairs = new Set<string>();
+  const falseDuringTrials = new Set<string>();
+  let inTrials = false;
   const onView = (name: string, alive: string[]): void => {
     const v = new Set(alive);
     views.set(name, v);
     if (!live.has(name)) return;
-    for (const m of live) if (!v.has(m)) falsePairs.add(`${name}>${m}`);
+    for (const m of live) if (!v.has(m)) { falsePairs.add(`${name}>${m}`); if (inTrials) falseDuringTrials.add(m); }
   };
   const members = Array.from({ length: size }, (_, i) => ({ name: `node-${i}`, bindAddr: `127.${b}.${i >> 8}.${(i & 255) + 1}` }));
   const groups = Array.from({ length: threads }, (_, t) => new Group(members.filter((_, i) => i % threads === t), onView));
@@ -178,6 +190,8 @@ async function real(size: number, trials: number): Promise<RealFigures> {
     const udpBps = (s1.udp - s0.udp) / size / secs;
     const tcpBps = (s1.tcp - s0.tcp) / size / secs;
     const times: number[] = [];
+    const falseBeforeTrials = new Set([...falsePairs].map((p) => p.split('>')[1]!));
+    inTrials = true;
     for (let t = 0; t < trials && live.size > size / 2; t++) {
       const names = [...live];
       const victim = names[1 + Math.floor(Math.random() * (names.length - 1))]!;
@@ -191,7 +205,7 @@ async function real(size: number, trials: number): Promise<RealFigures> {
       await sleep(1_000);
     }
     times.sort((x, y) => x - y);
-    return { p50: percentile(times, 50), p99: percentile(times, 99), udpBps, tcpBps, falseDowns: falsePairs.size, trials: times.length, convergeMs, elu: s1.elu, threads };
+    return { p50: percentile(times, 50), p99: percentile(times, 99), udpBps, tcpBps, falseDowns: falsePairs.size, falseMembers: `${falseBeforeTrials.size} before the kills, ${falseDuringTrials.size} during`, trials: times.length, convergeMs, elu: s1.elu, threads, rcvbufErrors: udpRcvbufErrors() - drops0 };
   } finally {
     await Promise.all(groups.map(async (g) => { try { await g.ask({ kind: 'stop' }, 'stopped'); } catch { /* gone */ } await g.worker.terminate(); }));
   }
@@ -207,7 +221,7 @@ export async function run(): Promise<BenchResult[]> {
       out.push({ name: `loopback ${size} members`, value: NaN, unit: '', note: `FAILED: ${(err as Error).message}` });
       continue;
     }
-    const note = `real UDP+TCP on 127.x.y.z, AES-256-GCM, one process, ${r.threads} event loops (worker threads); ${r.trials} kills; false deaths ${r.falseDowns}; joined in ${(r.convergeMs / 1000).toFixed(1)} s; busiest event loop ${(100 * r.elu).toFixed(0)} % utilised; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
+    const note = `real UDP+TCP on 127.x.y.z, AES-256-GCM, one process, ${r.threads} event loops (worker threads); ${r.trials} kills; false deaths ${r.falseDowns} (observer, member pairs; live members wrongly dropped: ${r.falseMembers}); UDP receive-buffer drops ${r.rcvbufErrors} (whole namespace); joined in ${(r.convergeMs / 1000).toFixed(1)} s; busiest event loop ${(100 * r.elu).toFixed(0)} % utilised; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
     out.push({ name: `loopback ${size} members: kill → all agree dead, p50`, value: Math.round(r.p50), unit: 'ms', note });
     out.push({ name: `loopback ${size} members: kill → all agree dead, p99`, value: Math.round(r.p99), unit: 'ms', note });
     out.push({ name: `loopback ${size} members: UDP gossip per node`, value: Math.round(r.udpBps), unit: 'B/s', note: 'frames, no IP/UDP headers' });
