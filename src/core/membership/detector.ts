@@ -365,7 +365,16 @@ class Draft {
   ack(seq: number): void {
     const p = this.probe;
     if (p && p.seq === seq) {
-      if (!p.acked) { p.acked = true; this.adjustHealth(-1); this.clearTimer('probe-timeout'); }
+      if (!p.acked) {
+        p.acked = true;
+        this.adjustHealth(-1);
+        this.clearTimer('probe-timeout');
+        // The member we hold suspect just answered: ask it for its refutation directly (it refutes, or answers a
+        // stale suspicion with its current alive). Gossip alone may bring the refutation after our timer in a
+        // large cluster, where the suspicion and the refutation race through the same piggyback queues.
+        const t = this.members.get(p.target);
+        if (t && t.status === 'suspect') this.send(t.addr, [{ type: 'suspect', name: t.name, incarnation: t.incarnation, from: this.self.name }]);
+      }
       return;
     }
     const r = this.relays.get(seq);

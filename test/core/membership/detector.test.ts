@@ -130,3 +130,23 @@ test('push/pull over TCP is answered on the same connection; a remote "dead" onl
   const pp = reply.packet.messages[0]!;
   assert.ok(pp.type === 'push-pull' && pp.reply && pp.members.length === 4);
 });
+
+test('an ack from a member we hold suspect asks it directly for its refutation, which clears the suspicion', () => {
+  // b is suspected by c (gossip); a probes b next, b acks.
+  let r = run(withPeers(), pkt(10, 'c', { type: 'suspect', name: 'b', incarnation: 1, from: 'c' }));
+  assert.equal(r.state.members.get('b')!.status, 'suspect');
+  r = run(r.state, { kind: 'timer', id: 'probe', now: r.state.timers.get('probe')! });
+  const probe = r.state.probe!;
+  assert.equal(probe.target, 'b', 'the suspect is probed next');
+  const acked = run(r.state, pkt(probe.start + 1, 'b', { type: 'ack', seq: probe.seq }));
+  const asked = acked.actions.flatMap((a) => (a.kind === 'send' && a.to === 'b:7946' ? a.packet.messages : []));
+  assert.ok(asked.some((m) => m.type === 'suspect' && m.name === 'b' && m.incarnation === 1 && m.from === 'a'), 'a asked b to refute');
+  // b's answer (its refutation, or its current alive for a stale suspicion) clears it before the timer.
+  const cleared = run(acked.state, pkt(probe.start + 2, 'b', alive('b', 2)));
+  assert.equal(cleared.state.members.get('b')!.status, 'alive');
+  assert.ok(!cleared.state.timers.has('suspect:b'));
+  // An ack from a member that is not suspect asks nothing.
+  const plain = run(withPeers(), { kind: 'timer', id: 'probe', now: withPeers().timers.get('probe')! });
+  const quiet = run(plain.state, pkt(plain.state.probe!.start + 1, plain.state.probe!.target, { type: 'ack', seq: plain.state.probe!.seq }));
+  assert.ok(!quiet.actions.some((a) => a.kind === 'send' && a.packet.messages.some((m) => m.type === 'suspect')));
+});
