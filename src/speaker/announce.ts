@@ -18,6 +18,8 @@ export interface AnnouncementInput {
   readonly skipped: SkipReason | undefined;
   readonly endpoints: EndpointsView;
   readonly alive: ReadonlySet<string>;
+  /** Nodes excluded from announcing (`--exclude-lb`); default none. */
+  readonly excluded?: ReadonlySet<string>;
   /** True while the ConfigMap is refused or missing and an older config runs. */
   readonly configStale: boolean;
   /** Interfaces whose subnet holds one of the IPs (sorted). */
@@ -28,7 +30,8 @@ export interface AnnouncementInput {
 
 /**
  * The entry, or undefined for none: not a LoadBalancer with an IP (nothing to explain), or a reason that is this
- * node's alone (`notOwner` while some node is eligible, `noLocalEndpoints`): another node's entry tells the story.
+ * node's alone (`notOwner` or `nodeExcluded` while some node is eligible and not excluded, `noLocalEndpoints`):
+ * another node's entry tells the story.
  */
 export function nodeAnnouncementFor(i: AnnouncementInput): NodeAnnouncement | undefined {
   const svc = i.service;
@@ -40,8 +43,10 @@ export function nodeAnnouncementFor(i: AnnouncementInput): NodeAnnouncement | un
     return { kind: 'announcing', protocol: i.announced.protocol, interfaces: i.interfacesFor(i.announced.ips) };
   }
   switch (i.skipped) {
-    case 'notOwner': {
-      if (eligibleNodes(trafficPolicyOf(svc.spec?.externalTrafficPolicy), i.endpoints, i.alive).length > 0) return undefined;
+    case 'notOwner':
+    case 'nodeExcluded': {
+      const eligible = eligibleNodes(trafficPolicyOf(svc.spec?.externalTrafficPolicy), i.endpoints, i.alive).filter((n) => !i.excluded?.has(n));
+      if (eligible.length > 0) return undefined;
       return { kind: 'notAnnouncing', reason: i.endpoints.anyReady ? 'noEligibleNode' : 'noEndpoints' };
     }
     case 'serviceDeleted': // the Service exists: it has no Endpoints object / no slice (v0.11 reads that as deleted)

@@ -67,6 +67,19 @@ export class ConfirmedHandoff {
     return done;
   }
 
+  /**
+   * Ends the handoff of `ips` without stopping them (a handoff while running whose Service this node is elected for
+   * again, src/speaker/handoff.ts); a handOff waiting for them counts them as done.
+   */
+  cancel(ips: readonly string[]): void {
+    this.core.cancel(ips);
+    for (const w of [...this.waiters]) {
+      for (const ip of ips) w.left.delete(ip);
+      if (w.left.size === 0) { this.waiters.delete(w); w.resolve(w.stops); }
+    }
+    this.arm();
+  }
+
   /** IPs still answered for while their successor's announcement is awaited. */
   pending(): string[] {
     return this.core.pending();

@@ -8,6 +8,9 @@
  * The memberlist flags (`--ml-bindaddr`, `--ml-bindport`, `--ml-labels`, `--ml-secret-key`) turn on the gossip
  * membership of issue 11 as v0.11 turns on memberlist (both --ml-bindaddr and --ml-labels set); the `--ml-probe-*`,
  * `--ml-suspicion-mult`, `--ml-indirect-checks` and `--ml-handoff-grace` knobs are metallb-ts additions.
+ * `--exclude-lb` (METALLB_EXCLUDE_LB, off by default as in v0.11) honours the Node label
+ * `node.kubernetes.io/exclude-from-external-load-balancers` as MetalLB ≥ 0.14 does by default: it is the opposite of
+ * MetalLB ≥ 0.14's `--ignore-exclude-lb` (src/core/speaker/exclude-lb.ts).
  */
 import { parseGoDuration } from '../core/go/duration.js';
 import { parseIp } from '../core/ip/index.js';
@@ -37,6 +40,11 @@ export interface SpeakerFlags {
    * speaker dials every peer and listens nowhere.
    */
   readonly bgpListen: BgpListen | undefined;
+  /**
+   * `--exclude-lb`: nodes labelled `node.kubernetes.io/exclude-from-external-load-balancers` do not announce
+   * (MetalLB ≥ 0.14 without `--ignore-exclude-lb`); false (the default) ignores the label, as v0.11.
+   */
+  readonly excludeLb: boolean;
   /** Gossip membership knobs (issue 11); used only when memberlist is enabled (see memberlistEnabled). */
   readonly ml: MembershipKnobs;
 }
@@ -92,7 +100,7 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'ml-probe-timeout': { kind: 'string', env: 'METALLB_ML_PROBE_TIMEOUT', default: '50ms', usage: 'wait for a direct ack before probing through others; must be below --ml-probe-interval' },
   'ml-suspicion-mult': { kind: 'int', env: 'METALLB_ML_SUSPICION_MULT', default: 2, usage: 'a suspect is declared dead after this many probe intervals (x log10 of the member count); larger tolerates longer stalls' },
   'ml-indirect-checks': { kind: 'int', env: 'METALLB_ML_INDIRECT_CHECKS', default: 3, usage: 'members asked to probe a silent member on our behalf' },
-  'ml-handoff-grace': { kind: 'string', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'on SIGTERM, the longest the speaker keeps answering for a layer-2 IP after telling the others it leaves, waiting for its successor to announce it (make-before-break)' },
+  'ml-handoff-grace': { kind: 'string', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'make-before-break: the longest the speaker keeps answering for a layer-2 IP it hands off, waiting for its successor to announce it: after telling the others it leaves (SIGTERM), or when another node is elected for it while it runs (it left the eligible set, an owner came back)' },
   config: { kind: 'string', default: 'config', usage: 'Kubernetes ConfigMap containing MetalLB\'s configuration' },
   namespace: { kind: 'string', env: 'METALLB_NAMESPACE', usage: 'namespace of the config ConfigMap and the speaker Pods (default: the ServiceAccount\'s namespace)' },
   kubeconfig: { kind: 'string', usage: 'absolute path to the kubeconfig file (only needed when running outside of k8s)' },
@@ -100,6 +108,7 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'disable-epslices': { kind: 'bool', default: false, usage: 'read v1 Endpoints instead of discovery.k8s.io/v1 EndpointSlices' },
   'enable-pprof': { kind: 'bool', default: false, usage: 'accepted for MetalLB v0.12 compatibility; no effect' },
   'layer2-capture-buffer-mib': { kind: 'int', env: 'METALLB_LAYER2_CAPTURE_BUFFER_MIB', default: DEFAULT_CAPTURE_BUFFER_MIB, usage: 'total size of the ARP/NDP capture buffers of all interfaces, MiB (each interface gets an equal share, at most 2 MiB)' },
+  'exclude-lb': { kind: 'bool', env: 'METALLB_EXCLUDE_LB', default: false, usage: 'honour the Node label node.kubernetes.io/exclude-from-external-load-balancers as MetalLB >= 0.14 does: a labelled node takes no layer-2 IP (its IPs are handed off) and announces no BGP route. Off by default, as in MetalLB v0.11 (kubeadm labels control-plane nodes); MetalLB >= 0.14 without --ignore-exclude-lb = this flag on' },
   'bgp-listen': { kind: 'string', env: 'METALLB_BGP_LISTEN', default: '', usage: 'passive BGP: accept the routers\' connections on ADDR:PORT (e.g. 0.0.0.0:179, [::]:179) instead of dialing them; only from configured peer addresses. Off by default (another BGP daemon on the host may hold port 179). A port below 1024 needs NET_BIND_SERVICE' },
   'bgp-graceful-restart-time': { kind: 'int', env: 'METALLB_BGP_GRACEFUL_RESTART_TIME', default: DEFAULT_BGP_RESTART_SECONDS, usage: 'BGP graceful restart (RFC 4724): Restart Time advertised to peers, seconds, 0 to 4095; 0 turns it off. On SIGTERM the sessions close without a NOTIFICATION so routers keep the routes that long' },
 };
@@ -153,6 +162,7 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
       logLevel: f['log-level'] as string,
       disableEpslices: f['disable-epslices'] as boolean,
       enablePprof: f['enable-pprof'] as boolean,
+      excludeLb: f['exclude-lb'] as boolean,
       layer2CaptureBufferBytes: captureMib * 1024 * 1024,
       bgpGracefulRestartSeconds: restart,
       bgpListen,

@@ -49,6 +49,8 @@ import { memberlistEnabled, parseSpeakerFlags, speakerUsage, type SpeakerFlags }
 import { SliceIndex } from './slice-index.js';
 import { SplitBrainWatch } from './split-brain-watch.js';
 import { ConfirmedHandoff } from './confirmed-handoff.js';
+import { Layer2Handoff } from './handoff.js';
+import { EXCLUDE_LB_LABEL, NodeExclusions } from '../core/speaker/exclude-lb.js';
 import { Speaker } from './speaker.js';
 import { CONFIG_KEY, MEMBERSHIP_KEY, SPEAKER_WORKERS, SYNCED_KEY, SpeakerReconciler, serviceKey, type WorkKey } from './reconciler.js';
 
@@ -81,6 +83,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   if (flags.mlLabels === '') logger.warn({ event: 'membership', msg: 'no --ml-labels: every Ready Node counts as a live speaker; memberlist gossip is off' });
   else if (!memberlistEnabled(flags)) logger.warn({ event: 'membership', labels: flags.mlLabels, msg: 'no --ml-bindaddr: memberlist gossip is off; a node is alive while its Node is Ready and its speaker Pod is Running and Ready' });
   else logger.info({ event: 'membership', labels: flags.mlLabels, bindAddr: flags.mlBindAddr, bindPort: flags.mlBindPort, msg: 'a node is alive while gossip has it alive and its Node is Ready and its speaker Pod is Running and Ready' });
+  if (flags.excludeLb) logger.info({ event: 'excludeLB', label: EXCLUDE_LB_LABEL, msg: 'nodes with the label announce nothing (--exclude-lb; MetalLB >= 0.14 without --ignore-exclude-lb)' });
   let clients: KubeClients;
   try {
     clients = await loadKubeClients(flags.kubeconfig);
@@ -139,12 +142,26 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
       return 1;
     }
   }
+  // The exclude-from-external-load-balancers label: honoured with --exclude-lb, otherwise only logged (v0.11).
+  const exclusions = new NodeExclusions();
+  const NONE: ReadonlySet<string> = new Set();
+  exclusions.onChange((node, excluded) => {
+    if (!flags.excludeLb) {
+      if (excluded) logger.info({ event: 'nodeExcludeLabelIgnored', node, label: EXCLUDE_LB_LABEL, msg: 'node has the exclude-from-external-load-balancers label; ignored as in MetalLB v0.11 (--exclude-lb is off)' });
+      return;
+    }
+    logger.info({ event: excluded ? 'nodeExcluded' : 'nodeIncluded', node, label: EXCLUDE_LB_LABEL, msg: excluded ? 'node excluded from announcing: its layer-2 IPs are handed off, its BGP routes withdrawn' : 'node may announce again' });
+    queue.add(MEMBERSHIP_KEY);
+  });
   const members = new KubernetesMembershipSource({
     nodes: nodesListWatch(clients),
     pods: flags.mlLabels === '' ? undefined : podsListWatch(clients, flags.namespace, flags.mlLabels),
     labelSelector: flags.mlLabels, clock: realClock, logger,
     // v0.11 keeps the last labels when the Node goes away; so do we.
-    onNode: (kind, node) => { if (kind !== 'delete' && node.metadata?.name === flags.nodeName) bgp.setNodeLabels(node.metadata?.labels ?? {}); },
+    onNode: (kind, node) => {
+      if (kind === 'delete') exclusions.deleteNode(node); else exclusions.setNode(node);
+      if (kind !== 'delete' && node.metadata?.name === flags.nodeName) bgp.setNodeLabels(node.metadata?.labels ?? {});
+    },
   });
   const core = new Speaker({ myNode: flags.nodeName, protocols: new Set(['layer2', 'bgp']) });
   const signalled = waitForSignal();
@@ -225,18 +242,24 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     if (q.quorum) logger.info({ event: 'quorum', alive: q.alive, known: q.known, msg: 'this speaker sees a majority of the speakers it knows again; it may take new layer-2 IPs' });
     else logger.warn({ event: 'quorum', alive: q.alive, known: q.known, msg: 'this speaker sees fewer than a majority of the speakers it knows: it keeps the layer-2 IPs it announces and takes no new ones' });
   });
-  const splitBrain = new SplitBrainWatch({
-    myNode: flags.nodeName, clock: realClock, announcer,
-    nodeByMac: (mac) => gossip?.nodeByMac(mac), alive: () => membership.alive(), quorum: claimNew,
-    servicesAnnouncing: (ip) => core.announcedNames().filter((n) => core.announcement(n)?.protocol === 'layer2' && core.announcement(n)!.ips.includes(ip))
-      .map((n) => { const svc = getService(n); const i = n.indexOf('/'); return svc ? serviceTarget(svc) : objectTarget('Service', { namespace: n.slice(0, i), name: n.slice(i + 1) }); }),
-    recordEvent: (target, event) => recorder.record(target, event), registry, logger: logger.child({ component: 'layer2' }),
-  });
   // Make-before-break on SIGTERM: each IP is answered for until its successor's announcement is seen (or the grace).
   const handoff = new ConfirmedHandoff({
     myNode: flags.nodeName, clock: realClock, graceMs: flags.ml.handoffGraceMs,
     onClaim: (l) => announcer.onClaim(l), nodeByMac: (mac) => gossip?.nodeByMac(mac), stop: (ip) => announcer.withdraw([ip]),
     registry, logger: logger.child({ component: 'layer2' }),
+  });
+  // ... and while running: IPs another node is elected for go through the same confirmed handoff.
+  const layer2Handoff = new Layer2Handoff({ announcer, confirmer: handoff, clock: realClock, graceMs: flags.ml.handoffGraceMs });
+  const splitBrain = new SplitBrainWatch({
+    myNode: flags.nodeName, clock: realClock,
+    announcer: {
+      probe: (ips) => announcer.probe(ips), reannounce: (ip) => announcer.reannounce(ip), onClaim: (l) => announcer.onClaim(l),
+      stats: () => ({ owned: layer2Handoff.splitBrainOwned() }),
+    },
+    nodeByMac: (mac) => gossip?.nodeByMac(mac), alive: () => membership.alive(), quorum: claimNew,
+    servicesAnnouncing: (ip) => core.announcedNames().filter((n) => core.announcement(n)?.protocol === 'layer2' && core.announcement(n)!.ips.includes(ip))
+      .map((n) => { const svc = getService(n); const i = n.indexOf('/'); return svc ? serviceTarget(svc) : objectTarget('Service', { namespace: n.slice(0, i), name: n.slice(i + 1) }); }),
+    recordEvent: (target, event) => recorder.record(target, event), registry, logger: logger.child({ component: 'layer2' }),
   });
   const reconciler = new SpeakerReconciler({
     core,
@@ -250,7 +273,8 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     endpoints: endpoints.view,
     alive: () => membership.alive(),
     claimNew,
-    announcer,
+    excluded: () => (flags.excludeLb ? exclusions.excluded() : NONE),
+    announcer: layer2Handoff,
     bgp,
     recordEvent: (target, event) => recorder.record(target, event),
     metrics: {
@@ -347,6 +371,7 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   handoff.close();
   await Promise.all([services.stop(), configSource.stop(), endpoints.informer.stop(), members.stop()]);
   await Promise.race([Promise.all([loop.stopped(), recorder.flush()]), delay(1500)]);
+  layer2Handoff.close();
   await announcer.close();
   await server.close();
   return 0;

@@ -21,7 +21,7 @@ import { FailStaticConfig, type ConfigMapInput, type HeldAddresses, type StoredC
 import { configMapTarget, serviceTarget, type ConfigMapObject, type ServiceObject } from '../core/k8s/objects.js';
 import type { EventTarget, Logger, ServiceEvent, SyncState } from '../core/ports.js';
 import type { EndpointsView } from '../core/service/endpoints.js';
-import type { Announcement, BalancerResult, SkipReason, Speaker } from './speaker.js';
+import type { Announcement, BalancerResult, SkipReason, Speaker, WithdrawReason } from './speaker.js';
 import { announcementPatch, type AnnotationPatch } from '../core/speaker/announce-annotation.js';
 import { nodeAnnouncementFor } from './announce.js';
 
@@ -42,7 +42,18 @@ export function serviceKey(nsName: string): WorkKey {
 export interface AnnouncerPort {
   setBalancer(name: string, ips: readonly string[]): void;
   deleteBalancer(name: string): void;
+  /**
+   * Make-before-break (src/speaker/handoff.ts): keep answering for the name's IPs for the handoff grace, then stop;
+   * `done` runs once they are stopped or the name is announced again. Absent: a handoff stops at once.
+   */
+  handOff?(name: string, done: () => void): void;
 }
+
+/**
+ * Withdrawals that hand off rather than stop at once: the IP stays and another node takes it while this one runs
+ * (it left the eligible set, or a returning node is elected again).
+ */
+const HANDOFF_REASONS: ReadonlySet<WithdrawReason> = new Set<WithdrawReason>(['notOwner', 'nodeExcluded']);
 
 /** The BGP announcer's surface (src/adapters/bgp/announcer.ts): sessions follow the config, routes the Services. */
 export interface BgpAnnouncerPort {
@@ -73,6 +84,11 @@ export interface SpeakerReconcilerPorts {
   readonly alive: () => ReadonlySet<string>;
   /** False while this node sees fewer than a majority of the speakers it knows: no new layer-2 claims (default true). */
   readonly claimNew?: () => boolean;
+  /**
+   * Nodes that must not announce: those with the exclude-from-external-load-balancers label when `--exclude-lb` is
+   * on (default none, as v0.11).
+   */
+  readonly excluded?: () => ReadonlySet<string>;
   readonly announcer: AnnouncerPort;
   /** BGP pools' Services go here (undefined: the speaker announces layer 2 only). */
   readonly bgp?: BgpAnnouncerPort | undefined;
@@ -252,22 +268,24 @@ export class SpeakerReconciler {
     const svc = this.ports.service(name);
     const endpoints = this.ports.endpoints(name);
     const alive = this.ports.alive();
-    const result = this.ports.core.setBalancer(name, svc, endpoints, alive, this.ports.claimNew?.() ?? true);
+    const excluded = this.ports.excluded?.();
+    const result = this.ports.core.setBalancer(name, svc, endpoints, alive, this.ports.claimNew?.() ?? true, excluded);
     const withdrew = this.carryOut(name, svc, events ? result : { ...result, events: [] });
     // A refused config may apply once a blocking Service is gone or no longer holds its address.
     if (this.refused && (withdrew || svc === undefined || result.skipped?.reason === 'noIPAllocated' || result.skipped?.reason === 'notLoadBalancer')) {
       this.ports.enqueue(CONFIG_KEY);
     }
-    return events ? this.publish(name, svc, result, endpoints, alive) : 'success';
+    return events ? this.publish(name, svc, result, endpoints, alive, excluded) : 'success';
   }
 
   /** Brings this node's announce annotation on the Service in line; writes nothing when it already is. */
-  private async publish(name: string, svc: ServiceObject | undefined, result: BalancerResult, endpoints: EndpointsView, alive: ReadonlySet<string>): Promise<SyncState> {
+  private async publish(name: string, svc: ServiceObject | undefined, result: BalancerResult, endpoints: EndpointsView, alive: ReadonlySet<string>,
+    excluded: ReadonlySet<string> | undefined): Promise<SyncState> {
     const port = this.ports.announcements;
     if (port === undefined || svc === undefined || port.publishing?.() === false) return 'success';
     // A speaker the membership does not count (its own view) says nothing: the first alive node removes its key.
     const mine = !alive.has(this.ports.myNode) ? undefined : nodeAnnouncementFor({
-      service: svc, announced: this.ports.core.announcement(name), skipped: result.skipped?.reason, endpoints, alive,
+      service: svc, announced: this.ports.core.announcement(name), skipped: result.skipped?.reason, endpoints, alive, ...(excluded ? { excluded } : {}),
       configStale: this.configStale, interfacesFor: (ips) => port.interfacesFor(ips), peers: () => port.peers?.() ?? [],
     });
     const kubernetes = port.kubernetes?.();
@@ -292,6 +310,12 @@ export class SpeakerReconciler {
       const { announcement: a } = action;
       if (action.kind === 'withdraw') {
         withdrew = true;
+        if (a.protocol === 'layer2' && announcer.handOff && HANDOFF_REASONS.has(action.reason)) {
+          // Make-before-break: the successor announces now; this node answers until the grace is over.
+          announcer.handOff(name, () => this.handedOff(name, a));
+          logger.info({ event: 'serviceWithdrawn', service: name, ips: a.ips, protocol: a.protocol, reason: action.reason, node: myNode, handoff: true, msg: 'withdrawing service announcement after the handoff grace (make-before-break)' });
+          continue;
+        }
         if (a.protocol === 'bgp') this.ports.bgp?.deleteBalancer(name); else announcer.deleteBalancer(name);
         for (const ip of a.ips) metrics.setAnnounced(name, a.protocol, ip, false);
         logger.info({ event: 'serviceWithdrawn', service: name, ips: a.ips, protocol: a.protocol, reason: action.reason, node: myNode, msg: 'withdrawing service announcement' });
@@ -307,6 +331,15 @@ export class SpeakerReconciler {
     if (result.skipped) this.logSkip(name, result.skipped.reason, result.skipped.protocol);
     if (!svc) this.lastSkip.delete(name); // gone for good: forget it
     return withdrew;
+  }
+
+  /** A handoff ended: the gauge drops the IPs this node no longer announces for the Service. */
+  private handedOff(name: string, a: Announcement): void {
+    const now = this.ports.core.announcement(name);
+    const still = now?.protocol === 'layer2' ? new Set(now.ips) : new Set<string>();
+    const stopped = a.ips.filter((ip) => !still.has(ip));
+    for (const ip of stopped) this.ports.metrics.setAnnounced(name, 'layer2', ip, false);
+    if (stopped.length > 0) this.ports.logger.info({ event: 'handoffDone', service: name, ips: stopped, node: this.ports.myNode, msg: 'handoff grace over: no longer answering for the service IPs' });
   }
 
   private logSkip(name: string, reason: SkipReason, protocol: string | undefined): void {

@@ -48,6 +48,7 @@ export interface SpeakerOptions {
 }
 
 const LAYER2_ONLY: ReadonlySet<Protocol> = new Set<Protocol>(['layer2']);
+const NONE: ReadonlySet<string> = new Set();
 
 export class Speaker {
   private readonly myNode: string;
@@ -90,11 +91,13 @@ export class Speaker {
    * v0.11 SetBalancer for one Service (`service` undefined = deleted). `claimNew` false (the minority rule,
    * src/core/speaker/quorum.ts: this node sees fewer than a majority of the speakers it knows) keeps what this node
    * already announces on layer 2 but takes no new layer-2 Service (skipped `noQuorum`); BGP is not affected.
+   * `excluded`: nodes that must not announce (`--exclude-lb` and the Node label; decide.ts), default none.
    */
-  setBalancer(name: string, service: ServiceLike | undefined, endpoints: EndpointsView, alive: ReadonlySet<string>, claimNew = true): BalancerResult {
+  setBalancer(name: string, service: ServiceLike | undefined, endpoints: EndpointsView, alive: ReadonlySet<string>, claimNew = true,
+    excluded: ReadonlySet<string> = NONE): BalancerResult {
     let current = this.announced.get(name);
     const { decision, withdrawFirst } = decideService({
-      name, service, endpoints, config: this.config, myNode: this.myNode, alive, current,
+      name, service, endpoints, config: this.config, myNode: this.myNode, alive, current, excluded,
     });
     const actions: SpeakerAction[] = [];
     const withdraw = (reason: WithdrawReason) => {

@@ -73,3 +73,16 @@ test('nothing to hand off resolves at once; a claim on our own MAC or before any
   x.clock.advance(500);
   assert.deepEqual(x.stopped, [{ ip: '192.0.2.100', at: 1000 }]);
 });
+
+test('cancel ends the handoff of IPs without stopping them; a handOff waiting only for them resolves', async () => {
+  const x = harness();
+  let resolved: Array<{ ip: string }> | undefined;
+  void x.h.handOff(['192.0.2.100', '192.0.2.101']).then((s) => { resolved = s; });
+  x.claim('192.0.2.100', '02:00:00:00:00:02');
+  x.h.cancel(['192.0.2.101']);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(resolved?.map((s) => s.ip), ['192.0.2.100']);
+  x.clock.advance(5000);
+  assert.deepEqual(x.stopped.map((s) => s.ip), ['192.0.2.100'], 'the cancelled IP is never stopped by the handoff');
+  assert.deepEqual(x.h.pending(), []);
+});

@@ -20,7 +20,7 @@ test('speaker flags: the DaemonSet args and env', () => {
     flags: {
       nodeName: 'node-1', host: '192.0.2.10', port: 7472, mlBindAddr: '192.0.2.10', mlBindPort: 7946,
       mlLabels: 'app=metallb,component=speaker', mlSecretKey: 'c2VjcmV0c2VjcmV0c2VjcmV0', config: 'config',
-      namespace: 'metallb-system', kubeconfig: undefined, logLevel: 'info', disableEpslices: false, enablePprof: false,
+      namespace: 'metallb-system', kubeconfig: undefined, logLevel: 'info', disableEpslices: false, enablePprof: false, excludeLb: false,
       layer2CaptureBufferBytes: 32 * 1024 * 1024,
       bgpGracefulRestartSeconds: 120, bgpListen: undefined,
       ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 2, indirectChecks: 3, handoffGraceMs: 1000 },
@@ -31,11 +31,11 @@ test('speaker flags: the DaemonSet args and env', () => {
 test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () => {
   const all = parseSpeakerFlags(['--node-name=n', '--host=127.0.0.1', '--port', '9000', '--ml-bindaddr=a', '--ml-bindport=7947', '--ml-labels=x=y',
     '--ml-secret-key=k', '--config=cfg', '--namespace=ns', '--kubeconfig=/k', '--log-level=debug', '--disable-epslices', '--enable-pprof',
-    '--layer2-capture-buffer-mib=8', '--bgp-graceful-restart-time=15', '--bgp-listen=[::]:1790'], { METALLB_NODE_NAME: 'env-node', METALLB_NAMESPACE: 'env-ns' }, noSaFile);
+    '--layer2-capture-buffer-mib=8', '--bgp-graceful-restart-time=15', '--bgp-listen=[::]:1790', '--exclude-lb'], { METALLB_NODE_NAME: 'env-node', METALLB_NAMESPACE: 'env-ns' }, noSaFile);
   assert.ok(all.ok);
   assert.deepEqual({ ...all.flags }, {
     nodeName: 'n', host: '127.0.0.1', port: 9000, mlBindAddr: 'a', mlBindPort: 7947, mlLabels: 'x=y', mlSecretKey: 'k', config: 'cfg',
-    namespace: 'ns', kubeconfig: '/k', logLevel: 'debug', disableEpslices: true, enablePprof: true, layer2CaptureBufferBytes: 8 * 1024 * 1024, bgpGracefulRestartSeconds: 15,
+    namespace: 'ns', kubeconfig: '/k', logLevel: 'debug', disableEpslices: true, enablePprof: true, excludeLb: true, layer2CaptureBufferBytes: 8 * 1024 * 1024, bgpGracefulRestartSeconds: 15,
     bgpListen: { host: '::', port: 1790 },
     ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 2, indirectChecks: 3, handoffGraceMs: 1000 },
   });
@@ -95,4 +95,24 @@ test('speaker flags: --bgp-listen from METALLB_BGP_LISTEN, off by default', () =
   const off = parseSpeakerFlags(DAEMONSET_ARGS, DAEMONSET_ENV, () => 'ns');
   assert.ok(off.ok);
   assert.equal(off.flags.bgpListen, undefined);
+});
+
+test('speaker flags: --exclude-lb from METALLB_EXCLUDE_LB, off by default (v0.11 ignores the label)', () => {
+  const base = { ...DAEMONSET_ENV, METALLB_NAMESPACE: 'ns' };
+  const off = parseSpeakerFlags([], base, noSaFile);
+  assert.ok(off.ok);
+  assert.equal(off.flags.excludeLb, false);
+  for (const v of ['true', '1', 'T']) {
+    const on = parseSpeakerFlags([], { ...base, METALLB_EXCLUDE_LB: v }, noSaFile);
+    assert.ok(on.ok, v);
+    assert.equal(on.flags.excludeLb, true, v);
+  }
+  const flagBeatsEnv = parseSpeakerFlags(['--exclude-lb=false'], { ...base, METALLB_EXCLUDE_LB: 'true' }, noSaFile);
+  assert.ok(flagBeatsEnv.ok);
+  assert.equal(flagBeatsEnv.flags.excludeLb, false);
+  const flag = parseSpeakerFlags(['-exclude-lb'], base, noSaFile);
+  assert.ok(flag.ok);
+  assert.equal(flag.flags.excludeLb, true);
+  assert.deepEqual(parseSpeakerFlags([], { ...base, METALLB_EXCLUDE_LB: 'yes' }, noSaFile), { ok: false, error: 'invalid boolean value "yes" for -exclude-lb: parse error' });
+  assert.match(speakerUsage(), /-exclude-lb\n[\s\S]*exclude-from-external-load-balancers[\s\S]*METALLB_EXCLUDE_LB/);
 });

@@ -31,7 +31,7 @@ function readyOn(...nodes: string[]): EndpointsView {
   return endpointsFromSlices([{ endpoints: nodes.map((n, i) => ({ addresses: [`10.0.0.${i + 1}`], nodeName: n, conditions: { ready: true } })) }]);
 }
 
-function harness(myNode = 'node-a', alive: string[] = ['node-a']) {
+function harness(myNode = 'node-a', alive: string[] = ['node-a'], o: { handOff?: boolean } = {}) {
   const services = new Map<string, ServiceObject>();
   const endpoints = new Map<string, EndpointsView>();
   let cm: ConfigMapObject | undefined = { metadata: { namespace: NS, name: 'config', uid: 'cm', resourceVersion: '1' }, data: { config: LAYER2 } };
@@ -43,6 +43,8 @@ function harness(myNode = 'node-a', alive: string[] = ['node-a']) {
   const lines: Array<LogFields & { level: string }> = [];
   let aliveSet = new Set(alive);
   let quorum = true;
+  let excluded: ReadonlySet<string> = new Set();
+  const handoffs = new Map<string, () => void>();
   let stored: StoredConfig | undefined;
   const core = new Speaker({ myNode });
   const r = new SpeakerReconciler({
@@ -56,9 +58,11 @@ function harness(myNode = 'node-a', alive: string[] = ['node-a']) {
     endpoints: (k) => endpoints.get(k) ?? endpointsFromSlices([]),
     alive: () => aliveSet,
     claimNew: () => quorum,
+    excluded: () => excluded,
     announcer: {
       setBalancer: (name, ips) => calls.push(`set ${name} ${ips.join(',')}`),
       deleteBalancer: (name) => calls.push(`delete ${name}`),
+      ...(o.handOff ? { handOff: (name: string, done: () => void) => { calls.push(`handoff ${name}`); handoffs.set(name, done); } } : {}),
     },
     recordEvent: (t, event) => events.push({ on: `${t.kind}:${t.namespace}/${t.name}`, event }),
     metrics: {
@@ -81,6 +85,9 @@ function harness(myNode = 'node-a', alive: string[] = ['node-a']) {
     setConfigText: (text: string, rv: string) => { cm = { metadata: { namespace: NS, name: 'config', uid: 'cm', resourceVersion: rv }, data: { config: text } }; },
     setAlive: (nodes: string[]) => { aliveSet = new Set(nodes); },
     setQuorum: (q: boolean) => { quorum = q; },
+    setExcluded: (nodes: string[]) => { excluded = new Set(nodes); },
+    /** Ends the pending handoff of `name` as the announcer would after the grace. */
+    finishHandoff: (name: string) => { const done = handoffs.get(name); handoffs.delete(name); assert.ok(done, `no handoff of ${name}`); done(); },
     setStored: (text: string) => { stored = { text, source: 'metallb-system/config@1' }; },
     linesOf: (event: string) => lines.filter((l) => l.event === event),
   };
@@ -301,4 +308,48 @@ test('the minority rule: without quorum a node keeps the layer-2 Services it ann
   h.setQuorum(true);
   await h.sync('new');
   assert.deepEqual(h.calls.at(-1), 'set demo/new 192.0.2.5');
+});
+
+test('--exclude-lb: the labelled owner hands its layer-2 IP off (gauge kept until the grace is over), the successor announces; unlabelled, it moves back the same way', async () => {
+  const alive = ['node-a', 'node-b'];
+  const a = harness('node-a', alive, { handOff: true });
+  const b = harness('node-b', alive, { handOff: true });
+  for (const h of [a, b]) { h.put(svc('x', ['192.0.2.7']), readyOn('node-a', 'node-b')); await h.start(); await h.sync('x'); }
+  const [owner, successor] = a.calls.length > 0 ? [a, b] : [b, a];
+  const ownerName = owner === a ? 'node-a' : 'node-b';
+  assert.deepEqual(successor.calls, []);
+  for (const h of [a, b]) { h.setExcluded([ownerName]); await h.sync('x'); }
+  assert.deepEqual(owner.calls.slice(1), ['handoff demo/x'], 'the old owner keeps answering: no delete yet');
+  assert.deepEqual([...owner.gauge.keys()], ['demo/x|layer2|192.0.2.7'], 'still announcing during the grace');
+  assert.deepEqual(owner.linesOf('serviceWithdrawn').map((l) => [l['reason'], l['handoff']]), [['nodeExcluded', true]]);
+  assert.deepEqual(successor.calls, ['set demo/x 192.0.2.7']);
+  owner.finishHandoff('demo/x');
+  assert.equal(owner.gauge.size, 0);
+  assert.deepEqual(owner.linesOf('handoffDone').map((l) => l['ips']), [['192.0.2.7']]);
+  // The label goes: the first owner is elected again; the successor hands back the same way.
+  for (const h of [a, b]) { h.setExcluded([]); await h.sync('x'); }
+  assert.deepEqual(owner.calls.at(-1), 'set demo/x 192.0.2.7');
+  assert.deepEqual(successor.calls.slice(1), ['handoff demo/x']);
+  assert.deepEqual(successor.linesOf('serviceWithdrawn').map((l) => l['reason']), ['notOwner']);
+  successor.finishHandoff('demo/x');
+  assert.equal(successor.gauge.size, 0);
+});
+
+test('a handoff ended by announcing again keeps the gauge; reasons other than notOwner/nodeExcluded stop at once', async () => {
+  const h = harness('node-a', ['node-a', 'node-b'], { handOff: true });
+  h.put(svc('y', ['192.0.2.8']), readyOn('node-a', 'node-b'));
+  await h.start();
+  await h.sync('y');
+  h.setExcluded(['node-a']);
+  await h.sync('y');
+  h.setExcluded([]);
+  await h.sync('y');
+  h.finishHandoff('demo/y'); // the announcer ends it when the name is set again
+  assert.deepEqual(h.calls, ['set demo/y 192.0.2.8', 'handoff demo/y', 'set demo/y 192.0.2.8']);
+  assert.deepEqual([...h.gauge.keys()], ['demo/y|layer2|192.0.2.8']);
+  assert.deepEqual(h.linesOf('handoffDone'), []);
+  h.services.delete('demo/y');
+  await h.sync('y');
+  assert.deepEqual(h.calls.at(-1), 'delete demo/y');
+  assert.equal(h.gauge.size, 0);
 });

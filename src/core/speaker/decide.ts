@@ -14,9 +14,11 @@
  * 6. `internalError`    the pool's protocol has no handler in this speaker.
  * 7. `protocolChanged` / `loadBalancerIPChanged` against what is announced now: withdraw first
  *                        (`withdrawFirst`), then continue.
- * 8. the protocol's ShouldAnnounce: layer 2 → `notOwner` unless this node is the elected owner
- *    (§5.1, hashring); BGP → `noLocalEndpoints` (Local policy, no healthy endpoint on this node)
- *    then `noEndpoints` (no healthy endpoint anywhere; §6.1, not-ready wins).
+ * 8. the protocol's ShouldAnnounce: first `nodeExcluded` when this node is in `excluded` (the Node label
+ *    `node.kubernetes.io/exclude-from-external-load-balancers`, honoured with `--exclude-lb` as MetalLB ≥ 0.14
+ *    does; src/core/speaker/exclude-lb.ts); then layer 2 → `notOwner` unless this node is the elected owner
+ *    (§5.1, hashring, over the eligible nodes minus `excluded`); BGP → `noLocalEndpoints` (Local policy, no
+ *    healthy endpoint on this node) then `noEndpoints` (no healthy endpoint anywhere; §6.1, not-ready wins).
  *
  * A `withdraw` decision only acts when the Service is currently announced (v0.11's
  * `deleteBalancer` returns early otherwise); the caller owns that state.
@@ -49,7 +51,9 @@ export type WithdrawReason =
   | 'loadBalancerIPChanged'
   | 'notOwner'
   | 'noEndpoints'
-  | 'noLocalEndpoints';
+  | 'noLocalEndpoints'
+  /** Not in v0.11: the node carries the exclude-from-external-load-balancers label and `--exclude-lb` is on. */
+  | 'nodeExcluded';
 
 /** The outcome for one Service. */
 export type Decision =
@@ -74,6 +78,11 @@ export interface DecideInput {
   readonly current: Announcement | undefined;
   /** Protocols this speaker has a handler for (default both); others give `internalError`. */
   readonly handlers?: ReadonlySet<Protocol>;
+  /**
+   * Nodes that must not announce (the exclude-from-external-load-balancers label with `--exclude-lb`; default
+   * none, as v0.11): no layer-2 ownership, no BGP routes.
+   */
+  readonly excluded?: ReadonlySet<string>;
 }
 
 /** The decision, plus a withdrawal to carry out before it (protocol or IP changed). */
@@ -125,9 +134,12 @@ export function decideService(input: DecideInput): DecideResult {
   }
 
   const policy = trafficPolicyOf(service.spec?.externalTrafficPolicy);
+  const excluded = input.excluded;
+  if (excluded?.has(input.myNode)) return withdraw('nodeExcluded', withdrawFirst);
   if (pool.protocol === 'layer2') {
     // The first ingress IP keys the election: Services sharing it elect the same node.
-    const owner = electOwner(texts[0]!, eligibleNodes(policy, endpoints, input.alive), input.alive);
+    const eligible = eligibleNodes(policy, endpoints, input.alive);
+    const owner = electOwner(texts[0]!, excluded && excluded.size > 0 ? eligible.filter((n) => !excluded.has(n)) : eligible, input.alive);
     if (owner !== input.myNode) return withdraw('notOwner', withdrawFirst);
   } else {
     if (policy === 'Local' && !endpoints.healthyNodes.has(input.myNode)) return withdraw('noLocalEndpoints', withdrawFirst);

@@ -174,3 +174,38 @@ test('announcedWithoutPool: the announced Services a new config would orphan (sp
   const renamed = config(`address-pools:\n- name: other\n  protocol: bgp\n  addresses: [192.0.2.0/24, 203.0.113.0/24, 2001:db8::/64]\n`);
   assert.deepEqual(announcedWithoutPool(renamed, announced), []);
 });
+
+test('--exclude-lb: an excluded node is out of the layer-2 election (the hashring successor takes its IPs, nothing else moves) and announces no BGP route', () => {
+  for (let i = 100; i < 160; i++) {
+    const ip = `192.0.2.${i}`;
+    const before = owner(ip);
+    for (const gone of NODES) {
+      const excluded = new Set([gone]);
+      const announcing = NODES.filter((n) => outcome(input({ service: svc([ip]), myNode: n, excluded })).startsWith('announce'));
+      // The excluded owner's IPs go to the successor on the ring without it; every other IP keeps its owner.
+      assert.deepEqual(announcing, [before === gone ? electOwner(ip, NODES.filter((n) => n !== gone))! : before], `${ip} without ${gone}`);
+      assert.equal(outcome(input({ service: svc([ip]), myNode: gone, excluded })), 'nodeExcluded');
+    }
+  }
+  // Excluding is not dying: the node stays alive; Local policy with the only endpoint on an excluded node: nobody.
+  const local = { externalTrafficPolicy: 'Local' };
+  const onNode3 = endpointsFromEndpoints({ subsets: [{ addresses: [{ ip: '10.0.0.3', nodeName: 'node3' }] }] });
+  assert.deepEqual(NODES.map((n) => outcome(input({ service: svc(['192.0.2.100'], local), endpoints: onNode3, myNode: n, excluded: new Set(['node3']) }))),
+    ['notOwner', 'notOwner', 'nodeExcluded']);
+  // Every node excluded: nobody announces (MetalLB >= 0.14 on a control-plane-only kubeadm cluster).
+  assert.deepEqual(NODES.map((n) => outcome(input({ myNode: n, excluded: ALIVE }))), ['nodeExcluded', 'nodeExcluded', 'nodeExcluded']);
+  // BGP: the excluded node withdraws; the others keep announcing.
+  assert.deepEqual(NODES.map((n) => outcome(input({ service: svc(['203.0.113.5']), myNode: n, excluded: new Set(['node2']) }))),
+    ['announce:bgp:routed:203.0.113.5', 'nodeExcluded', 'announce:bgp:routed:203.0.113.5']);
+  // An IP change on an excluded node still withdraws first.
+  const l2: Announcement = { protocol: 'layer2', ips: ['192.0.2.100'], pool: 'l2' };
+  assert.equal(outcome(input({ service: svc(['192.0.2.101']), myNode: 'node1', current: l2, excluded: new Set(['node1']) })), 'loadBalancerIPChanged+nodeExcluded');
+});
+
+test('--exclude-lb off (no excluded set, or an empty one): every decision is v0.11\'s', () => {
+  for (let i = 100; i < 130; i++) {
+    for (const ip of [`192.0.2.${i}`, `203.0.113.${i}`]) {
+      for (const n of NODES) assert.equal(outcome(input({ service: svc([ip]), myNode: n, excluded: new Set() })), outcome(input({ service: svc([ip]), myNode: n })));
+    }
+  }
+});
