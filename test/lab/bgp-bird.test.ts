@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EXCLUDE_LB_LABEL } from '../../src/core/speaker/exclude-lb.js';
 import {
   BGP_NODES as NODES, RESTART_SECONDS, bgpLab, bgpLabPrerequisites, eventually, example, hostPrefix, metricLabelSets, metricValue, sh, signedBgpConnections, stepClock, wrongIpv6Password, type ClientLoop,
   assertNoFailedConnects,
@@ -197,6 +198,16 @@ test('native BGP against BIRD: TCP-MD5, ECMP over IPv4 and IPv6, 100 Services wi
     kubectl(['label', 'node', 'node3', 'bgp-peer=yes']);
     await eventually('node3 to announce again after its label', () => (kernelNextHops(v4).length === 3 ? true : undefined));
     step('Cease, node-selectors');
+
+    // 5b. --exclude-lb (the lab's speakers run with it): node2 labelled exclude-from-external-load-balancers
+    //     withdraws its path, as MetalLB >= 0.14 does; its session stays up. The label removed: the path is back.
+    kubectl(['label', 'node', 'node2', `${EXCLUDE_LB_LABEL}=`]);
+    await eventually('node2\'s path to leave BIRD once node2 is excluded', () => (birdPaths(hostPrefix(v4)).map((p) => p.protocol).join() === 'node1v4,node3v4' ? true : undefined));
+    await eventually('the IPv4 route without node2', () => (kernelNextHops(v4).join() === '192.0.2.11,192.0.2.13' ? true : undefined));
+    assert.ok(established('node2v4'), 'excluding a node withdraws its routes, not its session');
+    kubectl(['label', 'node', 'node2', `${EXCLUDE_LB_LABEL}-`]);
+    await eventually('node2\'s path back once the label is gone', () => (kernelNextHops(v4).length === 3 ? true : undefined));
+    step('exclude-from-external-load-balancers');
 
     // 6. Graceful restart: the IPv4 speaker on node1 SIGKILLed and restarted; BIRD keeps its path (stale) until
     //    the new speaker's End-of-RIB, and a client connecting every 20 ms sees no failure.

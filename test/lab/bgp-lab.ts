@@ -99,14 +99,15 @@ export async function assertNoFailedConnects(t: TestContext, loop: ClientLoop): 
 export function bgpLab(prefix: string): BgpLab {
   const dir = join(tmpdir(), `metallb-ts-lab-${prefix}e2e`);
   const lab = (command: string, ...args: string[]) => {
-    // The speakers the lab starts inherit the environment: the suites' short Restart Time.
-    const saved = process.env.METALLB_BGP_GRACEFUL_RESTART_TIME;
-    process.env.METALLB_BGP_GRACEFUL_RESTART_TIME = String(RESTART_SECONDS);
+    // The speakers the lab starts inherit the environment: the suites' short Restart Time, and --exclude-lb (no
+    // Node has the exclude-from-external-load-balancers label unless a suite puts it on one).
+    const env = { METALLB_BGP_GRACEFUL_RESTART_TIME: String(RESTART_SECONDS), METALLB_EXCLUDE_LB: 'true' };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
     try {
       return runLab(prefix, dir, [command, ...args]);
     } finally {
-      if (saved === undefined) delete process.env.METALLB_BGP_GRACEFUL_RESTART_TIME;
-      else process.env.METALLB_BGP_GRACEFUL_RESTART_TIME = saved;
+      for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
     }
   };
   const kubectl = (args: string[], input?: string) => {

@@ -40,11 +40,14 @@ export interface Lab {
   readonly prefix: string;
 }
 
-/** Runs `lab <args>` (dist/src/lab/main.js) for this lab; resolves with its exit code and output. */
-export function labCli(lab: Lab, args: string[]): Promise<{ code: number; output: string }> {
+/**
+ * Runs `lab <args>` (dist/src/lab/main.js) for this lab; resolves with its exit code and output. `env` is added to
+ * ours (the speakers the command starts inherit it, e.g. METALLB_EXCLUDE_LB on `restart-speaker`).
+ */
+export function labCli(lab: Lab, args: string[], env: Readonly<Record<string, string>> = {}): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'src', 'lab', 'main.js'), ...args], {
-      env: { ...process.env, METALLB_TS_LAB_DIR: lab.dir, METALLB_TS_LAB_PREFIX: lab.prefix }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env, METALLB_TS_LAB_DIR: lab.dir, METALLB_TS_LAB_PREFIX: lab.prefix }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (d) => { output += String(d); });

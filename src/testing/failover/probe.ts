@@ -11,8 +11,15 @@ export interface ProbeResult {
   readonly at: number;
   readonly node: string;
   readonly attempts: number;
-  /** Attempts that failed (timeout, refused, reset) before that answer. */
+  /** Attempts that failed (timeout, refused, reset) before that answer (with `holdMs`: over the whole run). */
   readonly failures: number;
+  /** With `holdMs`: the node that answered last, and attempts still unanswered when the probe gave up waiting. */
+  readonly lastNode?: string;
+  readonly unsettled?: number;
+  /** With `holdMs`: the first failed attempts (wall-clock ms of start and failure, error code). */
+  readonly failed?: ReadonlyArray<{ readonly startedAt: number; readonly at: number; readonly error: string }>;
+  /** With `holdMs`: when the first attempt answered by another node began (its SYN went there), wall-clock ms. */
+  readonly switchStartedAt?: number;
 }
 
 export interface Probe {
@@ -27,10 +34,15 @@ export function wallMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export function startProbe(o: { netns: string; ip: string; port: number; avoidNode: string; intervalMs?: number; deadlineMs?: number }): Promise<Probe> {
+/**
+ * `holdMs` > 0: `result` resolves only after the client kept connecting for that long past the first answer from
+ * another node (a make-before-break handoff, where the old node may answer meanwhile), its failures counted over
+ * the whole run.
+ */
+export function startProbe(o: { netns: string; ip: string; port: number; avoidNode: string; intervalMs?: number; deadlineMs?: number; holdMs?: number }): Promise<Probe> {
   const child = fileURLToPath(new URL('./probe-child.js', import.meta.url));
   const proc = spawn('ip', ['netns', 'exec', o.netns, process.execPath, child, o.ip, String(o.port), o.avoidNode,
-    String(o.intervalMs ?? 10), String(o.deadlineMs ?? 60_000)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    String(o.intervalMs ?? 10), String(o.deadlineMs ?? 60_000), String(o.holdMs ?? 0)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let buffered = '';
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += String(d); });
