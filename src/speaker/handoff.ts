@@ -4,7 +4,8 @@
  * `--exclude-lb`, its Local endpoints moved) or a node came back and takes its IPs again — every speaker sees the
  * same change at about the same time and the successor announces at once (gratuitous ARP / unsolicited NA). This
  * node hands the IPs to the confirmed handoff a SIGTERM'd speaker uses (src/speaker/confirmed-handoff.ts): it keeps
- * answering for each IP until the successor's announcement is seen, at most for `--ml-handoff-grace`, then stops.
+ * answering for each IP until the successor's announcement is seen, at most for `--ml-handoff-grace`, then stops;
+ * its own gratuitous bursts for those IPs end at once.
  * The change itself (the Node label, the endpoints, the membership) is what tells the successor; nothing else is
  * sent. A Service announced again meanwhile is simply kept.
  *
@@ -27,6 +28,8 @@ export interface HandoffClock {
 export interface HandoffAnnouncer {
   setBalancer(name: string, ips: readonly string[]): void;
   deleteBalancer(name: string): void;
+  /** Ends the gratuitous bursts of these IPs (still answered). */
+  silence(ips: readonly string[]): void;
   stats(): { readonly owned: readonly string[] };
 }
 
@@ -97,6 +100,9 @@ export class Layer2Handoff {
       done();
       return;
     }
+    // No more gratuitous bursts from us for them: the successor's are the last word (a burst of ours meanwhile would
+    // pull clients back for a moment and reset connections in flight).
+    this.announcer.silence(leaving);
     const entry: Pending = { ips: leaving, done };
     this.pending.set(name, entry);
     void this.confirmer.handOff(leaving).then(() => {

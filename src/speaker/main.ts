@@ -362,6 +362,8 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
     // after the grace (the upper bound). Claims are listened to from before the leave.
     const ips = announcer.stats().owned;
     const stopped = handoff.handOff(ips);
+    // No more gratuitous bursts of ours for them (as in a handoff while running, src/speaker/handoff.ts).
+    announcer.silence(ips);
     await gossip.leave();
     logger.info({ event: 'handoff', ips: ips.length, graceMs: flags.ml.handoffGraceMs, msg: 'left the memberlist; answering for each of our IPs until its successor announces it, at most for the handoff grace' });
     const stops = await stopped;

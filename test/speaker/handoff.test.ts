@@ -11,6 +11,7 @@ function fakeAnnouncer() {
     calls,
     setBalancer(name: string, ips: readonly string[]) { calls.push(`set ${name}`); names.set(name, ips); },
     deleteBalancer(name: string) { calls.push(`delete ${name}`); names.delete(name); },
+    silence(ips: readonly string[]) { calls.push(`silence ${ips.join(',')}`); },
     stats: () => ({ owned: [...new Set([...names.values()].flat())].sort() }),
   };
 }
@@ -41,11 +42,11 @@ test('a handoff goes through the confirmed handoff: answered until the successor
   assert.deepEqual(c.handedOff(), ['192.0.2.1,2001:db8::1']);
   assert.deepEqual(h.handingOff(), ['ns/x']);
   await tick();
-  assert.deepEqual(a.calls, ['set ns/x'], 'still answering while the successor is awaited');
+  assert.deepEqual(a.calls, ['set ns/x', 'silence 192.0.2.1,2001:db8::1'], 'its bursts end at once; still answering while the successor is awaited');
   assert.equal(done, 0);
   c.confirmAll();
   await tick();
-  assert.deepEqual(a.calls, ['set ns/x', 'delete ns/x']);
+  assert.deepEqual(a.calls, ['set ns/x', 'silence 192.0.2.1,2001:db8::1', 'delete ns/x']);
   assert.equal(done, 1);
   assert.deepEqual(h.handingOff(), []);
 });
@@ -63,7 +64,7 @@ test('announced or deleted again before the confirmation: the handoff is cancell
   assert.deepEqual(c.cancelled, ['192.0.2.1']);
   c.confirmAll();
   await tick();
-  assert.deepEqual(a.calls, ['set ns/x', 'set ns/x']);
+  assert.deepEqual(a.calls, ['set ns/x', 'silence 192.0.2.1', 'set ns/x']);
   assert.deepEqual(a.stats().owned, ['192.0.2.1']);
   h.handOff('ns/x', () => { done++; });
   h.deleteBalancer('ns/x');
@@ -81,6 +82,7 @@ test('an IP another name still announces is not handed off; close() forgets the 
   let done = 0;
   h.handOff('ns/a', () => { done++; });
   assert.deepEqual(c.handedOff(), [], 'the shared IP stays with ns/b');
+  assert.ok(!a.calls.some((x) => x.startsWith('silence')), 'and keeps its bursts');
   assert.deepEqual(a.calls.at(-1), 'delete ns/a');
   assert.equal(done, 1);
   h.handOff('ns/b', () => { done++; });
@@ -88,7 +90,7 @@ test('an IP another name still announces is not handed off; close() forgets the 
   c.confirmAll();
   await tick();
   assert.equal(done, 1);
-  assert.deepEqual(a.calls.at(-1), 'delete ns/a');
+  assert.deepEqual(a.calls.slice(-2), ['delete ns/a', 'silence 192.0.2.3'], 'no delete after close');
 });
 
 test('split brain watches neither the IPs being handed off nor the ones taken within grace + margin', () => {

@@ -48,6 +48,12 @@ export interface Layer2Announcer {
   probe(ips: readonly string[]): void;
   /** One gratuitous burst for `ip` now, if owned (split brain's re-announce; the 5 s window is not extended). */
   reannounce(ip: string): void;
+  /**
+   * Ends the gratuitous bursts of `ips` now; they are still answered (make-before-break: a node handing its IPs off
+   * keeps answering requests during the grace, but the successor's bursts must be the last word clients hear). The
+   * next setBalancer of an IP starts its bursts again.
+   */
+  silence(ips: readonly string[]): void;
   /** Another MAC answered for or announced an owned IP; returns the unsubscribe. */
   onClaim(listener: (claim: LayerClaim) => void): () => void;
   /** Counters and state for metrics, tests and the bench (responder figures lag by up to ~50 ms). */
@@ -384,6 +390,14 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
     },
     reannounce(ip) {
       if (!closed && owns(ip)) burst(ip);
+    },
+    silence(ips) {
+      const next = new Map(schedule);
+      for (const ip of ips) {
+        const parsed = parseIp(ip);
+        if (parsed !== undefined) next.delete(formatIp(parsed));
+      }
+      schedule = next;
     },
     onClaim(listener) {
       claimListeners.add(listener);

@@ -232,3 +232,21 @@ test('handoff: a successor\'s gratuitous ARP / unsolicited NA is a claim; withdr
   assert.equal((h.counts.gratuitous.get('192.0.2.100') ?? 0) - g, 2, 'one burst (request + reply) at once');
   await a.close();
 });
+
+test('silence ends the gratuitous bursts of an IP at once but keeps answering it; the next setBalancer bursts again', async () => {
+  const h = harness([eth('eth0', 0x12, { ndp: false })]);
+  const a = await h.start();
+  const cap = h.captures[0]!;
+  a.setBalancer('svc', ['192.0.2.100']);
+  h.clock.advance(1100);
+  assert.equal(h.counts.gratuitous.get('192.0.2.100'), 4, 'bursts at 0 and 1.1 s (request + reply each)');
+  a.silence(['192.0.2.100', 'garbage']);
+  h.clock.advance(6000);
+  assert.equal(h.counts.gratuitous.get('192.0.2.100'), 4, 'no burst after silence');
+  const n = cap.sent.length;
+  cap.deliver(arpRequest('192.0.2.100'));
+  assert.equal(cap.sent.length, n + 1, 'still answered');
+  a.setBalancer('svc', ['192.0.2.100']);
+  assert.equal(h.counts.gratuitous.get('192.0.2.100'), 6, 'announced again: an immediate burst');
+  await a.close();
+});
