@@ -13,7 +13,7 @@ import {
   CHECK_NAMES, FindingTracker, checkAnnounceInterfaces, checkBgpPeers, checkMemberlistReachable, checkStrictArp,
   type BgpPeerState, type CheckName, type Finding, type StrictArpInput,
 } from '../core/speaker/env-checks.js';
-import type { InterfaceScan } from '../adapters/layer2/interfaces.js';
+import type { InterfaceScan } from '../core/layer2/interfaces.js';
 
 /** How long a BGP session may take to reach Established, and a listed speaker to become alive in gossip, ms. */
 export const DEFAULT_CHECK_WINDOW_MS = 30_000;

@@ -4,19 +4,10 @@
  * scan (v0.11's does abort: spec §12 #13).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { qualifyInterface, type InterfaceQualification } from '../../core/layer2/interfaces.js';
+import { qualifyInterface, type InterfaceScan, type Layer2Interface } from '../../core/layer2/interfaces.js';
 
-/** One interface and what it qualifies for. */
-export interface Layer2Interface extends InterfaceQualification {
-  readonly name: string;
-  readonly mac: string;
-}
+export type { InterfaceScan, Layer2Interface };
 
-export interface InterfaceScan {
-  readonly interfaces: readonly Layer2Interface[];
-  /** Interfaces that could not be read, with the error text. */
-  readonly errors: ReadonlyArray<{ readonly name: string; readonly error: string }>;
-}
 
 const SYS = '/sys/class/net';
 

@@ -19,3 +19,16 @@ export function qualifyInterface(i: { flags: number; enslaved: boolean; hasLinkL
   const base = ethernet && (i.flags & IFF_UP) !== 0 && !i.enslaved && (i.flags & IFF_NOARP) === 0;
   return { arp: base && (i.flags & IFF_BROADCAST) !== 0, ndp: base && i.hasLinkLocal };
 }
+
+/** One interface and what it qualifies for. */
+export interface Layer2Interface extends InterfaceQualification {
+  readonly name: string;
+  readonly mac: string;
+}
+
+/** The result of scanning a network namespace's interfaces (src/adapters/layer2/interfaces.ts reads it). */
+export interface InterfaceScan {
+  readonly interfaces: readonly Layer2Interface[];
+  /** Interfaces that could not be read, with the error text. */
+  readonly errors: ReadonlyArray<{ readonly name: string; readonly error: string }>;
+}
