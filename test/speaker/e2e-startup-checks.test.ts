@@ -89,7 +89,7 @@ async function holdMemberlistPort(): Promise<ChildProcess> {
 
 const failed = (sp: SpeakerProcess, check: string) => sp.metric('metallb_speaker_startup_check_failed', `check="${check}"`);
 
-test('speaker e2e: environment checks as Warning Events on the Node, log lines and metrics', { timeout: 300_000 }, async (t) => {
+test('speaker e2e: environment checks as Warning Events on the Node, log lines and metrics', { timeout: 600_000 }, async (t) => {
   if (!requirePrerequisite(t, process.getuid?.() === 0, 'needs root for a network namespace')) return;
   const cluster = await getTestCluster();
   await installMetallb(cluster);
@@ -120,7 +120,7 @@ test('speaker e2e: environment checks as Warning Events on the Node, log lines a
       assert.equal(event.type, 'Warning');
       assert.equal(event.source?.component, 'metallb-speaker');
       assert.match(event.message ?? '', /127\.0\.0\.1:7946 .*already in use/);
-      const line = await sp.waitForLog((l) => l['event'] === 'startupCheckFailed' && l['reason'] === 'MemberlistPortInUse');
+      const line = await sp.waitForLog((l) => l['event'] === 'startupCheckFailed' && l['reason'] === 'MemberlistPortInUse', 60_000);
       assert.equal(line['level'], 'warn');
       assert.equal(line['error'], event.message);
       await eventually(async () => (await failed(sp, 'memberlistPort')) === 1, 30_000, 'metric memberlistPort 1');
@@ -146,7 +146,7 @@ test('speaker e2e: environment checks as Warning Events on the Node, log lines a
       await sysctl('all.arp_ignore', 1);
       await sysctl('all.arp_announce', 2);
       await eventually(async () => (await failed(sp, 'strictARP')) === 0, 60_000, 'metric strictARP back to 0');
-      const resolved = await sp.waitForLog((l) => l['event'] === 'startupCheckResolved' && l['reason'] === 'StrictARPMissing');
+      const resolved = await sp.waitForLog((l) => l['event'] === 'startupCheckResolved' && l['reason'] === 'StrictARPMissing', 60_000);
       assert.equal(resolved['level'], 'info');
       assert.equal((await eventsFor(admin, 'default', 'Node', NODE)).filter((e) => e.reason === 'StrictARPMissing').reduce((n, e) => n + (e.count ?? 1), 0), 1,
         'raised once while it held');
