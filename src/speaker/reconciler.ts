@@ -24,6 +24,7 @@ import type { EndpointsView } from '../core/service/endpoints.js';
 import type { Announcement, BalancerResult, SkipReason, Speaker, WithdrawReason } from './speaker.js';
 import { announcementPatch, type AnnotationPatch } from '../core/speaker/announce-annotation.js';
 import { nodeAnnouncementFor } from './announce.js';
+import { WriteQueue } from './write-queue.js';
 
 /** Queue keys: the ConfigMap, the synced marker, a membership change, and one per Service (`service:<ns>/<name>`). */
 export type WorkKey = 'config' | 'synced' | 'membership' | `service:${string}`;
@@ -126,6 +127,17 @@ export interface SpeakerReconcilerPorts {
   };
 }
 
+/**
+ * Annotation writes in flight at once: enough to keep the apiserver busy on a failover that moves hundreds of
+ * Services, few enough to leave the speaker's client room for its watches and Events.
+ */
+const ANNOTATION_WRITES_IN_FLIGHT = 8;
+
+/** True when `annotations` already carry every key of the patch (null: absent). */
+function patchShown(sent: { readonly patch: AnnotationPatch }, annotations: Readonly<Record<string, string>> | null | undefined): boolean {
+  return Object.entries(sent.patch).every(([k, v]) => (v === null ? annotations?.[k] === undefined : annotations?.[k] === v));
+}
+
 /** Skip reasons worth a warning: the Service asks for something this speaker cannot do. */
 const WARN_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>(['invalidIP', 'ipNotAllowed', 'internalError']);
 /** Skip reasons worth an info line; the rest (notOwner, notLoadBalancer, …) are routine and logged at debug. */
@@ -142,10 +154,24 @@ export class SpeakerReconciler {
   private lastRefusalMessage: string | undefined;
   /** Last logged skip reason per Service, so routine resyncs do not repeat it. */
   private readonly lastSkip = new Map<string, SkipReason>();
+  /** Announce-annotation writes, off the reconcile workers' path. */
+  private readonly writes: WriteQueue;
+  /** Per Service, the last annotation patch handed to the write queue that the cache does not show yet. */
+  private readonly sentPatches = new Map<string, { readonly key: string; readonly patch: AnnotationPatch }>();
 
   constructor(ports: SpeakerReconcilerPorts) {
     this.ports = ports;
     this.failStatic = new FailStaticConfig(ports.parseConfig);
+    this.writes = new WriteQueue({
+      concurrency: ANNOTATION_WRITES_IN_FLIGHT,
+      retry: (name) => ports.enqueue(serviceKey(name)),
+      setTimer: (ms, fn) => { const t = setTimeout(fn, ms); t.unref(); return () => clearTimeout(t); },
+    });
+  }
+
+  /** Announce-annotation writes queued or in flight (tests wait for 0). */
+  get pendingWrites(): number {
+    return this.writes.size;
   }
 
   /** True once the synced marker has been processed: readiness. */
@@ -278,9 +304,13 @@ export class SpeakerReconciler {
     return events ? this.publish(name, svc, result, endpoints, alive, excluded) : 'success';
   }
 
-  /** Brings this node's announce annotation on the Service in line; writes nothing when it already is. */
-  private async publish(name: string, svc: ServiceObject | undefined, result: BalancerResult, endpoints: EndpointsView, alive: ReadonlySet<string>,
-    excluded: ReadonlySet<string> | undefined): Promise<SyncState> {
+  /**
+   * Brings this node's announce annotation on the Service in line; writes nothing when it already is. The write
+   * goes to the write queue, so the worker moves on to the next Service's announcement without waiting for the
+   * apiserver (src/speaker/write-queue.ts says why); a failed write reconciles the Service again after a backoff.
+   */
+  private publish(name: string, svc: ServiceObject | undefined, result: BalancerResult, endpoints: EndpointsView, alive: ReadonlySet<string>,
+    excluded: ReadonlySet<string> | undefined): SyncState {
     const port = this.ports.announcements;
     if (port === undefined || svc === undefined || port.publishing?.() === false) return 'success';
     // A speaker the membership does not count (its own view) says nothing: the first alive node removes its key.
@@ -289,17 +319,29 @@ export class SpeakerReconciler {
       configStale: this.configStale, interfacesFor: (ips) => port.interfacesFor(ips), peers: () => port.peers?.() ?? [],
     });
     const kubernetes = port.kubernetes?.();
-    const patch = announcementPatch({ current: svc.metadata?.annotations, myNode: this.ports.myNode, mine, alive, ...(kubernetes ? { kubernetes } : {}) });
+    const current = svc.metadata?.annotations;
+    // A patch already sent (queued, in flight or written) that the cached Service does not show yet: the cache
+    // lags the write, so sending it again would only repeat it. Once the cache shows it, a new patch is real.
+    const sent = this.sentPatches.get(name);
+    if (sent !== undefined && patchShown(sent, current)) this.sentPatches.delete(name);
+    const patch = announcementPatch({ current, myNode: this.ports.myNode, mine, alive, ...(kubernetes ? { kubernetes } : {}) });
     if (patch === undefined) return 'success';
+    const key = JSON.stringify(patch);
+    if (this.sentPatches.get(name)?.key === key) return 'success';
+    this.sentPatches.set(name, { key, patch });
     const i = name.indexOf('/');
-    const written = await port.write(name.slice(0, i), name.slice(i + 1), patch);
-    if (written.ok) {
-      this.ports.logger.debug({ event: 'announceAnnotationWritten', service: name, patch, msg: 'service announce annotation updated' });
-      return 'success';
-    }
-    if (written.gone) return 'success';
-    this.ports.logger.warn({ op: 'writeAnnounceAnnotation', service: name, error: written.error, msg: 'failed to update the service announce annotation; retrying' });
-    return 'error';
+    this.writes.schedule(name, async () => {
+      const written = await port.write(name.slice(0, i), name.slice(i + 1), patch);
+      if (!written.ok && this.sentPatches.get(name)?.key === key) this.sentPatches.delete(name);
+      if (written.ok) {
+        this.ports.logger.debug({ event: 'announceAnnotationWritten', service: name, patch, msg: 'service announce annotation updated' });
+        return true;
+      }
+      if (written.gone) return true;
+      this.ports.logger.warn({ op: 'writeAnnounceAnnotation', service: name, error: written.error, msg: 'failed to update the service announce annotation; retrying' });
+      return false;
+    });
+    return 'success';
   }
 
   /** Announcer calls, gauge, logs and Events for one result; true when something was withdrawn. */
