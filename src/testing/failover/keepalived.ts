@@ -10,7 +10,7 @@
  * `sigkill` both, `sigstop` both, `sigterm` the parent (it sends a priority-0 advert: RFC 5798 §6.4.3), `link-down`,
  * and `partition` = VRRP (IP protocol 112) dropped both ways in the owner's namespace.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runOk, startDaemon, stopPid, isAlive, waitFor } from '../cluster/processes.js';
 import { curlOnce } from '../../lab/observe.js';
@@ -84,6 +84,10 @@ export async function stopKeepalived(k: KeepalivedLab, node: LabNode): Promise<v
     await stopPid(pid, 3000);
   }
   await run('ip', ['-n', node.netns, 'addr', 'del', `${k.vip}/32`, 'dev', 'eth0']);
+  // A killed keepalived leaves its pid files, and its PIDs can linger as zombies (PID 1 reaps lazily here): the
+  // next keepalived would see "daemon is already running" and exit.
+  const p = paths(k, node);
+  for (const f of [p.pid, p.vrrpPid]) rmSync(f, { force: true });
 }
 
 /** Nodes whose eth0 holds the VIP (keepalived's MASTERs, or a killed one's leftover). */
