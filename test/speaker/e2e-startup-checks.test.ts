@@ -21,6 +21,7 @@ import { run, runOk } from '../../src/testing/cluster/processes.js';
 import { METALLB_NS, eventually, installMetallb, startSpeaker, type SpeakerProcess } from '../../src/testing/metallb/process.js';
 import { adminClients, eventsFor, waitForEvent } from '../../src/testing/metallb/kube.js';
 import type { KubeClients } from '../../src/adapters/k8s/client.js';
+import { cidrContains, parseCidr, parseIp } from '../../src/core/ip/index.js';
 
 const NS = `${process.env['METALLB_TS_CHECKS_E2E_PREFIX'] ?? 'chke-'}node1`;
 const NODE = 'chk-e2e-node1';
@@ -31,6 +32,7 @@ const CONFIG = 'chk-e2e-config';
 /** Nothing listens there: lo answers 127.0.0.0/8 with RST. */
 const SILENT_PEER = '127.0.0.2';
 const SILENT_PORT = 17900;
+const POOL_CIDR = '198.51.100.0/28';
 const CONFIG_TEXT = `peers:
 - peer-address: ${SILENT_PEER}
   peer-port: ${SILENT_PORT}
@@ -40,11 +42,32 @@ address-pools:
 - name: bgp
   protocol: bgp
   addresses:
-  - 198.51.100.0/28
+  - ${POOL_CIDR}
 `;
 
+/**
+ * The suites share one cluster, and Services other suites left behind (or whose namespace is still terminating)
+ * hold addresses outside this suite's pool; the speaker's fail-static rule would then refuse this config and start
+ * no BGP session. A layer-2 pool holding exactly those addresses keeps the config applicable whatever ran before.
+ */
+function configText(leftovers: readonly string[]): string {
+  if (leftovers.length === 0) return CONFIG_TEXT;
+  return `${CONFIG_TEXT}- name: leftovers
+  protocol: layer2
+  addresses:
+${leftovers.map((ip) => `  - ${ip}/${ip.includes(':') ? 128 : 32}\n`).join('')}`;
+}
+
+/** Addresses outside POOL_CIDR held by any Service in the cluster. */
+async function leftoverAddresses(k: KubeClients): Promise<string[]> {
+  const pool = parseCidr(POOL_CIDR)!;
+  const list = await k.core.listServiceForAllNamespaces();
+  const ips = list.items.flatMap((s) => (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => ip !== undefined));
+  return [...new Set(ips.filter((ip) => { const a = parseIp(ip); return a !== undefined && !cidrContains(pool, a); }))].sort();
+}
+
 async function putConfigMap(k: KubeClients): Promise<void> {
-  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CONFIG, namespace: METALLB_NS }, data: { config: CONFIG_TEXT } };
+  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CONFIG, namespace: METALLB_NS }, data: { config: configText(await leftoverAddresses(k)) } };
   try {
     await k.core.replaceNamespacedConfigMap({ namespace: METALLB_NS, name: CONFIG, body });
   } catch (err) {
@@ -159,6 +182,8 @@ test('speaker e2e: environment checks as Warning Events on the Node, log lines a
     });
 
     await t.test('a BGP peer nothing listens on: BGPPeerSilent with the connection error', async () => {
+      // A refused config starts no session: say so rather than time out on the Event.
+      await sp.waitForLog((l) => l['event'] === 'configLoaded', 60_000);
       const event = await waitForEvent(admin, 'default', 'Node', NODE, 'BGPPeerSilent', 120_000);
       assert.match(event.message ?? '', new RegExp(`${SILENT_PEER.replace(/\./g, '\\.')}:${SILENT_PORT} has not reached Established.*ECONNREFUSED`));
       assert.equal(await failed(sp, 'bgpPeer'), 1);
