@@ -171,7 +171,7 @@ test('speaker e2e: SA token, real announcer in a node namespace, EndpointSlices 
 
     await t.test('fail-static: a config orphaning the announced IP is refused, also after a restart, and applies once the Service is gone', async () => {
       await putConfigMap(admin, pools(['198.51.100.0/28']));
-      await eventually(async () => (await speaker.metric('metallb_k8s_client_config_stale_bool')) === 1, 30_000, 'config stale');
+      await eventually(async () => (await speaker.metric('metallb_k8s_client_config_stale_bool')) === 1, 120_000, 'config stale');
       const refused = await waitForEvent(admin, METALLB_NS, 'ConfigMap', CONFIG, 'ConfigRefused');
       assert.equal(refused.type, 'Warning');
       assert.match(refused.message ?? '', new RegExp(`blocked by services: ${ns}/svc-a`));
@@ -186,9 +186,9 @@ test('speaker e2e: SA token, real announcer in a node namespace, EndpointSlices 
       speaker.kill('SIGKILL');
       await speaker.exited;
       speaker = await start();
-      await eventually(async () => (await speaker.metric('metallb_k8s_client_config_stale_bool')) === 1, 30_000, 'the restarted speaker refuses the config too');
-      await eventually(async () => (await refusalCount(admin)) > refusalsBefore, 30_000, 'the restarted speaker raises the Warning again');
-      await eventually(async () => (await speaker.metric('metallb_speaker_announced', announcedLabels(ns, 'svc-a', VIP))) === 1, 30_000, 'the restarted speaker announces svc-a');
+      await eventually(async () => (await speaker.metric('metallb_k8s_client_config_stale_bool')) === 1, 120_000, 'the restarted speaker refuses the config too');
+      await eventually(async () => (await refusalCount(admin)) > refusalsBefore, 120_000, 'the restarted speaker raises the Warning again');
+      await eventually(async () => (await speaker.metric('metallb_speaker_announced', announcedLabels(ns, 'svc-a', VIP))) === 1, 120_000, 'the restarted speaker announces svc-a');
       assert.ok(speaker.lines.some((l) => l['event'] === 'configLoaded' && l['source'] === 'last-applied'), 'it runs the stored config');
       assert.ok((await arpingMacs(VIP)).includes(node1.mac), 'answering ARP after the restart');
       assert.deepEqual(speaker.lines.filter((l) => l['event'] === 'serviceWithdrawn'), [], 'nothing withdrawn by the restarted speaker');
@@ -196,7 +196,7 @@ test('speaker e2e: SA token, real announcer in a node namespace, EndpointSlices 
       await admin.core.deleteNamespacedService({ namespace: ns, name: 'svc-a' });
       const withdrawn = await speaker.waitForLog((l) => l['event'] === 'serviceWithdrawn' && l['service'] === `${ns}/svc-a`);
       assert.equal(withdrawn['reason'], 'serviceDeleted');
-      await eventually(async () => (await speaker.metric('metallb_k8s_client_config_stale_bool')) === 0, 30_000, 'refused config applied');
+      await eventually(async () => (await speaker.metric('metallb_k8s_client_config_stale_bool')) === 0, 120_000, 'refused config applied');
       await waitForEvent(admin, METALLB_NS, 'ConfigMap', CONFIG, 'ConfigApplied');
       assert.equal(await speaker.metric('metallb_speaker_announced', announcedLabels(ns, 'svc-a', VIP)), undefined);
       await eventually(async () => (await arpingMacs(VIP)).length === 0, 30_000, 'nobody answers for the withdrawn IP');
