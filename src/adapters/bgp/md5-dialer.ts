@@ -132,6 +132,9 @@ export function dial(opts: DialOptions, done: (r: DialResult) => void): () => vo
   pfd.writeInt32LE(fd, 0);
   pfd.writeInt16LE(POLLOUT, 4);
   c.poll.async(pfd, 1, opts.timeoutMs, (err, n) => {
+    // koffi's worker thread writes revents into pfd while poll runs: the callback holds pfd so the garbage
+    // collector cannot free it before then (an unreferenced Buffer there is a use-after-free).
+    if (pfd.length !== 8) return;
     if (cancelled) { c.close(fd); return; }
     if (err || n < 0) { c.close(fd); return done({ ok: false, error: `poll: ${String(err ?? koffi.errno())}`, timedOut: false }); }
     if (n === 0) { c.close(fd); return done({ ok: false, error: 'connect timed out (no answer)', timedOut: true }); }
