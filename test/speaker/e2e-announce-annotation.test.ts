@@ -171,11 +171,14 @@ test('announce annotation e2e: owner, reasons, no clobbering, admission policy, 
     };
     const bulkWrites = () => counter!.writes.filter((n) => n.startsWith('bulk-'));
     counter.writes.length = 0;
+    counter.changes.length = 0;
     for (const node of NODES) { await speakers.get(node)!.stop(); await start(NODES.indexOf(node)); }
     await flush('restart', NODES);
     const restartWrites = bulkWrites().length;
     t.diagnostic(`restart of all 3 speakers, one after the other: ${restartWrites} annotation writes on ${BULK} Services`);
-    assert.equal(restartWrites, 0, `a restart rewrote ${bulkWrites().slice(0, 5).join(', ')}…`);
+    const sample = counter.changes.filter((c) => c.name.startsWith('bulk-')).slice(0, 4).map((c) => `${c.name}: ${c.from} → ${c.to}`);
+    const events = [...speakers].map(([n, sp]) => `${n}: ${JSON.stringify(Object.entries(sp.lines.reduce<Record<string, number>>((m, l) => { const k = String(l['event'] ?? l['msg'] ?? '?'); m[k] = (m[k] ?? 0) + 1; return m; }, {})))}`);
+    assert.equal(restartWrites, 0, `a restart rewrote ${bulkWrites().slice(0, 5).join(', ')}…\n${sample.join('\n')}\n${events.join('\n')}`);
 
     counter.writes.length = 0;
     const lost = NODES[2]!;

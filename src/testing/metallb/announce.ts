@@ -89,6 +89,8 @@ export async function pool<T>(items: readonly T[], width: number, fn: (item: T) 
 /** Counts MODIFIED events of Services in `ns` whose announce annotations changed, by Service name. */
 export class WriteCounter {
   readonly writes: string[] = [];
+  /** The same writes with the entries before and after (JSON), for a failing test to show what changed. */
+  readonly changes: { name: string; from: string; to: string }[] = [];
   private abort: { abort(): void } | undefined;
   private readonly last = new Map<string, string>();
 
@@ -101,7 +103,10 @@ export class WriteCounter {
       (type: string, obj: V1Service) => {
         const name = obj.metadata!.name!;
         const now = JSON.stringify(entries(obj));
-        if (type === 'MODIFIED' && counter.last.get(name) !== now) counter.writes.push(name);
+        if (type === 'MODIFIED' && counter.last.get(name) !== now) {
+          counter.writes.push(name);
+          counter.changes.push({ name, from: counter.last.get(name) ?? '', to: now });
+        }
         counter.last.set(name, now);
       }, () => {});
     return counter;
