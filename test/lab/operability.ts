@@ -5,7 +5,7 @@
 // is generous and only bounds how long a broken lab takes to fail.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/testing/cluster/binaries.js';
@@ -111,6 +111,14 @@ export async function controllerEvidence(lab: Lab): Promise<ControllerEvidence> 
   return evidence;
 }
 
+/** The lab controller's log lines about its config and Events (the last 30), for a failure message. */
+function controllerConfigLog(lab: Lab): string {
+  const file = join(lab.dir, 'logs', 'controller.log');
+  if (!existsSync(file)) return `(no ${file})`;
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => /config|[Ee]vent|refus|stale/.test(l));
+  return `controller log (config and Events, last 30 of ${lines.length}):\n${lines.slice(-30).join('\n')}`;
+}
+
 /**
  * Predicts `text` with `validate --cluster` (controller token), applies it to the ConfigMap, and checks that the
  * controller did exactly that: a refusal (a new ConfigRefused Event naming every predicted blocker, stale 1, no
@@ -139,7 +147,7 @@ export async function predictEdit(lab: Lab, evidence: ControllerEvidence, text: 
       const now = await evidence.refusals();
       last = `${now.count} refusals: ${now.messages.join(' | ')}; stale ${await evidence.stale()}`;
       return now.count > refusedBefore && now.messages.some((m) => blockers.every((b) => m.includes(b))) && (await evidence.stale()) === 1;
-    }, 250).catch((err: Error) => { throw new Error(`${err.message}; ${last}`); });
+    }, 250).catch((err: Error) => { throw new Error(`${err.message}; ${last}\n${controllerConfigLog(lab)}`); });
     assert.deepEqual(await lbStatuses(lab), afterOf, 'a refused config moves nothing');
     const status = await labStatus(lab, (s) => s.config.state === 'refused');
     assert.deepEqual(status.config.state === 'refused' ? [...status.config.blockers] : [], [...blockers], 'status names the predicted blockers');
