@@ -34,7 +34,7 @@ export const MEMBERLIST_LAN: MembershipTiming = {
   ...DEFAULT_TIMING,
   probeIntervalMs: 1000, probeTimeoutMs: 500, indirectChecks: 3, suspicionMult: 4, suspicionMaxMult: 6,
   suspicionConfirmations: 2, retransmitMult: 4, gossipIntervalMs: 200, gossipFanout: 3, pushPullIntervalMs: 30_000,
-  lateToleranceMs: Number.POSITIVE_INFINITY,
+  lateToleranceMs: Number.POSITIVE_INFINITY, recentContactMult: 0,
 };
 
 export function percentile(sorted: readonly number[], p: number): number {

@@ -13,6 +13,11 @@
  * worse, which stretches our probe interval and timeout until probes succeed again. (Discarding late
  * verdicts outright was tried: a starved process then never detects anything.)
  *
+ * Passive liveness (a refinement of ours, not in SWIM or memberlist): a round passes over members that sent us a
+ * packet within recentContactMult rounds (their ping or their ack proved them alive) and pings the next one that
+ * needs it, or nobody. Two members then exchange at most one ping and ack per window, which halves the probes of a
+ * 3-member cluster (the keepalived-sized one); in large clusters a target has rarely been heard from lately.
+ *
  * Pure: time arrives in events, randomness from a seeded PRNG in the state, packets leave as actions.
  */
 import { type Broadcast, enqueue, fill } from './broadcasts.js';
@@ -47,6 +52,11 @@ export interface MembershipState {
   readonly started: boolean;
   /** Members up, ourselves included (n in the timing formulas), kept so no event pays O(N) for it. */
   readonly upCount: number;
+  /**
+   * Member name → when its last UDP packet arrived (ms). Shared by successive states and updated in place (one
+   * write per packet; a copy per packet would cost O(N)): step only the newest state.
+   */
+  readonly heard: Map<string, number>;
 }
 
 export interface StepResult { readonly state: MembershipState; readonly actions: MembershipAction[] }
@@ -62,6 +72,7 @@ export function createMembership(opts: { name: string; addr: string; meta?: Uint
     self: { name: opts.name, addr: opts.addr, incarnation: (opts.incarnation ?? 0) >>> 0, status: 'alive', meta: opts.meta ?? new Uint8Array() },
     members: new Map(), suspicions: new Map(), timers: new Map(), deferred: new Set(), probe: undefined,
     probeOrder: [], probeIndex: 0, relays: new Map(), broadcasts: [], seq: 0, health: 0, rng: opts.seed >>> 0, started: false, upCount: 1,
+    heard: new Map(),
   };
 }
 
@@ -118,6 +129,7 @@ class Draft {
   health: number;
   rng: number;
   started: boolean;
+  readonly heard: Map<string, number>;
   readonly actions: MembershipAction[] = [];
 
   readonly now: number;
@@ -126,7 +138,7 @@ class Draft {
     this.t = s.timing; this.self = s.self; this.members = s.members; this.suspicions = new Map(s.suspicions);
     this.timers = new Map(s.timers); this.deferred = new Set(s.deferred); this.probe = s.probe && { ...s.probe };
     this.probeOrder = s.probeOrder; this.probeIndex = s.probeIndex; this.relays = new Map(s.relays); this.broadcasts = [...s.broadcasts];
-    this.seq = s.seq; this.health = s.health; this.rng = s.rng; this.started = s.started; this.nCache = s.upCount;
+    this.seq = s.seq; this.health = s.health; this.rng = s.rng; this.started = s.started; this.nCache = s.upCount; this.heard = s.heard;
   }
 
   result(): StepResult {
@@ -134,6 +146,7 @@ class Draft {
       timing: this.t, self: this.self, members: this.members, suspicions: this.suspicions, timers: this.timers,
       deferred: this.deferred, probe: this.probe, probeOrder: this.probeOrder, probeIndex: this.probeIndex, relays: this.relays,
       broadcasts: this.broadcasts, seq: this.seq, health: this.health, rng: this.rng, started: this.started, upCount: this.n(),
+      heard: this.heard,
     };
     return { state, actions: this.actions };
   }
@@ -225,14 +238,23 @@ class Draft {
         if (target && up(target)) this.suspect(target, target.incarnation, this.self.name);
       }
     }
-    const target = this.nextProbeTarget();
     const interval = this.t.probeIntervalMs * this.scale();
     this.setTimer('probe', this.now + interval);
-    if (!target) return;
+    // Passive liveness: a member whose own ping, or ack to ours, arrived lately needs no ping now; take the next
+    // one in the round-robin that does, and send nothing if none does (at most one try per other member).
+    let target = this.nextProbeTarget();
+    for (let i = 1; target && this.heardLately(target) && i < this.n() - 1; i++) target = this.nextProbeTarget();
+    if (!target || this.heardLately(target)) return;
     const seq = this.nextSeq();
     this.probe = { seq, target: target.name, start: this.now, acked: false, expectedNacks: 0, nacks: 0 };
     this.send(target.addr, [{ type: 'ping', seq, target: target.name }]);
     this.setTimer('probe-timeout', this.now + Math.min(interval, this.t.probeTimeoutMs * this.scale()));
+  }
+
+  /** Passive liveness: an alive member whose UDP packet arrived within recentContactMult rounds needs no ping now. */
+  heardLately(m: Rec): boolean {
+    const at = this.heard.get(m.name);
+    return m.status === 'alive' && at !== undefined && this.now - at < this.t.recentContactMult * this.t.probeIntervalMs;
   }
 
   nextProbeTarget(): Rec | undefined {
@@ -250,7 +272,7 @@ class Draft {
 
   forgetTheLongDead(): void {
     for (const [name, m] of this.members) {
-      if (!up(m) && this.now - m.since > this.t.deadRetentionMs) this.writeMembers().delete(name);
+      if (!up(m) && this.now - m.since > this.t.deadRetentionMs) { this.writeMembers().delete(name); this.heard.delete(name); }
     }
   }
 
@@ -300,6 +322,9 @@ class Draft {
     this.markDown(m, 'dead', this.self.name);
     const dead: Message = { type: 'dead', name, incarnation: m.incarnation, from: this.self.name };
     this.broadcast(dead);
+    // Small clusters: every member at once (a packet each, once per death), not at the next gossip round; the
+    // others' own suspicions would expire later than this news arrives (≈ 25 ms sooner agreement at 3 members).
+    if (this.n() <= REFUTE_TO_ALL_MAX) for (const o of this.members.values()) if (o.status === 'alive') this.send(o.addr, [dead]);
   }
 
   relayExpired(seq: number): void {
@@ -335,6 +360,7 @@ class Draft {
     // A member we hold dead is talking to us: it missed its own death notice (gossip to the dead is brief),
     // so tell it; it refutes at once instead of waiting for a state sync to bring the news.
     const sender = this.members.get(packet.sender);
+    if (sender && via === 'udp') this.heard.set(sender.name, this.now);
     if (sender && sender.status === 'dead' && via === 'udp') {
       this.send(from, [{ type: 'dead', name: sender.name, incarnation: sender.incarnation, from: this.self.name }]);
     }

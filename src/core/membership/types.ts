@@ -79,13 +79,24 @@ export interface MembershipTiming {
   readonly deadRetentionMs: number;
   /** Byte budget of one UDP packet's body, piggybacked updates included. */
   readonly maxPacketBytes: number;
+  /**
+   * Passive liveness: a probe round passes over a member a UDP packet came from within recentContactMult ×
+   * probeIntervalMs (its own ping, or its ack to ours, proved it alive) and pings the next one in the round-robin
+   * that needs it, or nobody. Suspects are always pinged. So two members exchange at most one ping and ack per
+   * window: at the default 2 (200 ms at 100 ms rounds) a 3-member cluster sends at most 10 packets/s per node
+   * instead of SWIM's 20. 0 pings every round as SWIM does.
+   */
+  readonly recentContactMult: number;
 }
 
 /**
  * Defaults: 100 ms rounds, 50 ms direct timeout, 3 indirect checks; a suspicion lasts 0.6 s, or 0.2 s once a
- * second member confirms it (N ≤ 10; × log10 N beyond). Expected detection on a LAN: first probe of the dead
- * member within one round (any of the others), the verdict one round later, then the suspicion:
- * ≈ 0.35–0.45 s, < 0.8 s worst case without loss. A member must stall ≳ 0.3 s to be declared dead.
+ * second member confirms it (N ≤ 10; × log10 N beyond); a round passes over members heard from in the last
+ * 200 ms. Expected detection on a LAN: the first probe of the dead member within one or two rounds after the
+ * others last heard from it, the verdict one round later, then the suspicion: ≈ 0.35–0.45 s, < 0.8 s worst case
+ * without loss. A member must stall ≳ 0.3 s to be declared dead. UDP packets sent per node (ping or ack):
+ * ≤ 10/s at 3 members (≈ 8), ≈ 20/s from 10 members on, where a target has rarely been heard from lately
+ * (bench/probe-traffic.ts).
  */
 export const DEFAULT_TIMING: MembershipTiming = {
   probeIntervalMs: 100,
@@ -102,6 +113,7 @@ export const DEFAULT_TIMING: MembershipTiming = {
   lateToleranceMs: 15,
   deadRetentionMs: 60_000,
   maxPacketBytes: 1200,
+  recentContactMult: 2,
 };
 
 /** Events into the detector. `now` is a monotonic millisecond clock supplied by the adapter. */

@@ -38,6 +38,22 @@ test('a killed member is declared dead by every other member, all within 1.5 s, 
   }
 });
 
+test('a quiet 3-member cluster sends at most 10 UDP packets per node per second (passive liveness), and still finds a death', () => {
+  // keepalived's MASTER sends 10 adverts/s at 100 ms: SWIM as published sends 20 here (a ping and an ack of
+  // another's ping per round), which the skipped rounds of mutually pinging pairs halve.
+  for (const seed of [21, 22, 23]) {
+    const sim = converged(3, seed);
+    const sent0 = sim.members.map((m) => m.packetsSent);
+    sim.run(30_000);
+    const perSec = sim.members.map((m, i) => (m.packetsSent - sent0[i]!) / 30);
+    assert.ok(perSec.every((x) => x <= 10), `seed ${seed}: packets/s per node ${perSec.map((x) => x.toFixed(1)).join(', ')}`);
+    assert.deepEqual(falseDowns(sim), [], `seed ${seed}`);
+    sim.kill(2);
+    const took = sim.runUntilTrue(() => sim.agree(except(sim, 2)), 5_000);
+    assert.ok(took !== undefined && took <= 1_000, `seed ${seed}: agreement took ${took} ms`);
+  }
+});
+
 test('with 10 % packet loss a dead member is still found and no live one is declared dead', () => {
   const sim = converged(10, 7, DEFAULT_TIMING, 0.1);
   sim.run(20_000);

@@ -150,3 +150,52 @@ test('an ack from a member we hold suspect asks it directly for its refutation, 
   const quiet = run(plain.state, pkt(plain.state.probe!.start + 1, plain.state.probe!.target, { type: 'ack', seq: plain.state.probe!.seq }));
   assert.ok(!quiet.actions.some((a) => a.kind === 'send' && a.packet.messages.some((m) => m.type === 'suspect')));
 });
+
+test('passive liveness: a round passes over members heard from within 2 rounds, pings the next one that needs it, and a suspect regardless', () => {
+  const pings = (actions: MembershipAction[]): string[] => sends(actions).filter((x) => x.types[0] === 'ping').map((x) => x.to);
+  // b and c both pinged us 10 ms before our round: neither needs our ping for 200 ms.
+  let s = withPeers();
+  const due = s.timers.get('probe')!;
+  const heardAt = Math.max(1, due - 10);
+  s = run(s, pkt(heardAt, 'b', { type: 'ping', seq: 1, target: 'a' }), pkt(heardAt, 'c', { type: 'ping', seq: 1, target: 'a' })).state;
+  let r = run(s, { kind: 'timer', id: 'probe', now: due });
+  assert.deepEqual(pings(r.actions), [], 'first round: both heard from 10 ms ago');
+  assert.equal(r.state.probe, undefined);
+  assert.equal(r.state.timers.get('probe'), due + T.probeIntervalMs, 'the rounds keep their pace');
+  r = run(r.state, { kind: 'timer', id: 'probe', now: due + T.probeIntervalMs });
+  assert.deepEqual(pings(r.actions), [], 'second round: 110 ms < 2 × 100 ms');
+  r = run(r.state, { kind: 'timer', id: 'probe', now: due + 2 * T.probeIntervalMs });
+  assert.equal(pings(r.actions).length, 1, 'third round: 210 ms of silence, so it pings');
+  // Only the round-robin's next target was heard from: the round pings the other one instead.
+  for (const seed of [1, 2, 3, 4]) {
+    let o = run(createMembership({ name: 'a', addr: 'a:7946', timing: T, seed }), { kind: 'start', now: 0 }, pkt(1, 'b', alive('b'), alive('c'))).state;
+    const odue = o.timers.get('probe')!;
+    const first = run(o, { kind: 'timer', id: 'probe', now: odue }).state.probe!.target; // what the round-robin picks
+    const other = first === 'b' ? 'c' : 'b';
+    o = run(o, pkt(Math.max(1, odue - 10), first, { type: 'ping', seq: 1, target: 'a' })).state;
+    assert.deepEqual(pings(run(o, { kind: 'timer', id: 'probe', now: odue }).actions), [`${other}:7946`], `seed ${seed}`);
+  }
+  // A suspect is pinged even right after a packet from it: only our own verdict confirms or clears a suspicion.
+  let q = withPeers();
+  const qdue = q.timers.get('probe')!;
+  const qat = Math.max(1, qdue - 5);
+  q = run(q, pkt(qat, 'c', { type: 'suspect', name: 'b', incarnation: 1, from: 'c' }), pkt(qat, 'b', { type: 'ping', seq: 1, target: 'a' })).state;
+  assert.equal(q.members.get('b')!.status, 'suspect');
+  assert.deepEqual(pings(run(q, { kind: 'timer', id: 'probe', now: qdue }).actions), ['b:7946']);
+  // SWIM as published (recentContactMult 0) pings every round.
+  let w = run(createMembership({ name: 'a', addr: 'a:7946', timing: { ...T, recentContactMult: 0 }, seed: 1 }), { kind: 'start', now: 0 }, pkt(1, 'b', alive('b'), alive('c'))).state;
+  const wdue = w.timers.get('probe')!;
+  w = run(w, pkt(Math.max(1, wdue - 10), 'b', { type: 'ping', seq: 1, target: 'a' }), pkt(Math.max(1, wdue - 10), 'c', { type: 'ping', seq: 1, target: 'a' })).state;
+  assert.equal(pings(run(w, { kind: 'timer', id: 'probe', now: wdue }).actions).length, 1);
+});
+
+test('in a small cluster our own death verdict goes to every alive member at once, not only by gossip', () => {
+  // c suspects b; nobody confirms; the suspicion expires here.
+  const r = run(withPeers(), pkt(10, 'c', { type: 'suspect', name: 'b', incarnation: 1, from: 'c' }));
+  const at = r.state.timers.get('suspect:b')!;
+  const expired = run(r.state, { kind: 'timer', id: 'suspect:b', now: at });
+  assert.ok(expired.actions.some((a) => a.kind === 'member-down' && a.member.name === 'b'));
+  const toC = expired.actions.flatMap((a) => (a.kind === 'send' && a.to === 'c:7946' ? a.packet.messages : []));
+  assert.ok(toC.some((m) => m.type === 'dead' && m.name === 'b' && m.from === 'a'), 'c hears it in the same step');
+  assert.ok(!expired.actions.some((a) => a.kind === 'send' && a.to === 'b:7946'), 'not to the dead member');
+});
