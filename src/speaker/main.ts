@@ -27,6 +27,7 @@ import { createK8sClientMetrics, createRegistry, createSpeakerMetrics } from '..
 import { startMonitoringServer } from '../adapters/metrics/http-server.js';
 import { startLayer2Announcer, type Layer2Announcer } from '../adapters/layer2/announcer.js';
 import { createLayer2Metrics } from '../adapters/layer2/metrics.js';
+import { responderMuteAfterMs } from '../core/layer2/responder-watchdog.js';
 import { BgpAnnouncer } from '../adapters/bgp/announcer.js';
 import { startBgpListener, type BgpListener } from '../adapters/bgp/listener.js';
 import { createBgpMetrics } from '../adapters/bgp/metrics.js';
@@ -108,6 +109,8 @@ async function runSpeaker(flags: SpeakerFlags, clients: KubeClients, logger: Log
   try {
     announcer = await startLayer2Announcer({
       logger: logger.child({ component: 'layer2' }), metrics: createLayer2Metrics(registry), captureBufferTotalBytes: flags.layer2CaptureBufferBytes,
+      // A frozen speaker's responder host falls silent once gossip has surely declared the node dead (issue 11).
+      responderMuteAfterMs: responderMuteAfterMs(memberlistEnabled(flags) ? flags.ml.probeIntervalMs : undefined),
     });
   } catch (err) {
     logger.error({ op: 'startup', error: String(err), msg: 'failed to start the layer-2 announcer (needs CAP_NET_RAW)' });

@@ -44,8 +44,10 @@ export class AnnouncerProcess {
       this.readyResolve();
     });
     createInterface({ input: this.child.stdout }).on('line', (line) => {
-      const msg = JSON.parse(line) as { ready?: boolean; id?: number; ok: boolean; result?: unknown; error?: string };
+      const msg = JSON.parse(line) as { ready?: boolean; id?: number; ok: boolean; result?: unknown; error?: string; level?: string };
       if (msg.ready) { this.readyResolve(); return; }
+      // The responder host writes the lines its parent cannot relay (responderMuted) to its inherited stdout.
+      if (msg.id === undefined && msg.level !== undefined) { this.stderr += `${line}\n`; return; }
       const resolve = msg.id === undefined ? undefined : this.pending.get(msg.id);
       if (resolve) { this.pending.delete(msg.id!); resolve(msg); }
     });
@@ -72,6 +74,9 @@ export class AnnouncerProcess {
   deleteBalancer(name: string): Promise<unknown> { return this.call('delete', { name }); }
   stats(): Promise<AnnouncerStats> { return this.call('stats') as Promise<AnnouncerStats>; }
   metrics(): Promise<string> { return this.call('metrics') as Promise<string>; }
+
+  /** Sends the announcer process a signal (SIGSTOP / SIGCONT: a frozen speaker, issue 11). */
+  signal(sig: NodeJS.Signals): void { this.child.kill(sig); }
 
   /** Closes the announcer and waits for the process to end (SIGKILL after 5 s). */
   async stop(): Promise<void> {

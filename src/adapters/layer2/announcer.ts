@@ -12,6 +12,9 @@
  * - The captures live in a child process (responder-host-main.ts), which answers by itself: `cap` aborts its
  *   process when a captured interface goes down, so that process is respawned (state replayed) instead of
  *   the speaker dying. Tests pass `open` (fake captures) to run the responders inline.
+ * - This process sends the host a heartbeat every 100 ms; silent past `responderMuteAfterMs` (frozen: gossip has
+ *   declared the node dead, a successor answers), the host stops answering and says `muted`; read once this process
+ *   runs again, that replays the owned set and a burst per owned IP, as after a restart (issue 11).
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -22,6 +25,7 @@ import { realClock } from '../clock.js';
 import { formatIp, parseIp } from '../../core/ip/index.js';
 import { solicitedNodeGroup, DROP_REASONS, type Claim, type DropReason } from '../../core/layer2/index.js';
 import { announced, tick, withdrawn, GRATUITOUS_TICK_MS, type GratuitousSchedule } from '../../core/layer2/gratuitous.js';
+import { RESPONDER_HEARTBEAT_MS, RESPONDER_MUTE_AFTER_MS } from '../../core/layer2/responder-watchdog.js';
 import { scanInterfaces, type InterfaceScan } from './interfaces.js';
 import type { openCapture } from './pcap.js';
 import { openMulticastMemberships, type MulticastMemberships } from './multicast.js';
@@ -92,6 +96,11 @@ export interface Layer2AnnouncerOptions {
   readonly watchLinks?: boolean;
   /** Restricts responders to interfaces whose name passes (tests, bench). Default: all. */
   readonly interfaceFilter?: (name: string) => boolean;
+  /**
+   * The responder host stops answering when this process's main loop has sent it nothing (heartbeat every 100 ms)
+   * for this long, ms (src/core/layer2/responder-watchdog.ts `responderMuteAfterMs`). Default 1000.
+   */
+  readonly responderMuteAfterMs?: number;
   /** Test seams: a fake scan; fake captures (the responders then run inline, in this process). */
   readonly scan?: () => InterfaceScan;
   readonly open?: typeof openCapture;
@@ -138,7 +147,7 @@ function inlineBackend(open: typeof openCapture, log: Logger, metrics: Layer2Met
 
 const hostMain = join(dirname(fileURLToPath(import.meta.url)), 'responder-host-main.js');
 
-function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock, claimed: (c: LayerClaim) => void): Backend {
+function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock, claimed: (c: LayerClaim) => void, muteAfterMs: number): Backend {
   let probes = 0;
   let child: ChildProcess | undefined;
   let specs: readonly ResponderSpec[] = [];
@@ -150,16 +159,21 @@ function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock, claimed:
   let restartDelay = 200;
   let cancelRestart: (() => void) | undefined;
   let closed = false;
+  let cancelBeat: (() => void) | undefined;
   const post = (m: object) => { if (child?.connected) child.send(m); };
+  // The heartbeat comes from this main loop's timers: frozen or stuck, it stops (the host's watchdog).
+  const beat = () => { cancelBeat = clock.setTimer(RESPONDER_HEARTBEAT_MS, () => { if (closed) return; post({ t: 'alive' }); beat(); }); };
 
   function start(): void {
     starts++;
     startedAt = clock.now();
-    const c = fork(hostMain, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const c = fork(hostMain, [String(muteAfterMs)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child = c;
     c.on('message', (m: { t: string; level?: 'debug' | 'info' | 'error'; fields?: LogFields; answered?: Record<string, number>;
       unanswered?: Record<string, number>; gratuitous?: Record<string, number>; stats?: ResponderSetStats; probes?: number; claims?: LayerClaim[] }) => {
       if (m.t === 'log') logAt(log, m.level!, m.fields!);
+      // The host muted itself while this loop was silent; it answers again on the owned set we send now.
+      if (m.t === 'muted' && child === c) { metrics.responderMuted?.(); replay(); }
       if (m.t === 'report') {
         for (const [ip, n] of Object.entries(m.answered ?? {})) { metrics.requestReceived(ip, n); metrics.responseSent(ip, n); }
         for (const [ip, n] of Object.entries(m.unanswered ?? {})) metrics.requestReceived(ip, n);
@@ -187,7 +201,8 @@ function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock, claimed:
   /**
    * A restarted host gets the owned set and the responders back, and sends one gratuitous burst per owned IP: the
    * bursts posted while it was down (up to 5 s of back-off, e.g. the owner's link just came back up) were lost, and
-   * a client still holding another node's MAC for the IP would otherwise never hear from us.
+   * a client still holding another node's MAC for the IP would otherwise never hear from us. The same for a host
+   * that muted itself while this process was frozen: a successor has announced meanwhile.
    */
   function replay(): void {
     post({ t: 'owned', ips: [...owned] });
@@ -199,6 +214,7 @@ function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock, claimed:
     Object.fromEntries(DROP_REASONS.map((r) => [r, a[r] + b[r]])) as Record<DropReason, number>;
 
   start();
+  beat();
   return {
     sync(s) { specs = s; post({ t: 'sync', specs }); },
     updateOwned(add, remove) {
@@ -212,6 +228,7 @@ function hostBackend(log: Logger, metrics: Layer2Metrics, clock: Clock, claimed:
     async close() {
       closed = true;
       cancelRestart?.();
+      cancelBeat?.();
       const c = child;
       if (c === undefined) return;
       await new Promise<void>((resolve) => {
@@ -233,7 +250,7 @@ export async function startLayer2Announcer(opts: Layer2AnnouncerOptions): Promis
   const memberships: MulticastMemberships = await openMulticastMemberships();
   const claimListeners = new Set<(c: LayerClaim) => void>();
   const claimed = (c: LayerClaim) => { for (const l of [...claimListeners]) l(c); };
-  const backend = opts.open ? inlineBackend(opts.open, log, opts.metrics, claimed) : hostBackend(log, opts.metrics, clock, claimed);
+  const backend = opts.open ? inlineBackend(opts.open, log, opts.metrics, claimed) : hostBackend(log, opts.metrics, clock, claimed, opts.responderMuteAfterMs ?? RESPONDER_MUTE_AFTER_MS);
 
   let specs = new Map<string, ResponderSpec>();
   const byName = new Map<string, readonly string[]>();

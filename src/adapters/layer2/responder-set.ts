@@ -49,6 +49,11 @@ export class ResponderSet {
     this.owned = new Set(ips);
   }
 
+  /** How many IPs are owned now. */
+  ownedCount(): number {
+    return this.owned.size;
+  }
+
   /** Applies a change of the owned set: `add` become owned, `remove` no longer are. */
   updateOwned(add: Iterable<string>, remove: Iterable<string>): void {
     for (const ip of add) this.owned.add(ip);

@@ -149,6 +149,33 @@ test('layer-2 announcer on real frames in network namespaces', { timeout: 240_00
       assert.deepEqual([...new Set([...r.stdout.matchAll(/bytes from (\S+) \(/g)].map((m) => m[1]))], [node3.mac], r.stdout);
     });
 
+    await t.test('a frozen announcer process (SIGSTOP): its responder host stops answering; resumed, it answers again (issue 11)', async () => {
+      const macsFor = async (ip: string): Promise<string[]> => {
+        const r = ip.includes(':') ? await inNs(client, 'ndisc6', '-m', '-n', '-r', '2', '-w', '1500', ip, 'eth0')
+          : await inNs(client, 'arping', '-c', '2', '-w', '3', ip);
+        const re = ip.includes(':') ? /Target link-layer address: (\S+)/gi : /bytes from (\S+) \(/g;
+        return [...new Set([...r.stdout.matchAll(re)].map((m) => m[1]!.toLowerCase()))];
+      };
+      assert.deepEqual(await macsFor(VIP4), [node3.mac]);
+      a3!.signal('SIGSTOP');
+      try {
+        // Nobody else owns the VIPs here: the frozen node's host falls silent (after ~1 s; generous deadline).
+        let last: string[] = [];
+        await waitFor('the frozen node\'s responder host to stop answering for both VIPs', 30_000, async () => {
+          last = [...await macsFor(VIP4), ...await macsFor(VIP6)];
+          return !last.includes(node3.mac);
+        }, 100).catch((err: Error) => { throw new Error(`${err.message}; last answers from ${last.join(', ')}`); });
+      } finally {
+        a3!.signal('SIGCONT');
+      }
+      // Resumed: the announcer reads the host's `muted`, resends what it owns (and bursts); both VIPs answered again.
+      await waitFor('answers from node3 again for both VIPs', 30_000, async () =>
+        (await macsFor(VIP4)).join() === node3.mac && (await macsFor(VIP6)).join() === node3.mac, 100);
+      assert.match(await a3!.metrics(), /^metallb_speaker_layer2_responder_muted_total 1$/m);
+      assert.match(a3!.stderr, /"event":"responderMuted"/);
+      assert.match(a3!.stderr, /"event":"responderUnmuted"/);
+    });
+
     await t.test('interfaces come and go without a restart; one going down under a capture does not stop the others', async () => {
       await a1!.stop();
       const a = await AnnouncerProcess.start(node1.netns, ['eth0', 'l2a']);
