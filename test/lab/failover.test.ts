@@ -3,6 +3,8 @@
 // network namespaces on a bridge, real ARP and TCP). For every fault of the issue the client, which keeps opening
 // TCP connections to the VIP (one every 10 ms), must be answered by another node than the owner; then the fault is
 // undone and the lab must settle again (one owner, full gossip, the client reaching the owner) before the next.
+// SIGSTOP also checks the frozen speaker's responder host (a child process the signal does not reach): it must fall
+// silent, only the successor's MAC answering ARP and NDP for the VIPs, and answer again once the speaker resumes.
 // No timing is asserted: generous deadlines only (figures: npm run bench -- failover). One lab for the file, with
 // its own state dir and netns prefix (METALLB_TS_FAILOVER_TEST_PREFIX, default `mlfo-`), shared by both tests
 // (whichever runs first brings it up; `after` takes it down). The second test is the exclude-from-external-load-
@@ -19,7 +21,7 @@ import { topologyNames, type LabNode } from '../../src/lab/topology.js';
 import { curlOnce } from '../../src/lab/observe.js';
 import { speakerMetrics } from '../../src/lab/speakers.js';
 import { startProbe, wallMs } from '../../src/testing/failover/probe.js';
-import { FAULTS, aliveMembers, applyFault, labCli, labKubectl, undoFault, waitSettled, type Lab } from '../../src/testing/failover/lab-faults.js';
+import { FAULTS, aliveMembers, answeringMacs, applyFault, labCli, labKubectl, undoFault, waitSettled, type Lab } from '../../src/testing/failover/lab-faults.js';
 import { announcements, ownersOf } from '../../src/lab/observe.js';
 import { electOwner } from '../../src/core/election/owner.js';
 import { EXCLUDE_LB_LABEL } from '../../src/core/speaker/exclude-lb.js';
@@ -113,11 +115,14 @@ test('layer-2 failover: after each fault of the owner the client is answered by 
       }
       assert.equal(probe.firstNode, owner.name, 'the client reaches the owner before the fault');
       const handoffsBefore = handoffLines(lab, owner.name).length;
+      const mutesBefore = speakerLog(owner.name).filter((l) => l['event'] === 'responderMuted').length;
+      let successor: LabNode | undefined;
       const at = wallMs();
       await applyFault(lab, fault, owner);
       try {
         const r = await probe.result;
         assert.notEqual(r.node, owner.name);
+        successor = nodes.find((n) => n.name === r.node);
         t.diagnostic(`${fault} on ${owner.name}: answered by ${r.node} ${Math.round(r.at - at)} ms later (${r.attempts} attempts, ${r.failures} failed)`
           + (r.failed?.length ? ` (${r.failed.map((f) => `${f.error} started ${Math.round(f.startedAt - at)} ms, failed ${Math.round(f.at - at)} ms after the fault`).join('; ')})` : ''));
         if (fault === 'sigterm') {
@@ -148,6 +153,13 @@ test('layer-2 failover: after each fault of the owner the client is answered by 
           assert.notEqual(line['node'], owner.name);
         }
       }
+      if (fault === 'sigstop') {
+        // No split brain while frozen: the speaker's responder host, a child process the SIGSTOP does not reach,
+        // falls silent once the speaker's heartbeat has been missing ~1 s; then only the successor answers ARP and NDP.
+        // (Failing, it resumes the speaker first: the next test needs the lab whole.)
+        const frozen = owner;
+        await onlyMacAnswers(client, successor!, `while ${owner.name}'s speaker is frozen`).catch(async (err: unknown) => { await undoFault(lab, fault, frozen); throw err; });
+      }
       if (fault === 'sigkill') {
         // IPv6 too: the new owner's unsolicited NA (or its answer to the client's NS) moves the client.
         let by: string | undefined;
@@ -157,13 +169,33 @@ test('layer-2 failover: after each fault of the owner the client is answered by 
         }, 100);
       }
       await undoFault(lab, fault, owner);
+      const faulted = owner;
       owner = await waitSettled(nodes, client, VIP, 120_000);
+      if (fault === 'sigstop') {
+        // Resumed, the speaker read its host's `muted`, counted it and resent what it owns: the host answers again.
+        const lines = speakerLog(faulted.name).filter((l) => l['event'] === 'responderMuted' || l['event'] === 'responderUnmuted');
+        t.diagnostic(`sigstop on ${faulted.name}: ${lines.map((l) => `${String(l['event'])}${l['silentMs'] === undefined ? '' : ` after ${String(l['silentMs'])} ms silent`}`).join('; ')}`);
+        assert.ok(lines.filter((l) => l['event'] === 'responderMuted').length > mutesBefore, `${faulted.name} logged responderMuted`);
+        await waitFor(`${faulted.name} to log responderUnmuted and count the mute`, 30_000, async () =>
+          speakerLog(faulted.name).filter((l) => l['event'] === 'responderUnmuted').length > mutesBefore
+          && Number(/^metallb_speaker_layer2_responder_muted_total (\S+)/m.exec(await speakerMetrics(faulted))?.[1] ?? 0) >= 1, 250);
+        await onlyMacAnswers(client, owner, 'once settled after SIGCONT');
+      }
     }
     t.diagnostic(`wall time since the file started: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } catch (err) {
     keepLogs(t, 'faults', err);
   }
 });
+
+/** Waits until `node`'s MAC alone answers the client's ARP requests for VIP and Neighbor Solicitations for VIP6. */
+async function onlyMacAnswers(client: string, node: LabNode, when: string): Promise<void> {
+  const seen: Record<string, string[]> = {};
+  await waitFor(`only ${node.name} (${node.mac}) to answer for ${VIP} and ${VIP6} ${when}`, 30_000, async () => {
+    for (const ip of [VIP, VIP6]) seen[ip] = await answeringMacs(client, ip);
+    return [VIP, VIP6].every((ip) => seen[ip]!.join() === node.mac);
+  }, 100).catch((err: Error) => { throw new Error(`${err.message}; last answers: ${JSON.stringify(seen)}`); });
+}
 
 /** One speaker's JSON log lines (the lab appends a restarted speaker's to the same file). */
 function speakerLog(node: string): Array<Record<string, unknown>> {

@@ -126,6 +126,18 @@ export async function linkUp(node: LabNode): Promise<void> {
   await runOk('ip', ['-n', node.netns, '-6', 'route', 'replace', 'default', 'via', ROUTER_IPV6]);
 }
 
+/**
+ * The MACs that answer the client for `ip` now (lowercase, distinct): two ARP requests (arping) for IPv4, two Neighbor
+ * Solicitations collecting every advertisement (ndisc6 -m) for IPv6. Empty when nobody answered.
+ */
+export async function answeringMacs(clientNetns: string, ip: string): Promise<string[]> {
+  const v6 = ip.includes(':');
+  const r = v6 ? await run('ip', ['netns', 'exec', clientNetns, 'ndisc6', '-m', '-n', '-r', '2', '-w', '1500', ip, 'eth0'])
+    : await run('ip', ['netns', 'exec', clientNetns, 'arping', '-c', '2', '-w', '3', '-i', 'eth0', ip]);
+  const re = v6 ? /Target link-layer address: ([0-9a-f:]{17})/gi : /bytes from ([0-9a-f:]{17}) \(/gi;
+  return [...new Set([...r.stdout.matchAll(re)].map((m) => m[1]!.toLowerCase()))].sort();
+}
+
 /** Members alive according to one speaker's metallb_speaker_memberlist_members gauge (-1: no answer). */
 export function aliveMembers(metrics: string): number {
   const m = /^metallb_speaker_memberlist_members\{status="alive"\}\s+(\S+)/m.exec(metrics);
