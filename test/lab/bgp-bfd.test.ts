@@ -88,10 +88,14 @@ async function exercise(t: TestContext, router: 'bird' | 'frr', view: RouterView
     const up = await lab('up', '--config', CONFIG, '--router', router);
     assert.equal(up.code, 0, up.output);
     t.diagnostic(`lab up with ${router} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const ips = kubectl(['get', 'service', 'demo', '-n', 'default', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}']).trim().split(/\s+/);
+    // `lab up` waits for the speakers, not for the controller's status write on a loaded machine: poll for both.
+    let ips: string[] = [];
+    await eventually('a dual-stack demo (an IPv4 and an IPv6 EXTERNAL-IP)', () => {
+      ips = kubectl(['get', 'service', 'demo', '-n', 'default', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}']).trim().split(/\s+/);
+      return ips.some((ip) => !ip.includes(':')) && ips.some((ip) => ip.includes(':'));
+    });
     const v4 = ips.find((ip) => !ip.includes(':'))!;
     const v6 = ips.find((ip) => ip.includes(':'))!;
-    assert.ok(v4 && v6, `a dual-stack demo: ${ips.join(' ')}`);
 
     // 1. BFD Up with every node over both families, BGP (with the password) Established, 3-way ECMP in the kernel.
     await eventually(`${router}: six BFD sessions Up`, () => view.bfdUp().join() === ALL_NEIGHBOURS.join());
