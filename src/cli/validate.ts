@@ -4,9 +4,11 @@
  * JSON report with --json). Exit 0 valid, 1 invalid, 2 usage or unreadable input.
  * `--print-schema` prints the JSON Schema shipped as manifests/config.schema.json.
  * `--cluster` adds a dry run against the live cluster (src/cli/validate-cluster.ts, loaded only then): exit 0
- * applies with no Service changed, 3 some Service changes/loses/gains addresses, 4 the controller would refuse it.
+ * applies with no Service changed, 3 some Service changes/loses/gains addresses, 4 the controller would refuse it,
+ * 2 FILE is a ConfigMap other than the one MetalLB reads (--namespace/--name), so applying it changes nothing.
  */
 import { readFile } from 'node:fs/promises';
+import { readConfigSource } from '../core/config/manifest.js';
 import { parseConfigDocument } from '../core/config/parse.js';
 import { CONFIG_SCHEMA } from '../core/config/schema.js';
 import type { ConfigError, ConfigResult } from '../core/config/types.js';
@@ -28,9 +30,13 @@ or a bare config payload. "-" reads stdin.
   --name NAME      with --cluster: the config ConfigMap (default config)
   --lb-class C     with --cluster: the controller's --lb-class (default: Services without loadBalancerClass)
 
+A ConfigMap manifest named other than the ConfigMap MetalLB reads changes nothing when applied:
+plain validate warns, --cluster stops with exit 2.
+
 Exit status: 0 valid (with --cluster: applies and no Service changes), 1 invalid, 2 usage error or
-unreadable input (or, with --cluster, the cluster cannot be read), 3 (--cluster) applies and some
-Service changes, loses or gains an IP, 4 (--cluster) the controller would refuse it.
+unreadable input (or, with --cluster: no kubeconfig, the cluster cannot be read, or FILE is a ConfigMap
+other than --namespace/--name), 3 (--cluster) applies and some Service changes, loses or gains an IP,
+4 (--cluster) the controller would refuse it.
 `;
 
 interface ClusterArgs {
@@ -41,6 +47,9 @@ interface ClusterArgs {
 }
 
 type Args = { help: true } | { printSchema: true } | { file: string; json: boolean; cluster: ClusterArgs | undefined } | { error: string };
+
+/** The ConfigMap MetalLB reads unless told otherwise (METALLB_NAMESPACE, -config). */
+const DEFAULT_CONFIGMAP = { namespace: 'metallb-system', name: 'config' } as const;
 
 const CLUSTER_VALUES = { '--kubeconfig': 'kubeconfig', '--namespace': 'namespace', '--name': 'name', '--lb-class': 'lbClass' } as const;
 
@@ -69,7 +78,7 @@ function parseArgs(argv: readonly string[]): Args {
   if (printSchema) return files.length === 0 && !cluster ? { printSchema: true } : { error: '--print-schema takes no FILE' };
   if (files.length !== 1) return { error: files.length === 0 ? 'missing FILE (or - for stdin)' : 'exactly one FILE expected' };
   const clusterArgs = cluster
-    ? { kubeconfig: values.kubeconfig, namespace: values.namespace ?? 'metallb-system', name: values.name ?? 'config', lbClass: values.lbClass }
+    ? { kubeconfig: values.kubeconfig, namespace: values.namespace ?? DEFAULT_CONFIGMAP.namespace, name: values.name ?? DEFAULT_CONFIGMAP.name, lbClass: values.lbClass }
     : undefined;
   return { file: files[0]!, json, cluster: clusterArgs };
 }
@@ -104,6 +113,21 @@ function jsonReport(name: string, result: ConfigResult): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
+/**
+ * When `text` is a ConfigMap manifest whose metadata names another ConfigMap than `reads` ({namespace, name}),
+ * the sentence saying so; undefined for a bare payload, a match, or a manifest without the field (a missing
+ * namespace is whatever `kubectl apply -n` gives it, so only a present one is compared).
+ */
+export function otherConfigMap(file: string, text: string, reads: { readonly namespace: string; readonly name: string }): string | undefined {
+  const source = readConfigSource(text);
+  if (!source.ok) return undefined;
+  const { name, namespace } = source.payload;
+  if (name === undefined && namespace === undefined) return undefined;
+  if ((name === undefined || name === reads.name) && (namespace === undefined || namespace === reads.namespace)) return undefined;
+  const is = namespace === undefined ? `${name ?? '(unnamed)'} (no namespace)` : `${namespace}/${name ?? '(unnamed)'}`;
+  return `${file} is ConfigMap ${is}; MetalLB reads ${reads.namespace}/${reads.name}: applying it changes nothing`;
+}
+
 /** Runs `validate`; resolves to the exit code. */
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
@@ -129,8 +153,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   const result = parseConfigDocument(text);
   if (args.cluster && result.ok) {
+    const other = otherConfigMap(name, text, args.cluster);
+    if (other !== undefined) {
+      process.stderr.write(`metallb-ts validate: ${other} (pass --namespace/--name if MetalLB runs with that ConfigMap)\n`);
+      return 2;
+    }
     const { runCluster } = await import('./validate-cluster.js');
     return runCluster(name, result, { ...args.cluster, json: args.json });
+  }
+  const elsewhere = otherConfigMap(name, text, args.cluster ?? DEFAULT_CONFIGMAP);
+  if (elsewhere !== undefined) {
+    process.stderr.write(`metallb-ts validate: warning: ${elsewhere} (unless MetalLB runs with METALLB_NAMESPACE and -config naming it)\n`);
   }
   if (args.json) {
     process.stdout.write(jsonReport(name, result));

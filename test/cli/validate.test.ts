@@ -68,6 +68,31 @@ test('validate: table of inputs, exit codes and output', () => {
   }
 });
 
+const NOT_CONFIG = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notconfig\n  namespace: foo\ndata:\n  config: |\n    address-pools: []\n';
+
+test('validate: a ConfigMap other than the one MetalLB reads is named; --cluster stops with exit 2 before reading the cluster', () => {
+  const path = file('notconfig.yaml', NOT_CONFIG);
+  // No cluster is reachable at this kubeconfig: the verdict comes from the file alone.
+  const nowhere = `--kubeconfig=${join(dir, 'no-such-kubeconfig')}`;
+  const cluster = cli(['validate', '--cluster', nowhere, path]);
+  assert.equal(cluster.code, 2, cluster.stderr);
+  assert.match(cluster.stderr, /notconfig\.yaml is ConfigMap foo\/notconfig; MetalLB reads metallb-system\/config: applying it changes nothing/);
+  assert.equal(cluster.stdout, '', 'no prediction printed');
+  const named = cli(['validate', '--cluster', nowhere, '--namespace', 'foo', '--name', 'other', path]);
+  assert.match(named.stderr, /is ConfigMap foo\/notconfig; MetalLB reads foo\/other:/);
+  // Named as --namespace/--name say: on to the cluster (which cannot be read here).
+  const matching = cli(['validate', '--cluster', nowhere, '--namespace', 'foo', '--name', 'notconfig', path]);
+  assert.doesNotMatch(matching.stderr, /changes nothing/);
+  const noNamespace = cli(['validate', '--cluster', nowhere, file('nons.yaml', NOT_CONFIG.replace('  namespace: foo\n', ''))]);
+  assert.match(noNamespace.stderr, /is ConfigMap notconfig \(no namespace\); MetalLB reads metallb-system\/config/);
+  // Offline: still valid (exit 0), with a warning.
+  const offline = cli(['validate', path]);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.match(offline.stdout, /valid/);
+  assert.match(offline.stderr, /warning: .*notconfig\.yaml is ConfigMap foo\/notconfig; MetalLB reads metallb-system\/config/);
+  assert.equal(cli(['validate', 'examples/layer2.yaml']).stderr, '', 'no warning for metallb-system/config');
+});
+
 test('validate --json reports every error with position, kind and value', () => {
   const got = cli(['validate', '--json', file('bad.json.yaml', MANIFEST_WITH_ERRORS)]);
   assert.equal(got.code, 1);
