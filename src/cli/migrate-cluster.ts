@@ -4,7 +4,7 @@
  * converter leaves them pointing at a pool that no longer exists). The Kubernetes client is loaded
  * lazily by loadKubeClients, so file mode never imports it.
  */
-import { describeApiError, httpStatusOf, loadKubeClients, type KubeClients } from '../adapters/k8s/client.js';
+import { describeApiError, httpStatusOf, loadKubeClients, NoKubeconfigError, type KubeClients } from '../adapters/k8s/client.js';
 import type { Rename } from '../core/migrate/issues.js';
 
 export const ADDRESS_POOL_ANNOTATION = 'metallb.universe.tf/address-pool';
@@ -21,13 +21,15 @@ export interface AffectedService {
   readonly newPool: string;
 }
 
-export type ClusterResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+/** `noKubeconfig`: there was no configuration to load at all (status and validate --cluster exit 2, a usage error). */
+export type ClusterResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string; readonly noKubeconfig?: true };
 
-/** Connects with `--kubeconfig` (or in-cluster / default config). */
+/** Connects with `--kubeconfig` (or in-cluster / default config); NO_KUBECONFIG when there is none. */
 export async function connect(kubeconfig: string | undefined): Promise<ClusterResult<KubeClients>> {
   try {
     return { ok: true, value: await loadKubeClients(kubeconfig) };
   } catch (err) {
+    if (err instanceof NoKubeconfigError) return { ok: false, error: err.message, noKubeconfig: true };
     return { ok: false, error: `cannot load Kubernetes configuration: ${err instanceof Error ? err.message : String(err)}` };
   }
 }

@@ -3,7 +3,8 @@
  * [--watch [--interval SECONDS]]`: where every VIP is and why, from the Kubernetes API only (issue 13 §2).
  * Reads the config ConfigMap and its last-applied store, all Services, Nodes and the speaker Pods; the pure report
  * is src/cli/status-report.ts. Tables by cli-table3, colour only on a TTY. `--watch` re-reads every interval and
- * redraws only when the report changed. Exit: 0 shown, 1 the API could not be read, 2 usage error.
+ * redraws only when the report changed. Exit: 0 shown, 1 the API could not be read, 2 usage error or no kubeconfig
+ * at all (NO_KUBECONFIG; validate --cluster exits 2 too).
  */
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
@@ -29,7 +30,7 @@ Service with its IPs, pool, protocol and the nodes announcing it now (or why nob
   --interval SECONDS       --watch polling interval (default 2)
   -h, --help               this help
 
-Exit status: 0 shown, 1 the cluster could not be read, 2 usage error.
+Exit status: 0 shown, 1 the cluster could not be read, 2 usage error or no kubeconfig (as validate --cluster).
 `;
 
 interface StatusOptions {
@@ -72,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   const connected = await connect(opts.kubeconfig);
   if (!connected.ok) {
     process.stderr.write(`metallb-ts status: ${connected.error}\n`);
-    return 1;
+    return connected.noKubeconfig ? 2 : 1;
   }
   const clients = connected.value;
   const tty = process.stdout.isTTY === true;

@@ -4,6 +4,7 @@
  * (falling back to the default kubeconfig locations outside a cluster, as client-go's BuildConfigFromFlags does).
  * Shared by controller and speaker.
  */
+import { delimiter, join } from 'node:path';
 import type * as K8s from '@kubernetes/client-node';
 
 /** The loaded module plus clients on one KubeConfig. */
@@ -16,13 +17,40 @@ export interface KubeClients {
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-/** Builds clients; throws (a start-up failure) when no configuration can be loaded. */
+/** What to say when no configuration exists at all (no flag, no KUBECONFIG, no ~/.kube/config, not in a Pod). */
+export const NO_KUBECONFIG = 'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config';
+
+/** Thrown by loadKubeClients when there is no configuration to load (message NO_KUBECONFIG). */
+export class NoKubeconfigError extends Error {
+  constructor() {
+    super(NO_KUBECONFIG);
+    this.name = 'NoKubeconfigError';
+  }
+}
+
+/**
+ * Where loadKubeClients takes its configuration without `--kubeconfig`: the Pod's ServiceAccount (in-cluster),
+ * the KUBECONFIG files, `$HOME/.kube/config`, the ServiceAccount token alone (client-node's last resort), or
+ * nothing. For nothing, client-node would fall back to http://localhost:8080 and fail every request with
+ * "HTTP protocol is not allowed when skipTLSVerify is not set or false", which names no cause.
+ */
+export function defaultConfigSource(env: NodeJS.ProcessEnv, exists: (path: string) => boolean): 'in-cluster' | 'default' | 'none' {
+  if (env['KUBERNETES_SERVICE_HOST'] && exists(IN_CLUSTER_TOKEN)) return 'in-cluster';
+  if ((env['KUBECONFIG'] ?? '').split(delimiter).some((f) => f !== '')) return 'default';
+  if (env['HOME'] && exists(join(env['HOME'], '.kube', 'config'))) return 'default';
+  if (exists(IN_CLUSTER_TOKEN)) return 'default';
+  return 'none';
+}
+
+/** Builds clients; throws (a start-up failure) when no configuration can be loaded (NoKubeconfigError: none exists). */
 export async function loadKubeClients(kubeconfigPath: string | undefined): Promise<KubeClients> {
-  const k8s = await import('@kubernetes/client-node');
   const { existsSync } = await import('node:fs');
+  const source = kubeconfigPath ? 'flag' : defaultConfigSource(process.env, existsSync);
+  if (source === 'none') throw new NoKubeconfigError();
+  const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
   if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-  else if (process.env['KUBERNETES_SERVICE_HOST'] && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
+  else if (source === 'in-cluster') kc.loadFromCluster();
   else kc.loadFromDefault();
   if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster configured (use --kubeconfig or run in a pod)');
   await reuseConnections(kc);
