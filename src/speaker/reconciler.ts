@@ -152,6 +152,8 @@ export class SpeakerReconciler {
   /** True between a refusal and the next applied config. */
   private refused = false;
   private lastRefusalMessage: string | undefined;
+  /** The ConfigMap's `data.config` when it was refused: applying the same text later is the refused config's retry. */
+  private refusedText: string | undefined;
   /** Last logged skip reason per Service, so routine resyncs do not repeat it. */
   private readonly lastSkip = new Map<string, SkipReason>();
   /** Announce-annotation writes, off the reconcile workers' path. */
@@ -251,13 +253,17 @@ export class SpeakerReconciler {
     this.ports.bgp?.setConfig(choice.applied.config);
     metrics.setConfigStale(false);
     metrics.setConfigLoaded(true);
-    const retry = this.refused;
+    // The refused config itself now applies (a blocker went away), or another config replaced it: as the controller
+    // says (its `retry`), only the first is "previously refused".
+    const wasRefused = this.refused;
+    const retry = wasRefused && this.refusedText === (choice.applied.text ?? '');
     logger.info({ event: 'configLoaded', msg: retry ? 'previously refused config (re)loaded: nothing blocks it any more' : 'config (re)loaded' });
-    if (retry) {
+    if (wasRefused) {
       this.refused = false;
+      this.refusedText = undefined;
       this.lastRefusalMessage = undefined;
       this.ports.recordEvent(configMapTarget(cm as ConfigMapObject), {
-        type: 'Normal', reason: 'ConfigApplied', message: 'previously refused config applied: nothing blocks it any more',
+        type: 'Normal', reason: 'ConfigApplied', message: retry ? 'previously refused config applied: nothing blocks it any more' : 'config applied',
       });
     }
     return 'reprocessAll';
@@ -279,6 +285,7 @@ export class SpeakerReconciler {
   /** The refusal Warning on the ConfigMap, unless the same message was the last one. */
   private refuse(cm: ConfigMapObject | undefined, reason: string, blockers: readonly string[]): void {
     this.refused = true;
+    this.refusedText = cm?.data?.['config'] ?? '';
     const message = `config refused by the speaker on node ${JSON.stringify(this.ports.myNode)}, the last good config keeps running: ${reason}`
       + (blockers.length > 0 ? `; blocked by services: ${blockers.join(', ')}` : '');
     if (message === this.lastRefusalMessage || cm === undefined) return;

@@ -230,8 +230,24 @@ test('fail-static: a config leaving a held IP without a pool is refused, the las
   assert.deepEqual(h.enqueued, ['config']);
   assert.equal(await h.r.handle('config'), 'reprocessAll');
   assert.equal(h.gauges.stale, false);
-  assert.deepEqual(h.events.filter((e) => e.event.reason === 'ConfigApplied').map((e) => e.event.type), ['Normal']);
+  assert.deepEqual(h.events.filter((e) => e.event.reason === 'ConfigApplied').map((e) => [e.event.type, e.event.message]),
+    [['Normal', 'previously refused config applied: nothing blocks it any more']]);
   assert.equal(h.core.runningConfig?.pools.map((p) => p.name).join(), 'l2');
+});
+
+test('fail-static: a NEW config replacing a refused one is "config applied", not "previously refused config applied"', async () => {
+  const h = harness();
+  h.put(svc('held', ['198.51.100.1']));
+  await h.start();
+  await h.sync('held');
+  h.setConfigText('address-pools:\n- name: l2\n  protocol: layer2\n  addresses:\n  - 192.0.2.0/28\n', '2');
+  assert.equal(await h.r.handle('config'), 'success');
+  assert.equal(h.events.filter((e) => e.event.reason === 'ConfigRefused').length, 1);
+  // The user edits the ConfigMap again: a config that keeps 198.51.100.1 in a pool, so it applies at once.
+  h.setConfigText('address-pools:\n- name: wide\n  protocol: layer2\n  addresses:\n  - 198.51.100.0/24\n', '3');
+  assert.equal(await h.r.handle('config'), 'reprocessAll');
+  assert.deepEqual(h.events.filter((e) => e.event.reason === 'ConfigApplied').map((e) => [e.event.type, e.event.message]), [['Normal', 'config applied']]);
+  assert.deepEqual(h.linesOf('configLoaded').map((l) => l.msg).at(-1), 'config (re)loaded');
 });
 
 test('v0.11\'s own rule still holds: a config leaving an announced IP without a pool is refused even if no status shows it', async () => {
