@@ -3,14 +3,14 @@
  * `<name>-last-applied`, every Service) and prints the dry run of src/controller/dry-run.ts. Loaded by dynamic import
  * from validate.ts, so plain `validate` never loads the Kubernetes client.
  */
-import { describeApiError, httpStatusOf } from '../adapters/k8s/client.js';
+import { describeApiError, httpStatusOf, type KubeClients } from '../adapters/k8s/client.js';
 import { lastAppliedName } from '../adapters/k8s/config-source.js';
 import { storedConfigOf } from '../core/config/fail-static.js';
 import { parseConfig } from '../core/config/parse.js';
 import type { ConfigResult } from '../core/config/types.js';
 import type { ConfigMapObject, ServiceObject } from '../core/k8s/objects.js';
 import { dryRun, dryRunExitCode, type DryRunResult } from '../controller/dry-run.js';
-import { connect } from './migrate-cluster.js';
+import { connect, type ClusterResult } from './migrate-cluster.js';
 
 export interface ClusterOptions {
   readonly kubeconfig: string | undefined;
@@ -61,14 +61,18 @@ export function humanReport(name: string, result: DryRunResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs the dry run for an already parsed, valid candidate; resolves to the exit code (0, 3, 4; 2 on API errors). */
-export async function runCluster(name: string, candidate: ConfigResult, opts: ClusterOptions): Promise<number> {
-  const connected = await connect(opts.kubeconfig);
-  if (!connected.ok) {
-    process.stderr.write(`metallb-ts validate: ${connected.error}\n`);
-    return 2;
-  }
-  const { core } = connected.value;
+export interface PredictOptions {
+  readonly namespace: string;
+  readonly name: string;
+  readonly lbClass: string | undefined;
+}
+
+/**
+ * Reads what the controller reads (the config ConfigMap `namespace/name`, its last-applied store, every Service)
+ * through `core` and dry-runs the parsed, valid `candidate` over them; an error (describeApiError's text) when the
+ * API cannot be read. Shared with `npm run lab -- config`.
+ */
+export async function predict(core: KubeClients['core'], candidate: ConfigResult, opts: PredictOptions): Promise<ClusterResult<DryRunResult>> {
   let configMap: ConfigMapObject | undefined;
   let store: ConfigMapObject | undefined;
   let services: ServiceObject[];
@@ -79,13 +83,30 @@ export async function runCluster(name: string, candidate: ConfigResult, opts: Cl
       core.listServiceForAllNamespaces().then((list) => list.items as ServiceObject[]),
     ]);
   } catch (err) {
-    process.stderr.write(`metallb-ts validate: reading the cluster: ${describeApiError(err)}\n`);
+    return { ok: false, error: `reading the cluster: ${describeApiError(err)}` };
+  }
+  return {
+    ok: true,
+    value: dryRun({
+      candidate, configMap, stored: storedConfigOf(store), services, parse: (text) => parseConfig(text),
+      ...(opts.lbClass !== undefined ? { lbClass: opts.lbClass } : {}),
+    }),
+  };
+}
+
+/** Runs the dry run for an already parsed, valid candidate; resolves to the exit code (0, 3, 4; 2 on API errors). */
+export async function runCluster(name: string, candidate: ConfigResult, opts: ClusterOptions): Promise<number> {
+  const connected = await connect(opts.kubeconfig);
+  if (!connected.ok) {
+    process.stderr.write(`metallb-ts validate: ${connected.error}\n`);
     return 2;
   }
-  const result = dryRun({
-    candidate, configMap, stored: storedConfigOf(store), services, parse: (text) => parseConfig(text),
-    ...(opts.lbClass !== undefined ? { lbClass: opts.lbClass } : {}),
-  });
+  const predicted = await predict(connected.value.core, candidate, opts);
+  if (!predicted.ok) {
+    process.stderr.write(`metallb-ts validate: ${predicted.error}\n`);
+    return 2;
+  }
+  const result = predicted.value;
   const code = dryRunExitCode(result);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ file: name, valid: true, exitCode: code, ...result }, null, 2)}\n`);

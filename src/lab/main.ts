@@ -21,6 +21,7 @@ import { startBird, birdProtocols, reconfigureBird } from './router.js';
 import { startFrr, vtysh, reconfigureFrr } from './frr.js';
 import { startGobgp, gobgp, gobgpSocket } from './gobgp.js';
 import { routerSessionsFromFile, sessionsUseBfd } from './peering.js';
+import { checkLabConfig } from './config-check.js';
 import { createNodes, applyFiles, createDemoService, demoExternalIps, DEMO_SERVICE } from './kube.js';
 import { writeSpeakerPods, writeDemoPods } from './kubelet.js';
 import { cliPath, cliHasSpeaker, startSpeaker, waitSpeakerReady, memberlistKey, startKubeProxy, ensureKubeProxyAccount, type SpeakerLaunch } from './speakers.js';
@@ -423,16 +424,24 @@ async function restartSpeaker(nodeName: string | undefined): Promise<void> {
 
 /**
  * `lab config FILE`: applies another MetalLB config and gives the router the matching side (peers, ASNs,
- * passwords, families): BIRD reloads its config, FRR's bgpd and gobgpd restart on the new one.
+ * passwords, families): BIRD reloads its config, FRR's bgpd and gobgpd restart on the new one. First the same
+ * prediction as `validate --cluster` (src/lab/config-check.ts): a config MetalLB would refuse (a Service holds an
+ * address outside its pools) changes nothing, and the exit code is 4 (1 for an invalid file). Resolves to the exit code.
  */
-async function applyConfig(file: string | undefined): Promise<void> {
+async function applyConfig(file: string | undefined): Promise<number> {
   if (!file || !existsSync(file)) throw new Error(`config file not found: ${file ?? '(none given)'}`);
   const paths = labPaths();
   const state = readState(paths);
   if (!state?.clusterInfo) throw new Error(`not running (no ${paths.stateFile})`);
+  const cluster = TestCluster.attach(state.clusterInfo);
+  const verdict = await checkLabConfig(file, cluster.adminKubeconfig);
+  if (!verdict.ok) {
+    process.stderr.write(verdict.message);
+    return verdict.code;
+  }
   const sessions = routerSessionsFromFile(file);
   const topo = topologyNames(state.prefix);
-  await applyFiles(TestCluster.attach(state.clusterInfo), [file]);
+  await applyFiles(cluster, [file]);
   if (state.pids.gobgpd !== undefined) {
     // gobgpd restarts on the new file (its sessions restart; it installs no kernel routes to keep).
     await stopOwnPid(state.pids.gobgpd, paths.dir, 5000);
@@ -447,6 +456,7 @@ async function applyConfig(file: string | undefined): Promise<void> {
     await reconfigureBird(paths.dir, topo.nodes, sessions);
   }
   say(`lab: ${file} applied; the router has ${sessions.map((s) => `${s.ibgp ? 'iBGP' : 'eBGP'} ${s.routerAddress} (${s.families.map((f) => `IPv${f}`).join('+')}${s.password !== undefined ? ', TCP-MD5' : ''})`).join(', ')}`);
+  return 0;
 }
 
 async function checkPrerequisites(kubelet: boolean): Promise<void> {
@@ -472,7 +482,7 @@ async function main(argv: string[]): Promise<number> {
     case 'down': await down(); return 0;
     case 'status': await status(); return 0;
     case 'restart-speaker': await restartSpeaker(rest[0]); return 0;
-    case 'config': await applyConfig(rest[0]); return 0;
+    case 'config': return applyConfig(rest[0]);
     default:
       process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr|gobgp] [--kubelet] | down | status | restart-speaker NODE | config FILE\n');
       return 2;
