@@ -13,7 +13,7 @@ const SUBCOMMANDS: Readonly<Record<string, readonly [string, () => Promise<Subco
   migrate: ['convert a legacy ConfigMap to MetalLB CRs', () => import('./migrate.js')],
   controller: ['run the MetalLB controller: allocate LoadBalancer IPs from the ConfigMap pools', () => import('./controller.js')],
   status: ['show pools, where every LoadBalancer IP is announced (or why not), the config state and live speakers', () => import('./status.js')],
-  speaker: ['run the MetalLB speaker: announce LoadBalancer IPs from this node (layer 2)', () => import('./speaker.js')],
+  speaker: ['run the MetalLB speaker: announce LoadBalancer IPs from this node (layer 2 and BGP)', () => import('./speaker.js')],
 };
 
 function usage(): string {

@@ -2,6 +2,7 @@
  * Arguments of `metallb-ts migrate`. GNU style (`--flag`, `--flag=value`, `--flag value`, `-o FILE`) plus
  * MetalLB-converter spellings with one dash (`-only-data`), one optional positional input.
  */
+import { KUBECONFIG_DEFAULT } from '../adapters/k8s/client.js';
 
 export const MIGRATE_USAGE = `usage: metallb-ts migrate [FILE | -] [--only-data] [--password-secrets] [-o FILE]
        metallb-ts migrate --from-cluster [--kubeconfig PATH] [--namespace NS] [--name NAME]
@@ -15,7 +16,7 @@ ConfigMap's namespace, as multi-document YAML for \`kubectl apply -f -\`. Warnin
   --only-data         the input is the bare data.config payload (objects go to metallb-system)
   --from-cluster      read the live ConfigMap, and list Services whose address-pool annotation
                       names a renamed pool with the kubectl commands that fix them
-  --kubeconfig PATH   with --from-cluster (default: in-cluster config, then ~/.kube/config)
+  --kubeconfig PATH   with --from-cluster (${KUBECONFIG_DEFAULT})
   --namespace NS      with --from-cluster (default metallb-system)
   --name NAME         with --from-cluster (default config)
   --password-secrets  put peer passwords in kubernetes.io/basic-auth Secrets referenced by passwordSecret

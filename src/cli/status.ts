@@ -8,20 +8,21 @@
  */
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
-import { describeApiError, httpStatusOf, type KubeClients } from '../adapters/k8s/client.js';
+import { describeApiError, httpStatusOf, KUBECONFIG_DEFAULT, type KubeClients } from '../adapters/k8s/client.js';
 import { lastAppliedName } from '../adapters/k8s/config-source.js';
 import { parseConfig } from '../core/config/parse.js';
 import type { ConfigMapObject, ServiceObject } from '../core/k8s/objects.js';
 import { connect } from './migrate-cluster.js';
 import { buildStatus, type StatusReport } from './status-report.js';
 
-export const STATUS_USAGE = `usage: metallb-ts status [--kubeconfig PATH] [--namespace NS] [--config NAME] [--json] [--watch]
+export const STATUS_USAGE = `usage: metallb-ts status [--kubeconfig PATH] [--namespace NS] [--config NAME] [--speaker-labels SEL] [--json]
+                         [--watch [--interval SECONDS]]
 
 Shows, from the Kubernetes API only: the address pools (size, used, free per family), every LoadBalancer
 Service with its IPs, pool, protocol and the nodes announcing it now (or why nobody does), the config state
 (applied, or refused and which Services block it) and the speakers alive.
 
-  --kubeconfig PATH        kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)
+  --kubeconfig PATH        kubeconfig to use (${KUBECONFIG_DEFAULT})
   --namespace NS           MetalLB's namespace (default metallb-system)
   --config NAME            the config ConfigMap's name (default config)
   --speaker-labels SEL     label selector of the speaker Pods (default app=metallb,component=speaker)

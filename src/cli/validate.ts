@@ -8,6 +8,7 @@
  * 2 FILE is a ConfigMap other than the one MetalLB reads (--namespace/--name), so applying it changes nothing.
  */
 import { readFile } from 'node:fs/promises';
+import { KUBECONFIG_DEFAULT } from '../adapters/k8s/client.js';
 import { readConfigSource } from '../core/config/manifest.js';
 import { parseConfigDocument } from '../core/config/parse.js';
 import { CONFIG_SCHEMA } from '../core/config/schema.js';
@@ -25,7 +26,7 @@ or a bare config payload. "-" reads stdin.
   --cluster        also dry-run the config against the live cluster: read the config ConfigMap, its
                    last-applied store and every Service as the controller does, and list each LoadBalancer
                    Service that would keep, change, lose or gain its IP, or why the controller would refuse it
-  --kubeconfig P   with --cluster (default: in-cluster config in a pod, else KUBECONFIG / ~/.kube/config)
+  --kubeconfig P   with --cluster (${KUBECONFIG_DEFAULT})
   --namespace NS   with --cluster: MetalLB's namespace (default metallb-system)
   --name NAME      with --cluster: the config ConfigMap (default config)
   --lb-class C     with --cluster: the controller's --lb-class (default: Services without loadBalancerClass)

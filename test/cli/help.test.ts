@@ -33,3 +33,17 @@ test('every subcommand answers -h, -help and --help with its flags, exit 0', () 
     }
   }
 });
+
+test('help says what each subcommand does and agrees across subcommands', () => {
+  const top = cli(['--help']).stdout;
+  assert.match(top, /^ {2}speaker +.*layer 2 and BGP/m, 'the speaker announces by BGP too');
+  // The usage synopsis names every option the status help lists.
+  const status = cli(['status', '--help']).stdout;
+  const synopsis = status.slice(0, status.indexOf('\n\n'));
+  for (const flag of [...status.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]!)) {
+    if (flag !== '--help') assert.ok(synopsis.includes(`[${flag}`), `${flag} in the synopsis:\n${synopsis}`);
+  }
+  // One wording, in loadKubeClients' order, for where the configuration comes from without --kubeconfig.
+  const defaults = ['validate', 'status', 'migrate'].map((name) => /^ {2}--kubeconfig .*\((default: [^)]*)\)$/m.exec(cli([name, '--help']).stdout)?.[1]);
+  assert.deepEqual(defaults, Array(3).fill('default: the in-cluster config in a Pod, else $KUBECONFIG, else ~/.kube/config'));
+});

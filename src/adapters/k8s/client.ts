@@ -17,6 +17,9 @@ export interface KubeClients {
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
+/** How every subcommand's help states where the configuration comes from without --kubeconfig (loadKubeClients' order). */
+export const KUBECONFIG_DEFAULT = 'default: the in-cluster config in a Pod, else $KUBECONFIG, else ~/.kube/config';
+
 /** What to say when no configuration exists at all (no flag, no KUBECONFIG, no ~/.kube/config, not in a Pod). */
 export const NO_KUBECONFIG = 'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config';
 
