@@ -10,7 +10,7 @@
 // (kube-proxy-main.ts), and a dual-stack demo LoadBalancer Service that `up` curls from the client. Needs root.
 // State lives in .lab/ (METALLB_TS_LAB_DIR); namespaces are named mlts-* (METALLB_TS_LAB_PREFIX).
 import { existsSync, mkdirSync, copyFileSync, cpSync, symlinkSync, rmSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { request } from 'node:http';
 import { TestCluster } from '../testing/cluster/cluster.js';
 import { ensureBinaries, repoRoot } from '../testing/cluster/binaries.js';
@@ -200,6 +200,7 @@ function upFooter(paths: LabPaths, netns: string, t0: number): void {
   say(`  kubectl:    ${paths.kubectl}`);
   say(`  try:        ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes,svc -A`);
   say(`  in a node:  ip netns exec ${netns} ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes`);
+  say(`  shell:      export KUBECONFIG=${paths.kubeconfig} PATH=${dirname(paths.kubectl)}:$PATH   # bare kubectl, npx metallb-ts status`);
   say('  stop:       npm run lab -- down');
 }
 
