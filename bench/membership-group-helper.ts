@@ -4,13 +4,14 @@
  * cluster in one process spreads over the cores instead of starving one event loop.
  *
  * workerData: { members: [{ name, bindAddr }], secret }. Messages in: `join` { seeds, total } (every member of
- * the group with fewer than `total` alive syncs with the seeds), `sent` (reply: bytes sent so far and this
- * thread's event-loop utilisation since the last `sent`), `close` { name } (a crash: no goodbye), `stop`.
+ * the group with fewer than `total` alive syncs with the seeds), `sent` (reply: bytes sent so far, the group's
+ * detector verdict counters and highest local health, and this thread's event-loop utilisation and loop delay
+ * (ms: p50, p99, max) since the last `sent`), `close` { name } (a crash: no goodbye), `stop`.
  * Messages out: `started` { addrs }, `view` { name, alive } on every change of a member's alive set, `sent`,
  * `closed` { name }, `stopped`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { MembershipNode } from '../src/adapters/membership/transport.js';
 import { realClock } from '../src/adapters/clock.js';
 import type { Logger } from '../src/core/ports.js';
@@ -28,6 +29,11 @@ for (const m of data.members) {
 }
 port.postMessage({ kind: 'started', addrs: Object.fromEntries([...nodes].map(([n, node]) => [n, node.addr])) });
 let elu = performance.eventLoopUtilization();
+// Loop delay sampled every 10 ms: how late this thread's timers (probe verdicts, suspicion expiries) fire.
+const delay = monitorEventLoopDelay({ resolution: 10 });
+delay.enable();
+const verdicts = { suspectedLocal: 0, failedLocal: 0, refuted: 0, lateTimers: 0 };
+const closedVerdicts = { ...verdicts };
 
 port.on('message', (msg: { kind: string; seeds?: string[]; total?: number; name?: string }) => {
   void (async () => {
@@ -39,13 +45,25 @@ port.on('message', (msg: { kind: string; seeds?: string[]; total?: number; name?
         let udp = 0; let tcp = 0;
         for (const n of nodes.values()) { udp += n.sent.udpBytes; tcp += n.sent.tcpBytes; }
         const now = performance.eventLoopUtilization();
-        port.postMessage({ kind: 'sent', udp, tcp, elu: performance.eventLoopUtilization(now, elu).utilization });
+        const v = { ...closedVerdicts };
+        let health = 0;
+        for (const n of nodes.values()) {
+          for (const k of Object.keys(v) as Array<keyof typeof v>) v[k] += n.verdicts[k];
+          health = Math.max(health, n.health());
+        }
+        const ms = (ns: number): number => ns / 1e6;
+        port.postMessage({
+          kind: 'sent', udp, tcp, elu: performance.eventLoopUtilization(now, elu).utilization, verdicts: v, health,
+          lag: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+        });
         elu = now;
+        delay.reset();
         break;
       }
       case 'close': {
         const n = nodes.get(msg.name!);
         nodes.delete(msg.name!);
+        if (n) for (const k of Object.keys(closedVerdicts) as Array<keyof typeof closedVerdicts>) closedVerdicts[k] += n.verdicts[k];
         await n?.close();
         port.postMessage({ kind: 'closed', name: msg.name });
         break;

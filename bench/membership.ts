@@ -95,7 +95,19 @@ async function until(check: () => boolean, timeoutMs: number): Promise<number | 
   return undefined;
 }
 
-interface RealFigures { p50: number; p99: number; udpBps: number; tcpBps: number; falseDowns: number; falseMembers: string; trials: number; convergeMs: number; elu: number; threads: number; rcvbufErrors: number }
+interface Verdicts { suspectedLocal: number; failedLocal: number; refuted: number; lateTimers: number }
+interface ThreadLoad { elu: number; lag: { p50: number; p99: number; max: number } }
+interface RealFigures {
+  p50: number; p99: number; udpBps: number; tcpBps: number; falseDowns: number; falseMembers: string; trials: number; convergeMs: number;
+  threads: number; rcvbufErrors: number; rcvbufQuiet: number;
+  /** Per worker thread: over the quiet window, and over the kills. */
+  quiet: ThreadLoad[]; kills: ThreadLoad[];
+  /** Summed over the members, from the end of the join to the end of the kills. */
+  verdicts: Verdicts; maxHealth: number;
+  /** Whole process (main thread + workers), % of one core, over the quiet window and over the kills. */
+  cpuQuiet: number; cpuKills: number;
+  load: string;
+}
 
 /** UDP datagrams this network namespace dropped for a full socket receive buffer (/proc/net/snmp), so far. */
 export function udpRcvbufErrors(): number {
@@ -105,27 +117,43 @@ export function udpRcvbufErrors(): number {
   return Number(values[names.indexOf('RcvbufErrors')] ?? NaN);
 }
 
+type SentMsg = { kind: 'sent'; udp: number; tcp: number; elu: number; lag: ThreadLoad['lag']; verdicts: Verdicts; health: number };
 type GroupMsg = { kind: 'started'; addrs: Record<string, string> } | { kind: 'view'; name: string; alive: string[] }
-  | { kind: 'sent'; udp: number; tcp: number; elu: number } | { kind: 'closed'; name: string } | { kind: 'stopped' };
+  | SentMsg | { kind: 'closed'; name: string } | { kind: 'stopped' };
 
-/** One worker thread running a group of members (bench/membership-group-helper.ts). */
+/**
+ * One worker thread running a group of members (bench/membership-group-helper.ts). A reply that arrives before
+ * anyone waits for it is kept (the second group's `started` often comes while the first one's is awaited); a
+ * worker that dies fails every wait, present and future, instead of leaving it pending.
+ */
 class Group {
   readonly worker: Worker;
-  private readonly waiting = new Map<string, Array<(m: GroupMsg) => void>>();
+  private readonly waiting = new Map<string, Array<{ resolve: (m: GroupMsg) => void; reject: (e: Error) => void }>>();
+  private readonly unclaimed = new Map<string, GroupMsg[]>();
+  private dead: Error | undefined;
   constructor(members: Array<{ name: string; bindAddr: string }>, onView: (name: string, alive: string[]) => void) {
     this.worker = new Worker(new URL('./membership-group-helper.js', import.meta.url), { workerData: { members, secret: 'bench secret' } });
     this.worker.on('message', (m: GroupMsg) => {
       if (m.kind === 'view') { onView(m.name, m.alive); return; }
-      const q = this.waiting.get(m.kind);
-      q?.shift()?.(m);
+      const w = this.waiting.get(m.kind)?.shift();
+      if (w) { w.resolve(m); return; }
+      this.unclaimed.set(m.kind, [...(this.unclaimed.get(m.kind) ?? []), m]);
     });
+    const fail = (err: Error): void => {
+      this.dead ??= err;
+      for (const q of this.waiting.values()) for (const w of q.splice(0)) w.reject(err);
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`membership bench worker exited (code ${code})`)));
   }
   next<K extends GroupMsg['kind']>(kind: K): Promise<Extract<GroupMsg, { kind: K }>> {
+    const kept = this.unclaimed.get(kind)?.shift();
+    if (kept) return Promise.resolve(kept as Extract<GroupMsg, { kind: K }>);
+    if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       const q = this.waiting.get(kind) ?? [];
-      q.push(resolve as (m: GroupMsg) => void);
+      q.push({ resolve: resolve as (m: GroupMsg) => void, reject });
       this.waiting.set(kind, q);
-      this.worker.once('error', reject);
     });
   }
   async ask<K extends GroupMsg['kind']>(msg: object, reply: K): Promise<Extract<GroupMsg, { kind: K }>> {
@@ -134,6 +162,11 @@ class Group {
     return p;
   }
 }
+
+/** Process CPU time (all threads), µs. */
+const cpuMicros = (): number => { const u = process.cpuUsage(); return u.user + u.system; };
+const loadavg = (): string => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const progress = (msg: string): void => { process.stderr.write(`  [membership ${new Date().toISOString().slice(11, 19)}] ${msg} (load ${loadavg()})\n`); };
 
 /**
  * `size` real members on 127.<b>.x.y, spread over one worker thread per core (many members per event loop, one
@@ -146,13 +179,23 @@ async function real(size: number, trials: number): Promise<RealFigures> {
   const threads = Math.max(1, Math.min(os.cpus().length, Math.ceil(size / 5)));
   const views = new Map<string, Set<string>>();
   const live = new Set<string>();
+  // Live members whose view is not exactly `live`: agreement is this set empty, kept up to date per view message
+  // (the check must not cost O(N²) every poll: this thread shares the 2 cores with the members' threads).
+  const disagreeing = new Set<string>();
   const falsePairs = new Set<string>();
   const falseDuringTrials = new Set<string>();
   let inTrials = false;
+  const recheck = (name: string): void => {
+    const v = views.get(name);
+    const ok = v !== undefined && v.size === live.size && [...live].every((m) => v.has(m));
+    if (ok) disagreeing.delete(name); else disagreeing.add(name);
+  };
   const onView = (name: string, alive: string[]): void => {
     const v = new Set(alive);
     views.set(name, v);
     if (!live.has(name)) return;
+    recheck(name);
+    if (!disagreeing.has(name)) return;
     for (const m of live) if (!v.has(m)) { falsePairs.add(`${name}>${m}`); if (inTrials) falseDuringTrials.add(m); }
   };
   const members = Array.from({ length: size }, (_, i) => ({ name: `node-${i}`, bindAddr: `127.${b}.${i >> 8}.${(i & 255) + 1}` }));
@@ -161,55 +204,87 @@ async function real(size: number, trials: number): Promise<RealFigures> {
   try {
     const addrs: Record<string, string> = {};
     for (const g of groups) Object.assign(addrs, (await g.next('started')).addrs);
-    for (const m of members) { live.add(m.name); views.set(m.name, new Set([m.name])); }
-    const agree = (): boolean => [...live].every((n) => { const v = views.get(n)!; return v.size === live.size && [...live].every((m) => v.has(m)); });
+    progress(`${size} members started on ${threads} threads`);
+    for (const m of members) { live.add(m.name); views.set(m.name, views.get(m.name) ?? new Set([m.name])); }
+    for (const m of members) recheck(m.name);
+    const agree = (): boolean => disagreeing.size === 0;
     // Join through member 0, and again every 2 s for whoever is still missing members (v0.11's discovery
     // rejoins every minute; a join sync can fail while the event loops are swamped by the join flood).
     const startJoin = performance.now();
     const seed0 = addrs['node-0']!;
     for (const g of groups) g.worker.postMessage({ kind: 'join', seeds: [seed0], total: size });
     while (!agree()) {
-      if (performance.now() - startJoin > 120_000) throw new Error(`${size} real members did not converge in 120 s`);
+      if (performance.now() - startJoin > 120_000) throw new Error(`${size} real members did not converge in 120 s (${disagreeing.size} still disagree)`);
       await sleep(2_000);
       const other = addrs[`node-${1 + Math.floor(Math.random() * (size - 1))}`]!;
       for (const g of groups) g.worker.postMessage({ kind: 'join', seeds: [seed0, other], total: size });
     }
     const convergeMs = performance.now() - startJoin;
+    progress(`joined in ${(convergeMs / 1000).toFixed(1)} s`);
     falsePairs.clear();
     await sleep(5_000);
-    const sent = async (): Promise<{ udp: number; tcp: number; elu: number }> => {
+    const sent = async (): Promise<{ udp: number; tcp: number; threads: ThreadLoad[]; verdicts: Verdicts; health: number }> => {
       const all = await Promise.all(groups.map((g) => g.ask({ kind: 'sent' }, 'sent')));
-      return { udp: all.reduce((a, x) => a + x.udp, 0), tcp: all.reduce((a, x) => a + x.tcp, 0), elu: Math.max(...all.map((x) => x.elu)) };
+      const verdicts = { suspectedLocal: 0, failedLocal: 0, refuted: 0, lateTimers: 0 };
+      for (const x of all) for (const k of Object.keys(verdicts) as Array<keyof Verdicts>) verdicts[k] += x.verdicts[k];
+      return {
+        udp: all.reduce((a, x) => a + x.udp, 0), tcp: all.reduce((a, x) => a + x.tcp, 0), threads: all.map((x) => ({ elu: x.elu, lag: x.lag })),
+        verdicts, health: Math.max(...all.map((x) => x.health)),
+      };
     };
     const s0 = await sent();
+    const drops1 = udpRcvbufErrors();
+    const cpu0 = cpuMicros();
     const t0 = performance.now();
     // Long enough for about two state syncs per member at this size.
     await sleep(Math.max(30_000, 2 * pushPullIntervalMs(DEFAULT_TIMING, size)));
     const s1 = await sent();
     const secs = (performance.now() - t0) / 1000;
+    const cpuQuiet = (cpuMicros() - cpu0) / 1e6 / secs * 100;
+    const rcvbufQuiet = udpRcvbufErrors() - drops1;
     const udpBps = (s1.udp - s0.udp) / size / secs;
     const tcpBps = (s1.tcp - s0.tcp) / size / secs;
+    progress(`quiet window ${secs.toFixed(0)} s: ${Math.round(udpBps)} B/s UDP, ${Math.round(tcpBps)} B/s TCP per node; process CPU ${cpuQuiet.toFixed(0)} %; loops ${s1.threads.map((t) => `${(100 * t.elu).toFixed(0)} % lag p99 ${t.lag.p99.toFixed(0)} ms`).join(', ')}`);
     const times: number[] = [];
     const falseBeforeTrials = new Set([...falsePairs].map((p) => p.split('>')[1]!));
     inTrials = true;
+    const cpu1 = cpuMicros();
+    const t1 = performance.now();
     for (let t = 0; t < trials && live.size > size / 2; t++) {
       const names = [...live];
       const victim = names[1 + Math.floor(Math.random() * (names.length - 1))]!;
       live.delete(victim);
+      disagreeing.delete(victim);
+      for (const m of live) recheck(m);
       const i = Number(victim.slice('node-'.length));
       const start = performance.now();
       await groupOf(i).ask({ kind: 'close', name: victim }, 'closed');
       const took = await until(agree, 30_000);
-      if (took === undefined) throw new Error(`${size} real members: death of ${victim} not agreed in 30 s`);
+      if (took === undefined) throw new Error(`${size} real members: death of ${victim} not agreed in 30 s (${disagreeing.size} disagree)`);
       times.push(performance.now() - start);
+      progress(`kill ${t + 1}/${trials} ${victim}: ${Math.round(times.at(-1)!)} ms`);
       await sleep(1_000);
     }
+    const s2 = await sent();
+    const cpuKills = (cpuMicros() - cpu1) / 1e6 / ((performance.now() - t1) / 1000) * 100;
     times.sort((x, y) => x - y);
-    return { p50: percentile(times, 50), p99: percentile(times, 99), udpBps, tcpBps, falseDowns: falsePairs.size, falseMembers: `${falseBeforeTrials.size} before the kills, ${falseDuringTrials.size} during`, trials: times.length, convergeMs, elu: s1.elu, threads, rcvbufErrors: udpRcvbufErrors() - drops0 };
+    const verdicts = { ...s2.verdicts };
+    for (const k of Object.keys(verdicts) as Array<keyof Verdicts>) verdicts[k] -= s0.verdicts[k];
+    return {
+      p50: percentile(times, 50), p99: percentile(times, 99), udpBps, tcpBps, falseDowns: falsePairs.size,
+      falseMembers: `${falseBeforeTrials.size} before the kills, ${falseDuringTrials.size} during`, trials: times.length, convergeMs,
+      threads, rcvbufErrors: udpRcvbufErrors() - drops0, rcvbufQuiet, quiet: s1.threads, kills: s2.threads, verdicts,
+      maxHealth: Math.max(s1.health, s2.health), cpuQuiet, cpuKills, load: loadavg(),
+    };
   } finally {
-    await Promise.all(groups.map(async (g) => { try { await g.ask({ kind: 'stop' }, 'stopped'); } catch { /* gone */ } await g.worker.terminate(); }));
+    await Promise.all(groups.map(async (g) => {
+      try { await Promise.race([g.ask({ kind: 'stop' }, 'stopped'), sleep(10_000)]); } catch { /* gone */ }
+      await g.worker.terminate();
+    }));
   }
 }
+
+const loops = (ts: ThreadLoad[]): string => ts.map((t) => `${(100 * t.elu).toFixed(0)} % busy, lag p99 ${t.lag.p99.toFixed(0)} / max ${t.lag.max.toFixed(0)} ms`).join('; ');
 
 export async function run(): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
@@ -221,7 +296,8 @@ export async function run(): Promise<BenchResult[]> {
       out.push({ name: `loopback ${size} members`, value: NaN, unit: '', note: `FAILED: ${(err as Error).message}` });
       continue;
     }
-    const note = `real UDP+TCP on 127.x.y.z, AES-256-GCM, one process, ${r.threads} event loops (worker threads); ${r.trials} kills; false deaths ${r.falseDowns} (observer, member pairs; live members wrongly dropped: ${r.falseMembers}); UDP receive-buffer drops ${r.rcvbufErrors} (whole namespace); joined in ${(r.convergeMs / 1000).toFixed(1)} s; busiest event loop ${(100 * r.elu).toFixed(0)} % utilised; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
+    const v = r.verdicts;
+    const note = `real UDP+TCP on 127.x.y.z, AES-256-GCM, one process, ${r.threads} event loops (worker threads); ${r.trials} kills; false deaths ${r.falseDowns} (observer, member pairs; live members wrongly dropped: ${r.falseMembers}); after the join: ${v.suspectedLocal} suspicions and ${v.failedLocal} deaths raised by the members' own probes/timers, ${v.refuted} refutations, ${v.lateTimers} late timers, max local health ${r.maxHealth}; UDP receive-buffer drops ${r.rcvbufErrors} (whole namespace; ${r.rcvbufQuiet} in the quiet window); joined in ${(r.convergeMs / 1000).toFixed(1)} s; process CPU ${r.cpuQuiet.toFixed(0)} % quiet / ${r.cpuKills.toFixed(0)} % during kills (of one core); loops quiet: ${loops(r.quiet)}; during kills: ${loops(r.kills)}; load average ${r.load}`;
     out.push({ name: `loopback ${size} members: kill → all agree dead, p50`, value: Math.round(r.p50), unit: 'ms', note });
     out.push({ name: `loopback ${size} members: kill → all agree dead, p99`, value: Math.round(r.p99), unit: 'ms', note });
     out.push({ name: `loopback ${size} members: UDP gossip per node`, value: Math.round(r.udpBps), unit: 'B/s', note: 'frames, no IP/UDP headers' });
