@@ -22,7 +22,7 @@
  */
 import { type Broadcast, enqueue, fill } from './broadcasts.js';
 import { nextRandom } from './random.js';
-import { pushPullIntervalMs, retransmitLimit, suspicionTimeoutMs } from './timing.js';
+import { pushPullIntervalMs, retransmitLimit, suspicionConfirmationsWanted, suspicionTimeoutMs } from './timing.js';
 import type { Member, MemberState, MembershipAction, MembershipEvent, MembershipTiming, Message, Packet } from './types.js';
 
 interface Suspicion { readonly start: number; readonly incarnation: number; readonly from: readonly string[] }
@@ -483,6 +483,10 @@ class Draft {
     if (cur.status === 'suspect' && incarnation === cur.incarnation) {
       const s = this.suspicions.get(name);
       if (!s || s.from.includes(from)) return;
+      // Past k confirmations the timeout is at its minimum: one more changes nothing here and is not gossiped
+      // (memberlist's rule). Re-gossiping every accuser would put O(N) suspect messages per death on every
+      // member's queue (each member ends up accusing a dead one), O(N² log N) messages cluster-wide.
+      if (s.from.length - 1 >= suspicionConfirmationsWanted(this.t, this.n())) return;
       // An independent confirmation: the timeout shrinks (Lifeguard), and others should count it too.
       const next = { ...s, from: [...s.from, from] };
       this.suspicions.set(name, next);

@@ -199,3 +199,23 @@ test('in a small cluster our own death verdict goes to every alive member at onc
   assert.ok(toC.some((m) => m.type === 'dead' && m.name === 'b' && m.from === 'a'), 'c hears it in the same step');
   assert.ok(!expired.actions.some((a) => a.kind === 'send' && a.to === 'b:7946'), 'not to the dead member');
 });
+
+test('a suspicion takes k confirmations; later accusers are neither counted nor gossiped (O(1) per death per member)', () => {
+  // a knows b..f; k = suspicionConfirmations (1 by default) → at most k + 1 accusers of one suspicion travel.
+  const five = run(createMembership({ name: 'a', addr: 'a:7946', timing: T, seed: 1 }), { kind: 'start', now: 0 },
+    pkt(1, 'b', alive('b'), alive('c'), alive('d'), alive('e'), alive('f'))).state;
+  const accuse = (s: MembershipState, now: number, from: string): { state: MembershipState; actions: MembershipAction[] } =>
+    run(s, pkt(now, from, { type: 'suspect', name: 'b', incarnation: 1, from }));
+  let r = accuse(five, 10, 'c');
+  const first = r.state.timers.get('suspect:b')!;
+  r = accuse(r.state, 11, 'd');
+  const confirmed = r.state.timers.get('suspect:b')!;
+  assert.ok(confirmed < first, 'the first confirmation shortens the timeout');
+  const queued = (s: MembershipState): string[] => s.broadcasts.filter((b) => b.message.type === 'suspect').map((b) => (b.message as { from: string }).from).sort();
+  assert.deepEqual(queued(r.state), ['c', 'd']);
+  assert.equal(T.suspicionConfirmations, 1);
+  r = accuse(r.state, 12, 'e');
+  assert.equal(r.state.timers.get('suspect:b'), confirmed, 'a confirmation past k does not re-arm');
+  assert.deepEqual(queued(r.state), ['c', 'd'], 'nor is it gossiped');
+  assert.ok(!r.actions.some((a) => a.kind === 'set-timer' || a.kind === 'clear-timer'));
+});
