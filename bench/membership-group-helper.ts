@@ -11,7 +11,7 @@
  * `closed` { name }, `stopped`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { MembershipNode } from '../src/adapters/membership/transport.js';
 import { realClock } from '../src/adapters/clock.js';
 import type { Logger } from '../src/core/ports.js';
@@ -32,6 +32,13 @@ let elu = performance.eventLoopUtilization();
 // Loop delay sampled every 10 ms: how late this thread's timers (probe verdicts, suspicion expiries) fire.
 const delay = monitorEventLoopDelay({ resolution: 10 });
 delay.enable();
+// Stalls: a 10 ms interval that fired ≥ 250 ms late, and GC pauses, both since the last `sent` (what froze this
+// thread's members together, and whether the collector did it).
+const stalls: number[] = [];
+let gcMs = 0; let gcMax = 0;
+let tick = performance.now();
+setInterval(() => { const now = performance.now(); if (now - tick >= 260) stalls.push(Math.round(now - tick - 10)); tick = now; }, 10).unref();
+new PerformanceObserver((list) => { for (const e of list.getEntries()) { gcMs += e.duration; gcMax = Math.max(gcMax, e.duration); } }).observe({ entryTypes: ['gc'] });
 const verdicts = { suspectedLocal: 0, failedLocal: 0, refuted: 0, lateTimers: 0 };
 const closedVerdicts = { ...verdicts };
 
@@ -55,7 +62,9 @@ port.on('message', (msg: { kind: string; seeds?: string[]; total?: number; name?
         port.postMessage({
           kind: 'sent', udp, tcp, elu: performance.eventLoopUtilization(now, elu).utilization, verdicts: v, health,
           lag: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+          stalls: stalls.splice(0), gcMs: Math.round(gcMs), gcMax: Math.round(gcMax),
         });
+        gcMs = 0; gcMax = 0;
         elu = now;
         delay.reset();
         break;

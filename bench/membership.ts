@@ -96,10 +96,10 @@ async function until(check: () => boolean, timeoutMs: number): Promise<number | 
 }
 
 interface Verdicts { suspectedLocal: number; failedLocal: number; refuted: number; lateTimers: number }
-interface ThreadLoad { elu: number; lag: { p50: number; p99: number; max: number } }
+interface ThreadLoad { elu: number; lag: { p50: number; p99: number; max: number }; stalls: number[]; gcMs: number; gcMax: number }
 interface RealFigures {
   p50: number; p99: number; udpBps: number; tcpBps: number; falseDowns: number; falseMembers: string; trials: number; convergeMs: number;
-  threads: number; rcvbufErrors: number; rcvbufQuiet: number;
+  threads: number; rcvbufErrors: number; rcvbufQuiet: number; rcvbufKills: number;
   /** Per worker thread: over the quiet window, and over the kills. */
   quiet: ThreadLoad[]; kills: ThreadLoad[];
   /** Summed over the members, from the end of the join to the end of the kills. */
@@ -117,7 +117,7 @@ export function udpRcvbufErrors(): number {
   return Number(values[names.indexOf('RcvbufErrors')] ?? NaN);
 }
 
-type SentMsg = { kind: 'sent'; udp: number; tcp: number; elu: number; lag: ThreadLoad['lag']; verdicts: Verdicts; health: number };
+type SentMsg = { kind: 'sent'; udp: number; tcp: number; verdicts: Verdicts; health: number } & ThreadLoad;
 type GroupMsg = { kind: 'started'; addrs: Record<string, string> } | { kind: 'view'; name: string; alive: string[] }
   | SentMsg | { kind: 'closed'; name: string } | { kind: 'stopped' };
 
@@ -228,7 +228,7 @@ async function real(size: number, trials: number): Promise<RealFigures> {
       const verdicts = { suspectedLocal: 0, failedLocal: 0, refuted: 0, lateTimers: 0 };
       for (const x of all) for (const k of Object.keys(verdicts) as Array<keyof Verdicts>) verdicts[k] += x.verdicts[k];
       return {
-        udp: all.reduce((a, x) => a + x.udp, 0), tcp: all.reduce((a, x) => a + x.tcp, 0), threads: all.map((x) => ({ elu: x.elu, lag: x.lag })),
+        udp: all.reduce((a, x) => a + x.udp, 0), tcp: all.reduce((a, x) => a + x.tcp, 0), threads: all.map((x) => ({ elu: x.elu, lag: x.lag, stalls: x.stalls, gcMs: x.gcMs, gcMax: x.gcMax })),
         verdicts, health: Math.max(...all.map((x) => x.health)),
       };
     };
@@ -244,11 +244,12 @@ async function real(size: number, trials: number): Promise<RealFigures> {
     const rcvbufQuiet = udpRcvbufErrors() - drops1;
     const udpBps = (s1.udp - s0.udp) / size / secs;
     const tcpBps = (s1.tcp - s0.tcp) / size / secs;
-    progress(`quiet window ${secs.toFixed(0)} s: ${Math.round(udpBps)} B/s UDP, ${Math.round(tcpBps)} B/s TCP per node; process CPU ${cpuQuiet.toFixed(0)} %; loops ${s1.threads.map((t) => `${(100 * t.elu).toFixed(0)} % lag p99 ${t.lag.p99.toFixed(0)} ms`).join(', ')}`);
+    progress(`quiet window ${secs.toFixed(0)} s: ${Math.round(udpBps)} B/s UDP, ${Math.round(tcpBps)} B/s TCP per node; process CPU ${cpuQuiet.toFixed(0)} %; loops ${loops(s1.threads)}`);
     const times: number[] = [];
     const falseBeforeTrials = new Set([...falsePairs].map((p) => p.split('>')[1]!));
     inTrials = true;
     const cpu1 = cpuMicros();
+    const drops2 = udpRcvbufErrors();
     const t1 = performance.now();
     for (let t = 0; t < trials && live.size > size / 2; t++) {
       const names = [...live];
@@ -273,7 +274,7 @@ async function real(size: number, trials: number): Promise<RealFigures> {
     return {
       p50: percentile(times, 50), p99: percentile(times, 99), udpBps, tcpBps, falseDowns: falsePairs.size,
       falseMembers: `${falseBeforeTrials.size} before the kills, ${falseDuringTrials.size} during`, trials: times.length, convergeMs,
-      threads, rcvbufErrors: udpRcvbufErrors() - drops0, rcvbufQuiet, quiet: s1.threads, kills: s2.threads, verdicts,
+      threads, rcvbufErrors: udpRcvbufErrors() - drops0, rcvbufQuiet, rcvbufKills: udpRcvbufErrors() - drops2, quiet: s1.threads, kills: s2.threads, verdicts,
       maxHealth: Math.max(s1.health, s2.health), cpuQuiet, cpuKills, load: loadavg(),
     };
   } finally {
@@ -284,7 +285,7 @@ async function real(size: number, trials: number): Promise<RealFigures> {
   }
 }
 
-const loops = (ts: ThreadLoad[]): string => ts.map((t) => `${(100 * t.elu).toFixed(0)} % busy, lag p99 ${t.lag.p99.toFixed(0)} / max ${t.lag.max.toFixed(0)} ms`).join('; ');
+const loops = (ts: ThreadLoad[]): string => ts.map((t) => `${(100 * t.elu).toFixed(0)} % busy, lag p99 ${t.lag.p99.toFixed(0)} / max ${t.lag.max.toFixed(0)} ms, stalls ≥ 250 ms [${t.stalls.join(' ')}], GC ${t.gcMs} ms (max ${t.gcMax})`).join('; ');
 
 export async function run(): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
@@ -297,7 +298,7 @@ export async function run(): Promise<BenchResult[]> {
       continue;
     }
     const v = r.verdicts;
-    const note = `real UDP+TCP on 127.x.y.z, AES-256-GCM, one process, ${r.threads} event loops (worker threads); ${r.trials} kills; false deaths ${r.falseDowns} (observer, member pairs; live members wrongly dropped: ${r.falseMembers}); after the join: ${v.suspectedLocal} suspicions and ${v.failedLocal} deaths raised by the members' own probes/timers, ${v.refuted} refutations, ${v.lateTimers} late timers, max local health ${r.maxHealth}; UDP receive-buffer drops ${r.rcvbufErrors} (whole namespace; ${r.rcvbufQuiet} in the quiet window); joined in ${(r.convergeMs / 1000).toFixed(1)} s; process CPU ${r.cpuQuiet.toFixed(0)} % quiet / ${r.cpuKills.toFixed(0)} % during kills (of one core); loops quiet: ${loops(r.quiet)}; during kills: ${loops(r.kills)}; load average ${r.load}`;
+    const note = `real UDP+TCP on 127.x.y.z, AES-256-GCM, one process, ${r.threads} event loops (worker threads); ${r.trials} kills; false deaths ${r.falseDowns} (observer, member pairs; live members wrongly dropped: ${r.falseMembers}); after the join: ${v.suspectedLocal} suspicions and ${v.failedLocal} deaths raised by the members' own probes/timers, ${v.refuted} refutations, ${v.lateTimers} late timers, max local health ${r.maxHealth}; UDP receive-buffer drops ${r.rcvbufErrors} (whole namespace; ${r.rcvbufQuiet} in the quiet window, ${r.rcvbufKills} during the kills, the rest in the join); joined in ${(r.convergeMs / 1000).toFixed(1)} s; process CPU ${r.cpuQuiet.toFixed(0)} % quiet / ${r.cpuKills.toFixed(0)} % during kills (of one core); loops quiet: ${loops(r.quiet)}; during kills: ${loops(r.kills)}; load average ${r.load}`;
     out.push({ name: `loopback ${size} members: kill → all agree dead, p50`, value: Math.round(r.p50), unit: 'ms', note });
     out.push({ name: `loopback ${size} members: kill → all agree dead, p99`, value: Math.round(r.p99), unit: 'ms', note });
     out.push({ name: `loopback ${size} members: UDP gossip per node`, value: Math.round(r.udpBps), unit: 'B/s', note: 'frames, no IP/UDP headers' });
