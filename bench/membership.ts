@@ -14,7 +14,11 @@
  * one worker thread per core (bench/membership-group-helper.ts; one event loop for all 200 saturated it and the
  * busy-node guard then slowed every member's probing). Detection = close() of a member (no goodbye) → every
  * survivor's alive() lacks it; bandwidth = frames sent per node per second, IP/UDP headers excluded, over a quiet
- * window of at least two state-sync intervals. The note gives the busiest event loop's utilisation.
+ * window of at least two state-sync intervals. The note gives, per worker thread, event-loop utilisation, loop delay
+ * (p99, max), stalls ≥ 250 ms and GC time, the process's CPU (% of one core), the members' own verdicts (suspicions,
+ * deaths, refutations, late timers) and UDP receive-buffer drops per phase: a loop that stalls freezes all its
+ * members at once, so on a shared machine run it as `nice -n -10 node dist/bench/run-all.js membership`.
+ * Progress lines go to stderr.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
