@@ -145,7 +145,6 @@ const INFO_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>(['protocolNotI
 
 export class SpeakerReconciler {
   private readonly ports: SpeakerReconcilerPorts;
-  private configSeen = false;
   private syncedDone = false;
   private missingLogged = false;
   private readonly failStatic: FailStaticConfig;
@@ -182,7 +181,9 @@ export class SpeakerReconciler {
   }
 
   async handle(key: WorkKey): Promise<SyncState> {
-    if (key === CONFIG_KEY) return this.handleConfig();
+    // The config is decided on a full view only: before the synced marker the Service cache may hold part of the
+    // Services, and the fail-static check (held addresses) would then pass or refuse by informer timing.
+    if (key === CONFIG_KEY) return this.syncedDone ? this.handleConfig() : 'success';
     if (key === SYNCED_KEY) return this.handleSynced();
     if (key === MEMBERSHIP_KEY) return this.syncedDone ? 'reprocessAll' : 'success';
     if (!this.syncedDone) return 'success'; // the synced marker reprocesses every Service
@@ -197,7 +198,7 @@ export class SpeakerReconciler {
   }
 
   private handleSynced(): SyncState {
-    if (!this.configSeen) this.handleConfig();
+    this.handleConfig();
     this.syncedDone = true;
     this.ports.logger.info({ event: 'synced', msg: 'informer caches synced; deciding every Service' });
     if (this.ports.bgp) {
@@ -224,7 +225,6 @@ export class SpeakerReconciler {
   }
 
   private decideConfig(): SyncState {
-    this.configSeen = true;
     const { metrics, logger } = this.ports;
     const cm = this.ports.configMap();
     const input: ConfigMapInput = cm === undefined ? { present: false } : { present: true, text: cm.data?.config };
@@ -238,8 +238,18 @@ export class SpeakerReconciler {
     this.missingLogged = false;
     if (choice.kind === 'refuse') {
       metrics.setConfigStale(true);
-      logger.error({ op: 'setConfig', error: choice.reason, blockers: choice.blockers, msg: 'config (re)load failed, config marked stale; the last good config keeps running' });
-      this.refuse(cm as ConfigMapObject, choice.reason, choice.blockers);
+      // Nothing to fall back on (this process applied nothing, no last-applied store) and the config parses: running
+      // no config would withdraw every Service, not keep the blockers announced, so the refused config runs, still
+      // stale, for the Services it covers (a fresh v0.11 speaker applies it too). Its blockers say `staleConfig`.
+      const candidate = choice.running === undefined && choice.blockers.length > 0 && cm?.data?.config !== undefined
+        ? this.ports.parseConfig(cm.data.config) : undefined;
+      const runsAnyway = candidate?.ok === true && this.ports.core.runningConfig === undefined;
+      logger.error({
+        op: 'setConfig', error: choice.reason, blockers: choice.blockers,
+        msg: runsAnyway ? 'config refused, config marked stale; no last good config to run, so it runs for the services it covers' : 'config (re)load failed, config marked stale; the last good config keeps running',
+      });
+      this.refuse(cm as ConfigMapObject, choice.reason, choice.blockers, runsAnyway);
+      if (runsAnyway && candidate?.ok === true) return this.runFallback(candidate.config, 'refused-configmap');
       return this.runFallback(choice.running?.config);
     }
     const decision = this.ports.core.setConfig(choice.applied.config);
@@ -273,20 +283,24 @@ export class SpeakerReconciler {
    * While the ConfigMap is refused or missing: a process that has applied nothing yet runs the last-applied store's
    * config (what the cluster ran before this restart); one that has keeps its own.
    */
-  private runFallback(config: Config | undefined): SyncState {
+  private runFallback(config: Config | undefined, source: 'last-applied' | 'refused-configmap' = 'last-applied'): SyncState {
     if (config === undefined || this.ports.core.runningConfig !== undefined) return 'success';
     if (this.ports.core.setConfig(config).kind !== 'applied') return 'success';
     this.ports.bgp?.setConfig(config);
     this.ports.metrics.setConfigLoaded(true);
-    this.ports.logger.info({ event: 'configLoaded', source: 'last-applied', msg: 'running the last applied config from the store' });
+    this.ports.logger.info({
+      event: 'configLoaded', source,
+      msg: source === 'last-applied' ? 'running the last applied config from the store' : 'running the refused config: there is no last applied one',
+    });
     return 'reprocessAll';
   }
 
   /** The refusal Warning on the ConfigMap, unless the same message was the last one. */
-  private refuse(cm: ConfigMapObject | undefined, reason: string, blockers: readonly string[]): void {
+  private refuse(cm: ConfigMapObject | undefined, reason: string, blockers: readonly string[], runsAnyway = false): void {
     this.refused = true;
     this.refusedText = cm?.data?.['config'] ?? '';
-    const message = `config refused by the speaker on node ${JSON.stringify(this.ports.myNode)}, the last good config keeps running: ${reason}`
+    const keeps = runsAnyway ? 'there is no last good config, so it runs for the services it covers' : 'the last good config keeps running';
+    const message = `config refused by the speaker on node ${JSON.stringify(this.ports.myNode)}, ${keeps}: ${reason}`
       + (blockers.length > 0 ? `; blocked by services: ${blockers.join(', ')}` : '');
     if (message === this.lastRefusalMessage || cm === undefined) return;
     this.lastRefusalMessage = message;

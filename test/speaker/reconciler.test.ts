@@ -78,7 +78,8 @@ function harness(myNode = 'node-a', alive: string[] = ['node-a'], o: { handOff?:
     endpoints.set(key, eps);
   };
   const sync = (name: string) => r.handle(`service:demo/${name}`);
-  const start = async () => { assert.equal(await r.handle('config'), 'reprocessAll'); assert.equal(await r.handle('synced'), 'reprocessAll'); };
+  // The ConfigMap informer fires before the synced marker; the config is decided at the marker, on a full view.
+  const start = async () => { assert.equal(await r.handle('config'), 'success'); assert.equal(await r.handle('synced'), 'reprocessAll'); };
   return {
     r, core, services, endpoints, calls, events, gauge, gauges, enqueued, lines, put, sync, start,
     setCm: (c: ConfigMapObject | undefined) => { cm = c; },
@@ -273,13 +274,45 @@ test('a restarted speaker facing a refused ConfigMap runs the last-applied store
   h.put(svc('a', ['198.51.100.3']));
   h.setStored(LAYER2);
   h.setConfigText('address-pools:\n- name: x\n  protocol: carrier-pigeon\n', '5');
-  assert.equal(await h.r.handle('config'), 'reprocessAll', 'the store\'s config is applied');
+  assert.equal(await h.r.handle('config'), 'success', 'decided at the synced marker');
+  const before = h.core.runningConfig;
+  assert.equal(before, undefined);
+  assert.equal(await h.r.handle('synced'), 'reprocessAll');
   assert.equal(h.gauges.stale, true);
   assert.equal(h.gauges.loaded, true);
-  assert.deepEqual(h.core.runningConfig?.pools.map((p) => p.name), ['l2', 'other']);
-  await h.r.handle('synced');
+  assert.deepEqual(h.core.runningConfig?.pools.map((p) => p.name), ['l2', 'other'], 'the store\'s config is applied');
   await h.sync('a');
   assert.deepEqual(h.calls, ['set demo/a 198.51.100.3']);
+});
+
+test('the config is decided on the full Service view: a Service the cache lists only after the ConfigMap still blocks it', async () => {
+  // The ConfigMap informer can fire while the Service informer is still listing: deciding then would apply a config
+  // that orphans a held address, or refuse it, by timing (a CI flake of two e2e suites).
+  const h = harness();
+  h.setStored(LAYER2);
+  h.setConfigText('address-pools:\n- name: narrow\n  protocol: layer2\n  addresses:\n  - 192.0.2.0/28\n', '7');
+  assert.equal(await h.r.handle('config'), 'success');
+  h.put(svc('late', ['198.51.100.3'])); // listed after the ConfigMap event, before the marker
+  await h.r.handle('synced');
+  assert.equal(h.gauges.stale, true, 'refused: 198.51.100.3 is held outside every pool of the ConfigMap');
+  assert.deepEqual(h.core.runningConfig?.pools.map((p) => p.name), ['l2', 'other'], 'the store\'s config runs');
+  assert.equal(h.events.filter((e) => e.event.reason === 'ConfigRefused').length, 1);
+});
+
+test('a refused config with nothing to fall back on (no store, nothing applied) runs, stale, for the Services it covers', async () => {
+  const h = harness();
+  h.put(svc('held', ['198.51.100.3'])); // outside the ConfigMap's pools: it blocks the config
+  h.put(svc('covered', ['192.0.2.5']));
+  h.setConfigText('address-pools:\n- name: narrow\n  protocol: layer2\n  addresses:\n  - 192.0.2.0/28\n', '8');
+  await h.start();
+  assert.equal(h.gauges.stale, true);
+  assert.deepEqual(h.core.runningConfig?.pools.map((p) => p.name), ['narrow'], 'running nothing would withdraw every Service');
+  assert.equal(h.linesOf('configLoaded')[0]?.['source'], 'refused-configmap');
+  const refused = h.events.find((e) => e.event.reason === 'ConfigRefused');
+  assert.match(refused?.event.message ?? '', /there is no last good config, so it runs for the services it covers: .*blocked by services: demo\/held/);
+  await h.sync('covered');
+  await h.sync('held');
+  assert.deepEqual(h.calls, ['set demo/covered 192.0.2.5'], 'the covered Service is announced, the blocker is not');
 });
 
 test('a config that does not parse is refused with the parser errors; a missing ConfigMap keeps the running config and is logged once', async () => {
