@@ -19,7 +19,8 @@
  *   ours and v0.11's stopped, moving VIP_V011 the same way (MASTER holds it on eth0, gratuitous ARP on takeover),
  *   through the same faults but out-of-service (partition = VRRP dropped). Missing `keepalived`: its rows say so.
  *
- * Also: the IPv6 VIP (2001:db8::100, NDP) through FAILOVER_V6_FAULTS, and the detection traffic per node
+ * Also: the IPv6 VIP (2001:db8::100, NDP) through FAILOVER_V6_FAULTS (any of the faults; with the floor, an IPv6
+ * floor too: the successor's unsolicited NA instead of its gratuitous ARP), and the detection traffic per node
  * (src/testing/failover/traffic.ts: nftables counters) over a settled 10 s window, ours (UDP 7946; TCP state sync
  * apart) against keepalived's VRRP adverts. The load average is read at the start and at the end.
  *
@@ -227,43 +228,50 @@ export async function run(): Promise<BenchResult[]> {
     const ours6 = new Map<Fault, Trials>();
     for (const fault of V6_FAULTS) ours6.set(fault, await runOurs(fault, VIP6));
 
-    // The floor: the successor told directly (no detection), the owner's speaker SIGKILLed at the same instant.
-    const floor: Trials = { times: [], failures: [], falseFailovers: 0 };
-    const settle = () => waitSettled(nodes, client, VIP, 120_000);
-    try {
-      for (let i = 0; REFERENCES.has('floor') && i < TRIALS; i++) {
-        const { owner, probe } = await settledProbe(nodes, client, floor, settle);
-        const successor = nodes.find((n) => n.name === electOwner(VIP, nodes.filter((m) => m !== owner).map((m) => m.name)))!;
-        let child = announcers.get(successor.name);
-        if (!child) {
-          probe.kill();
-          child = new AnnouncerChild(successor.netns);
-          announcers.set(successor.name, child);
-          await child.ready();
-          i--;
-          continue;
+    // The floor: the successor told directly (no detection), the owner's speaker SIGKILLed at the same instant; for
+    // the IPv4 VIP and, when IPv6 faults run, for the IPv6 VIP (the successor's unsolicited NA instead of its ARP).
+    const runFloor = async (ip: string): Promise<Trials> => {
+      const floor: Trials = { times: [], failures: [], falseFailovers: 0 };
+      const settle = () => waitSettled(nodes, client, ip, 120_000);
+      try {
+        for (let i = 0; i < TRIALS; i++) {
+          const { owner, probe } = await settledProbe(nodes, client, floor, settle, ip);
+          const successor = nodes.find((n) => n.name === electOwner(ip, nodes.filter((m) => m !== owner).map((m) => m.name)))!;
+          let child = announcers.get(successor.name);
+          if (!child) {
+            probe.kill();
+            child = new AnnouncerChild(successor.netns);
+            announcers.set(successor.name, child);
+            await child.ready();
+            i--;
+            continue;
+          }
+          const told = child;
+          await measure(floor, probe, () => { void told.send('set', { name: 'floor', ips: [ip] }); process.kill(speakerPid(lab, owner), 'SIGKILL'); });
+          await told.send('delete', { name: 'floor' });
+          await undoFault(lab, 'sigkill', owner);
         }
-        const told = child;
-        await measure(floor, probe, () => { void told.send('set', { name: 'floor', ips: [VIP] }); process.kill(speakerPid(lab, owner), 'SIGKILL'); });
-        await told.send('delete', { name: 'floor' });
-        await undoFault(lab, 'sigkill', owner);
+      } catch (err) {
+        failed.push({ name: `floor ${ip}`, value: NaN, unit: '', note: `FAILED after ${floor.times.length} trials: ${(err as Error).message}` });
       }
-    } catch (err) {
-      failed.push({ name: 'floor', value: NaN, unit: '', note: `FAILED after ${floor.times.length} trials: ${(err as Error).message}` });
-    }
-    for (const child of announcers.values()) child.close();
-    announcers.clear();
+      for (const child of announcers.values()) child.close();
+      announcers.clear();
+      if (floor.times.length > 0) process.stdout.write(`  floor ${ip}: ${floor.times.map(round).join(' ')} ms\n`);
+      return floor;
+    };
+    const floor = REFERENCES.has('floor') ? await runFloor(VIP) : { times: [], failures: [], falseFailovers: 0 };
+    const floor6 = REFERENCES.has('floor') && V6_FAULTS.length > 0 ? await runFloor(VIP6) : { times: [], failures: [], falseFailovers: 0 };
     const floorRef = floor.times.length > 0 ? { name: 'floor (successor told directly)', ...p(floor) } : undefined;
-    if (floorRef) process.stdout.write(`  floor: ${floor.times.map(round).join(' ')} ms\n`);
 
     results.push(...failed);
     for (const [fault, t] of ours) if (t.times.length > 0) results.push(...rows(`${fault} of the owner (IPv4 ${VIP})`, t, floorRef));
     for (const [fault, t] of [...ours6].filter(([, t]) => t.times.length > 0)) results.push(...rows(`${fault} of the owner (IPv6 ${VIP6})`, t, { name: `same fault, IPv4`, ...p(ours.get(fault)) }));
-    if (floorRef) {
-      results.push({ name: 'floor: owner SIGKILLed + successor told directly → first connect via it, p50', value: round(floorRef.p50), unit: 'ms', note: `${floor.times.length} trials; all: ${floor.times.map(round).join(' ')}` });
-      results.push({ name: 'floor, p99', value: round(floorRef.p99), unit: 'ms' });
+    for (const [family, ip, t] of [['IPv4', VIP, floor], ['IPv6', VIP6, floor6]] as const) {
+      if (t.times.length === 0) continue;
+      results.push({ name: `floor (${family} ${ip}): owner SIGKILLed + successor told directly → first connect via it, p50`, value: round(percentile(t.times, 50)), unit: 'ms', note: `${t.times.length} trials; all: ${t.times.map(round).join(' ')}` });
+      results.push({ name: `floor (${family} ${ip}), p99`, value: round(percentile(t.times, 99)), unit: 'ms' });
     }
-    const falseFailovers = [...ours.values(), ...ours6.values(), floor].reduce((n, t) => n + t.falseFailovers, 0);
+    const falseFailovers = [...ours.values(), ...ours6.values(), floor, floor6].reduce((n, t) => n + t.falseFailovers, 0);
     results.push({ name: 'false failovers seen while settling between trials', value: falseFailovers, unit: 'count', note: `load average at the start ${loadAtStart}, after our trials ${loadavg()}` });
 
     if (!REFERENCES.has('keepalived') && !REFERENCES.has('v011')) return results;
