@@ -12,6 +12,8 @@
  * fresh write.
  */
 
+import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
+
 /** A write: resolves true when done (or nothing is left to do), false when it failed and should be retried. */
 export type KeyedWrite = () => Promise<boolean>;
 
@@ -24,8 +26,8 @@ export interface WriteQueuePorts {
   readonly setTimer: (ms: number, fn: () => void) => () => void;
 }
 
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
+/** Retry delay of a failed write: 500 ms doubling to 30 s (the project's one backoff policy, src/core/backoff.ts). */
+const WRITE_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
 
 export class WriteQueue {
   private readonly ports: WriteQueuePorts;
@@ -33,8 +35,8 @@ export class WriteQueue {
   private readonly pending = new Map<string, KeyedWrite>();
   /** Keys with a write in flight. */
   private readonly running = new Set<string>();
-  /** Next backoff per key with a failed write. */
-  private readonly backoff = new Map<string, number>();
+  /** Consecutive failed writes per key (reset by a success). */
+  private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, () => void>();
   private closed = false;
 
@@ -76,7 +78,7 @@ export class WriteQueue {
     this.running.add(key);
     const done = (ok: boolean) => {
       this.running.delete(key);
-      if (ok) this.backoff.delete(key);
+      if (ok) this.failures.delete(key);
       else if (!this.closed && !this.pending.has(key)) this.retryLater(key);
       this.pump();
     };
@@ -85,8 +87,9 @@ export class WriteQueue {
 
   private retryLater(key: string): void {
     if (this.timers.has(key)) return;
-    const ms = this.backoff.get(key) ?? BACKOFF_MIN_MS;
-    this.backoff.set(key, Math.min(BACKOFF_MAX_MS, ms * 2));
+    const failures = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, failures);
+    const ms = backoffDelay(failures, WRITE_BACKOFF);
     this.timers.set(key, this.ports.setTimer(ms, () => {
       this.timers.delete(key);
       if (!this.closed) this.ports.retry(key);
