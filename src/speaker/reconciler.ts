@@ -241,16 +241,14 @@ export class SpeakerReconciler {
       // Nothing to fall back on (this process applied nothing, no last-applied store) and the config parses: running
       // no config would withdraw every Service, not keep the blockers announced, so the refused config runs, still
       // stale, for the Services it covers (a fresh v0.11 speaker applies it too). Its blockers say `staleConfig`.
-      const candidate = choice.running === undefined && choice.blockers.length > 0 && cm?.data?.config !== undefined
-        ? this.ports.parseConfig(cm.data.config) : undefined;
-      const runsAnyway = candidate?.ok === true && this.ports.core.runningConfig === undefined;
+      const candidate = choice.running === undefined ? choice.candidate : undefined;
+      const runsAnyway = candidate !== undefined && this.ports.core.runningConfig === undefined;
       logger.error({
         op: 'setConfig', error: choice.reason, blockers: choice.blockers,
         msg: runsAnyway ? 'config refused, config marked stale; no last good config to run, so it runs for the services it covers' : 'config (re)load failed, config marked stale; the last good config keeps running',
       });
       this.refuse(cm as ConfigMapObject, choice.reason, choice.blockers, runsAnyway);
-      if (runsAnyway && candidate?.ok === true) return this.runFallback(candidate.config, 'refused-configmap');
-      return this.runFallback(choice.running?.config);
+      return runsAnyway ? this.runFallback(candidate, 'refused-configmap') : this.runFallback(choice.running?.config);
     }
     const decision = this.ports.core.setConfig(choice.applied.config);
     if (decision.kind === 'refused') {

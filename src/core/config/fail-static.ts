@@ -50,6 +50,8 @@ export type ConfigChoice =
       /** Services holding addresses outside every pool of the candidate, sorted ([] for a parse error). */
       readonly blockers: readonly string[];
       readonly running: AppliedConfig | undefined;
+      /** The parsed candidate when it parses and only orphans addresses (absent for a parse error). */
+      readonly candidate?: Config;
     }
   /** No ConfigMap: hold what exists, allocate and release nothing (v0.11: "configuration is missing"). */
   | { readonly kind: 'missing'; readonly running: AppliedConfig | undefined };
@@ -134,7 +136,7 @@ export function chooseConfig(input: {
   const orphaned = orphanedBy(parsed.config, input.held);
   if (orphaned.first) {
     const reason = formatAllocError({ kind: 'orphan', svc: orphaned.first.service, ips: orphaned.first.ips }, 'v0.11');
-    return { kind: 'refuse', reason, blockers: orphaned.blockers, running };
+    return { kind: 'refuse', reason, blockers: orphaned.blockers, running, candidate: parsed.config };
   }
   return { kind: 'apply', applied: { config: parsed.config, text } };
 }
