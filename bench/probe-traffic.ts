@@ -14,21 +14,20 @@ import { percentile } from './membership.js';
 import type { BenchResult } from './types.js';
 
 const IP_UDP_BYTES = 28;
-const SIZES = (process.env['PROBE_TRAFFIC_SIZES'] ?? '3,10,50').split(',').map(Number);
+const SIZES = (process.env['PROBE_TRAFFIC_SIZES'] ?? '2,3,10,50').split(',').map(Number);
 const TRIALS = Number(process.env['PROBE_TRAFFIC_TRIALS'] ?? 60);
 
 /**
- * Timing variants, by name: the default (passive liveness: a round passes over members heard from within 2
- * rounds), SWIM as published (every round pings) at 100 and 200 ms rounds, a 1.5-round window (exchanges every
- * ~200 ms on average but no bound: some phases give 15 packets/s), a 4-round window (what 10 packets/s sent and
- * received per node at 3 members costs), and the default at 200 ms rounds.
+ * Timing variants, by name: the default (passive liveness: a round passes over members heard from within 4 rounds,
+ * 2 with 2 members; suspicion 1.5 rounds), the previous default (a 2-round window and 2-round suspicion), SWIM as
+ * published (every round pings) at 100 and 200 ms rounds, a 3-round window, and the default at 200 ms rounds.
  */
 export const VARIANTS: Record<string, MembershipTiming> = {
   default: DEFAULT_TIMING,
-  'swim-100ms': { ...DEFAULT_TIMING, recentContactMult: 0 },
-  'swim-200ms': { ...DEFAULT_TIMING, recentContactMult: 0, probeIntervalMs: 200, probeTimeoutMs: 100 },
-  'window-1.5': { ...DEFAULT_TIMING, recentContactMult: 1.5 },
-  'window-4': { ...DEFAULT_TIMING, recentContactMult: 4 },
+  'window-2': { ...DEFAULT_TIMING, recentContactMult: 2, suspicionMult: 2 },
+  'swim-100ms': { ...DEFAULT_TIMING, recentContactMult: 0, suspicionMult: 2 },
+  'swim-200ms': { ...DEFAULT_TIMING, recentContactMult: 0, suspicionMult: 2, probeIntervalMs: 200, probeTimeoutMs: 100 },
+  'window-3': { ...DEFAULT_TIMING, recentContactMult: 3 },
   'default-200ms': { ...DEFAULT_TIMING, probeIntervalMs: 200, probeTimeoutMs: 100 },
 };
 

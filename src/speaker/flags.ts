@@ -98,7 +98,7 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'ml-secret-key': { kind: 'string', env: 'METALLB_ML_SECRET_KEY', usage: 'memberlist encryption secret (AES-256-GCM; empty: unauthenticated gossip)' },
   'ml-probe-interval': { kind: 'string', env: 'METALLB_ML_PROBE_INTERVAL', default: '100ms', usage: 'time between two probe rounds of a member; detection time and gossip packets scale with it' },
   'ml-probe-timeout': { kind: 'string', env: 'METALLB_ML_PROBE_TIMEOUT', default: '50ms', usage: 'wait for a direct ack before probing through others; must be below --ml-probe-interval' },
-  'ml-suspicion-mult': { kind: 'int', env: 'METALLB_ML_SUSPICION_MULT', default: 2, usage: 'a suspect is declared dead after this many probe intervals (x log10 of the member count); larger tolerates longer stalls' },
+  'ml-suspicion-mult': { kind: 'float', env: 'METALLB_ML_SUSPICION_MULT', default: 1.5, usage: 'a suspect is declared dead after this many probe intervals (x log10 of the member count, x3 until another member confirms); larger tolerates longer stalls' },
   'ml-indirect-checks': { kind: 'int', env: 'METALLB_ML_INDIRECT_CHECKS', default: 3, usage: 'members asked to probe a silent member on our behalf' },
   'ml-handoff-grace': { kind: 'string', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'make-before-break: the longest the speaker keeps answering for a layer-2 IP it hands off, waiting for its successor to announce it: after telling the others it leaves (SIGTERM), or when another node is elected for it while it runs (it left the eligible set, an owner came back)' },
   config: { kind: 'string', default: 'config', usage: 'Kubernetes ConfigMap containing MetalLB\'s configuration' },

@@ -7,6 +7,8 @@
 export type FlagSpec =
   | { readonly kind: 'string'; readonly env?: string; readonly default?: string; readonly usage?: string }
   | { readonly kind: 'int'; readonly env?: string; readonly default?: number; readonly usage?: string }
+  /** Go's flag.Float64: a non-negative decimal such as `1.5` here (no exponent, sign, hex or Inf). */
+  | { readonly kind: 'float'; readonly env?: string; readonly default?: number; readonly usage?: string }
   | { readonly kind: 'bool'; readonly env?: string; readonly default?: boolean; readonly usage?: string };
 
 export type FlagValue = string | number | boolean | undefined;
@@ -54,6 +56,9 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number | b
   if (spec.kind === 'int') {
     return /^\d+$/.test(raw) ? Number(raw) : { ok: false, error: `invalid value "${raw}" for flag -${name}: parse error` };
   }
+  if (spec.kind === 'float') {
+    return /^(\d+\.?\d*|\.\d+)$/.test(raw) ? Number(raw) : { ok: false, error: `invalid value "${raw}" for flag -${name}: parse error` };
+  }
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(raw)) return true;
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(raw)) return false;
   return { ok: false, error: `invalid boolean value "${raw}" for -${name}: parse error` };
@@ -71,7 +76,7 @@ export function goFlagsUsage(command: string, specs: Readonly<Record<string, Fla
   const lines = [`Usage of ${command}:`];
   for (const name of Object.keys(specs).sort()) {
     const spec = specs[name]!;
-    lines.push(`  -${name}${spec.kind === 'bool' ? '' : ` ${spec.kind === 'int' ? 'int' : 'string'}`}`);
+    lines.push(`  -${name}${spec.kind === 'bool' ? '' : ` ${spec.kind === 'string' ? 'string' : spec.kind}`}`);
     const notes: string[] = [];
     if (spec.default !== undefined && spec.default !== '' && spec.default !== false) notes.push(`default ${spec.kind === 'string' ? JSON.stringify(spec.default) : String(spec.default)}`);
     if (spec.env) notes.push(`env ${spec.env}`);

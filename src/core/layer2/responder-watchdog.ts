@@ -21,7 +21,7 @@ export const RESPONDER_HEARTBEAT_MS = 100;
 
 /**
  * Silence of the speaker's main loop after which the responder host mutes, ms. 1 s: at the default gossip timing
- * (100 ms probes, DEFAULT_TIMING) a silent member is declared dead in ≈ 0.35–0.55 s (bench/membership.ts,
+ * (100 ms probes, DEFAULT_TIMING) a silent member is declared dead in ≈ 0.4–0.75 s (bench/membership.ts,
  * docs/measurements/failover-issue11.md), so a main loop stalled 1 s has already been declared dead and a successor
  * answers for its IPs (the worst detection without packet loss is under 0.8 s, docs/design/membership.md); and a
  * loop that is merely slow (GC, a large resync; the soaks' worst loop lag with both cores busy was 78–165 ms) is

@@ -22,7 +22,7 @@
  */
 import { type Broadcast, enqueue, fill } from './broadcasts.js';
 import { nextRandom } from './random.js';
-import { pushPullIntervalMs, retransmitLimit, suspicionConfirmationsWanted, suspicionTimeoutMs } from './timing.js';
+import { pushPullIntervalMs, recentContactWindowMs, retransmitLimit, suspicionConfirmationsWanted, suspicionTimeoutMs } from './timing.js';
 import type { Member, MemberState, MembershipAction, MembershipEvent, MembershipTiming, Message, Packet } from './types.js';
 
 interface Suspicion { readonly start: number; readonly incarnation: number; readonly from: readonly string[] }
@@ -251,10 +251,10 @@ class Draft {
     this.setTimer('probe-timeout', this.now + Math.min(interval, this.t.probeTimeoutMs * this.scale()));
   }
 
-  /** Passive liveness: an alive member whose UDP packet arrived within recentContactMult rounds needs no ping now. */
+  /** Passive liveness: an alive member whose UDP packet arrived within the window (timing.ts) needs no ping now. */
   heardLately(m: Rec): boolean {
     const at = this.heard.get(m.name);
-    return m.status === 'alive' && at !== undefined && this.now - at < this.t.recentContactMult * this.t.probeIntervalMs;
+    return m.status === 'alive' && at !== undefined && this.now - at < recentContactWindowMs(this.t, this.n());
   }
 
   nextProbeTarget(): Rec | undefined {

@@ -44,3 +44,13 @@ export function pushPullIntervalMs(t: MembershipTiming, n: number): number {
   if (n <= 32) return t.pushPullIntervalMs;
   return t.pushPullIntervalMs * (1 + Math.ceil(Math.log2(n) - Math.log2(32)));
 }
+
+/**
+ * Passive-liveness window, ms: a probe round passes over an alive member heard from within this long. It is
+ * recentContactMult rounds, but at most 2 × (n − 1) rounds, so a member that pings each peer once per window sends
+ * at most one ping every 2 rounds whatever n: 2 members keep a 2-round window (a 4-round one would cost them
+ * 0.1 s of detection for packets they do not need to save), 3 members get 4 rounds.
+ */
+export function recentContactWindowMs(t: MembershipTiming, n: number): number {
+  return Math.min(t.recentContactMult, 2 * Math.max(1, n - 1)) * t.probeIntervalMs;
+}

@@ -83,26 +83,28 @@ export interface MembershipTiming {
    * Passive liveness: a probe round passes over a member a UDP packet came from within recentContactMult ×
    * probeIntervalMs (its own ping, or its ack to ours, proved it alive) and pings the next one in the round-robin
    * that needs it, or nobody. Suspects are always pinged. So two members exchange at most one ping and ack per
-   * window: at the default 2 (200 ms at 100 ms rounds) a 3-member cluster sends at most 10 packets/s per node
-   * instead of SWIM's 20. 0 pings every round as SWIM does.
+   * window: at the default 4 (400 ms at 100 ms rounds; capped at 2 × (n − 1) rounds, see recentContactWindowMs) a
+   * 3-member cluster sends ≈ 4.4 packets/s per node instead of SWIM's 20. 0 pings every round as SWIM does.
    */
   readonly recentContactMult: number;
 }
 
 /**
- * Defaults: 100 ms rounds, 50 ms direct timeout, 3 indirect checks; a suspicion lasts 0.6 s, or 0.2 s once a
+ * Defaults: 100 ms rounds, 50 ms direct timeout, 3 indirect checks; a suspicion lasts 0.45 s, or 0.15 s once a
  * second member confirms it (N ≤ 10; × log10 N beyond); a round passes over members heard from in the last
- * 200 ms. Expected detection on a LAN: the first probe of the dead member within one or two rounds after the
- * others last heard from it, the verdict one round later, then the suspicion: ≈ 0.35–0.45 s, < 0.8 s worst case
- * without loss. A member must stall ≳ 0.3 s to be declared dead. UDP packets sent per node (ping or ack):
- * ≤ 10/s at 3 members (≈ 8), ≈ 20/s from 10 members on, where a target has rarely been heard from lately
- * (bench/probe-traffic.ts).
+ * 400 ms (200 ms with 2 members: recentContactWindowMs). Expected detection on a LAN at 3 members: the first probe
+ * of the dead member a window after the others last heard from it, the verdict one round later, then the
+ * suspicion: ≈ 0.45 s at the median, < 0.8 s at the 99th percentile without loss (simulation). A member must stall
+ * ≳ 0.35 s to risk being declared dead (as with the earlier 2-round window and 0.2 s suspicion, whose stall
+ * tolerance this matches or beats for every stall length, bench/probe-traffic.ts). UDP packets sent per node (ping
+ * or ack): ≈ 4.4/s at 3 members (keepalived's MASTER sends 10/s at 100 ms adverts), ≈ 18–20/s from 10 members on,
+ * where a target has rarely been heard from lately.
  */
 export const DEFAULT_TIMING: MembershipTiming = {
   probeIntervalMs: 100,
   probeTimeoutMs: 50,
   indirectChecks: 3,
-  suspicionMult: 2,
+  suspicionMult: 1.5,
   suspicionMaxMult: 3,
   suspicionConfirmations: 1,
   retransmitMult: 4,
@@ -113,7 +115,7 @@ export const DEFAULT_TIMING: MembershipTiming = {
   lateToleranceMs: 15,
   deadRetentionMs: 60_000,
   maxPacketBytes: 1200,
-  recentContactMult: 2,
+  recentContactMult: 4,
 };
 
 /** Events into the detector. `now` is a monotonic millisecond clock supplied by the adapter. */

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMembership, step, type MembershipState } from '../../../src/core/membership/detector.js';
-import { pushPullIntervalMs, retransmitLimit, suspicionTimeoutMs } from '../../../src/core/membership/timing.js';
+import { pushPullIntervalMs, recentContactWindowMs, retransmitLimit, suspicionTimeoutMs } from '../../../src/core/membership/timing.js';
 import { DEFAULT_TIMING, type Message, type MembershipAction, type MembershipEvent } from '../../../src/core/membership/types.js';
 
 const T = DEFAULT_TIMING;
@@ -28,10 +28,11 @@ function withPeers(): MembershipState {
 }
 
 test('timing formulas: Lifeguard suspicion shrinks with confirmations; retransmits and state sync grow with log N', () => {
-  assert.equal(suspicionTimeoutMs(T, 3, 0), 600);
-  assert.equal(suspicionTimeoutMs(T, 3, 1), 200);
-  assert.equal(suspicionTimeoutMs(T, 2, 0), 200, 'nobody can confirm in a pair: straight to the minimum');
-  assert.equal(Math.round(suspicionTimeoutMs(T, 100, 1)), 400);
+  assert.equal(suspicionTimeoutMs(T, 3, 0), 450);
+  assert.equal(suspicionTimeoutMs(T, 3, 1), 150);
+  assert.equal(suspicionTimeoutMs(T, 2, 0), 150, 'nobody can confirm in a pair: straight to the minimum');
+  assert.equal(Math.round(suspicionTimeoutMs(T, 100, 1)), 300);
+  assert.deepEqual([1, 2, 3, 10, 200].map((n) => recentContactWindowMs(T, n)), [200, 200, 400, 400, 400], 'passive-liveness window: 2 × (n − 1) rounds, at most 4');
   assert.equal(retransmitLimit(T, 9), 4);
   assert.equal(retransmitLimit(T, 10), 8);
   assert.deepEqual([10, 32, 33, 64, 200].map((n) => pushPullIntervalMs(T, n)), [15_000, 15_000, 30_000, 30_000, 60_000]);
@@ -151,9 +152,9 @@ test('an ack from a member we hold suspect asks it directly for its refutation, 
   assert.ok(!quiet.actions.some((a) => a.kind === 'send' && a.packet.messages.some((m) => m.type === 'suspect')));
 });
 
-test('passive liveness: a round passes over members heard from within 2 rounds, pings the next one that needs it, and a suspect regardless', () => {
+test('passive liveness: a round passes over members heard from within the window (4 rounds at 3 members), pings the next one that needs it, and a suspect regardless', () => {
   const pings = (actions: MembershipAction[]): string[] => sends(actions).filter((x) => x.types[0] === 'ping').map((x) => x.to);
-  // b and c both pinged us 10 ms before our round: neither needs our ping for 200 ms.
+  // b and c both pinged us 10 ms before our round: neither needs our ping for 400 ms.
   let s = withPeers();
   const due = s.timers.get('probe')!;
   const heardAt = Math.max(1, due - 10);
@@ -162,10 +163,20 @@ test('passive liveness: a round passes over members heard from within 2 rounds, 
   assert.deepEqual(pings(r.actions), [], 'first round: both heard from 10 ms ago');
   assert.equal(r.state.probe, undefined);
   assert.equal(r.state.timers.get('probe'), due + T.probeIntervalMs, 'the rounds keep their pace');
-  r = run(r.state, { kind: 'timer', id: 'probe', now: due + T.probeIntervalMs });
-  assert.deepEqual(pings(r.actions), [], 'second round: 110 ms < 2 × 100 ms');
-  r = run(r.state, { kind: 'timer', id: 'probe', now: due + 2 * T.probeIntervalMs });
-  assert.equal(pings(r.actions).length, 1, 'third round: 210 ms of silence, so it pings');
+  for (const k of [1, 2, 3]) {
+    r = run(r.state, { kind: 'timer', id: 'probe', now: due + k * T.probeIntervalMs });
+    assert.deepEqual(pings(r.actions), [], `round ${k + 1}: ${k * 100 + 10} ms < 4 × 100 ms`);
+  }
+  r = run(r.state, { kind: 'timer', id: 'probe', now: due + 4 * T.probeIntervalMs });
+  assert.equal(pings(r.actions).length, 1, 'fifth round: 410 ms of silence, so it pings');
+  // Two members keep a 2-round window: a 4-round one would only delay detection.
+  let p = run(createMembership({ name: 'a', addr: 'a:7946', timing: T, seed: 1 }), { kind: 'start', now: 0 }, pkt(1, 'b', alive('b'))).state;
+  const pdue = p.timers.get('probe')!;
+  p = run(p, pkt(Math.max(1, pdue - 10), 'b', { type: 'ping', seq: 1, target: 'a' })).state;
+  let pr = run(p, { kind: 'timer', id: 'probe', now: pdue }, { kind: 'timer', id: 'probe', now: pdue + T.probeIntervalMs });
+  assert.deepEqual(pings(pr.actions), [], 'pair: 110 ms < 2 × 100 ms');
+  pr = run(pr.state, { kind: 'timer', id: 'probe', now: pdue + 2 * T.probeIntervalMs });
+  assert.deepEqual(pings(pr.actions), ['b:7946'], 'pair: 210 ms of silence, so it pings');
   // Only the round-robin's next target was heard from: the round pings the other one instead.
   for (const seed of [1, 2, 3, 4]) {
     let o = run(createMembership({ name: 'a', addr: 'a:7946', timing: T, seed }), { kind: 'start', now: 0 }, pkt(1, 'b', alive('b'), alive('c'))).state;
