@@ -13,7 +13,7 @@
  *     12 salt    u32  random per sender start (nonce uniqueness when two senders share an epoch)
  *     16 seq     u32  per-sender frame counter shared by UDP and TCP (never reused within an epoch)
  *     20 length  u32  body length (ciphertext length when sealed, tag excluded)
- *   body, then the 16-byte tag when sealed.   Nonce (12 bytes) = header[8..20]: epoch's low 32 bits, salt, seq.
+ *   body, then the 12-byte tag when sealed.   Nonce (12 bytes) = header[8..20]: epoch's low 32 bits, salt, seq.
  *
  * TCP carries the same frames back to back; `length` (+ tag) delimits them.
  */
@@ -24,7 +24,8 @@ import type { Packet } from './types.js';
 export const FRAME_MAGIC = [0xb7, 0x4d] as const;
 export const FRAME_VERSION = 1;
 export const HEADER_BYTES = 24;
-export const TAG_BYTES = 16;
+/** GCM tag length (AEAD_AES_256_GCM_12, RFC 5282). */
+export const TAG_BYTES = 12;
 /** Largest body accepted (a push-pull of several thousand members fits). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const FLAG_SEALED = 1;
@@ -34,7 +35,7 @@ const MEMBERLIST_MAX_FIRST_BYTE = 13;
 
 /** Authenticated encryption with associated data, e.g. AES-256-GCM. */
 export interface Aead {
-  /** Returns ciphertext || 16-byte tag. */
+  /** Returns ciphertext || TAG_BYTES-byte tag. */
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   /** Returns the plaintext, or undefined if the tag does not verify under any known key. */
   open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined;
