@@ -1,7 +1,7 @@
 /**
  * Membership (issue 11): detection time and gossip bandwidth per node at 10, 50 and 200 members.
  *
- * Simulation (src/testing/membership/sim.ts: the real reducer and body codec, a fake LAN with 0.2–0.5 ms
+ * Simulation (src/testing/membership/sim.ts: the real reducer and sealed v2 frames, a fake LAN with 0.2–0.5 ms
  * latency, no loss): per size, members are killed one after another (TRIALS per size) and we time
  * kill → every survivor has declared it dead. The same-run reference is the same simulator with
  * hashicorp memberlist's DefaultLANConfig timing (what MetalLB v0.11 runs: 1 s probes, 500 ms timeout,
@@ -314,7 +314,7 @@ export async function run(): Promise<BenchResult[]> {
     const note = `simulated LAN, ${TRIALS} kills (memberlist timing: ${Math.min(TRIALS, 5)}); false deaths ${ours.falseDowns}`;
     out.push({ name: `sim ${size} members: kill → all agree dead, p50`, value: Math.round(ours.p50), unit: 'ms', reference: { name: 'memberlist LAN timing, same simulator', value: Math.round(ml.p50) }, note });
     out.push({ name: `sim ${size} members: kill → all agree dead, p99`, value: Math.round(ours.p99), unit: 'ms', reference: { name: 'memberlist LAN timing, same simulator', value: Math.round(ml.p99) }, note: `max ${Math.round(ours.max)} ms` });
-    out.push({ name: `sim ${size} members: UDP gossip per node`, value: Math.round(ours.udpBps), unit: 'B/s', reference: { name: 'memberlist LAN timing', value: Math.round(ml.udpBps) }, note: 'frames incl. 40 B header+tag, no IP/UDP headers' });
+    out.push({ name: `sim ${size} members: UDP gossip per node`, value: Math.round(ours.udpBps), unit: 'B/s', reference: { name: 'memberlist LAN timing', value: Math.round(ml.udpBps) }, note: 'sealed v2 frames (20 B header + 12 B tag), no IP/UDP headers' });
     out.push({ name: `sim ${size} members: TCP state sync per node`, value: Math.round(ours.tcpBps), unit: 'B/s', reference: { name: 'memberlist LAN timing', value: Math.round(ml.tcpBps) }, note: 'push/pull every 15 s × (1 + ceil(log2(N/32))) for N > 32' });
   }
   return out;

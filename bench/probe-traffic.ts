@@ -1,6 +1,6 @@
 /**
  * Probe traffic against detection time (issue 11 goal "no more than keepalived's traffic"), in the deterministic
- * simulation (src/testing/membership/sim.ts: the real reducer and body codec, 0.2–0.5 ms LAN latency). For each
+ * simulation (src/testing/membership/sim.ts: the real reducer and sealed v2 frames, 0.2–0.5 ms LAN latency). For each
  * timing variant and cluster size: UDP packets and bytes sent per node per second over a quiet 30 s window (bytes
  * counted as IP packets: frame + 28 B IPv4/UDP headers, as nftables counts them), kill → every survivor agrees
  * it is dead (p50/p99 over PROBE_TRAFFIC_TRIALS kills), and false deaths over 60 s at 5 % loss and while one

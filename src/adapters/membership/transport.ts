@@ -4,7 +4,10 @@
  * from an injected Clock. It implements the speaker's `Membership` port (alive() / onChange()).
  *
  * Everything from the wire goes through decodeFrame first; a drop is counted by reason (`drops`), the
- * `foreign` kind (hashicorp memberlist: a MetalLB speaker in a mixed rollout) logged once per source.
+ * `foreign` kind (hashicorp memberlist: a MetalLB speaker in a mixed rollout) logged once per source. A decoded
+ * frame names its sender by member id (frame v2); MemberIds maps it to the node name from the members the
+ * detector reported (src/core/membership/member-id.ts), and two names with one id are logged once
+ * (`memberIdCollision`).
  * No throw escapes a socket callback: bad input never crashes the speaker.
  */
 import dgram from 'node:dgram';
@@ -12,8 +15,9 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { aliveNames, createMembership, knownMembers, step, type MembershipState } from '../../core/membership/detector.js';
 import { DROP_REASONS, decodeFrame, encodeFrame, peekFrame, MAX_BODY_BYTES, type Aead, type DropReason } from '../../core/membership/frame.js';
+import { MemberIds, memberId } from '../../core/membership/member-id.js';
 import { ReplayGuard } from '../../core/membership/replay.js';
-import type { Member, MembershipAction, MembershipEvent, MembershipTiming } from '../../core/membership/types.js';
+import type { Member, MembershipAction, MembershipEvent, MembershipTiming, Packet } from '../../core/membership/types.js';
 import type { Logger } from '../../core/ports.js';
 import type { Clock } from '../clock.js';
 import { aesGcm, keyFromSecret } from './crypto.js';
@@ -71,8 +75,10 @@ export class MembershipNode {
   private readonly tcp: net.Server;
   private readonly aead: Aead | undefined;
   private readonly replay = new ReplayGuard();
-  private readonly epoch = Date.now();
-  private readonly salt = randomBytes(4).readUInt32BE(0);
+  private readonly ids: MemberIds;
+  private readonly id: number;
+  private epoch = Date.now();
+  private salt = randomBytes(4).readUInt32BE(0);
   private seq = 0;
   private readonly timers = new Map<string, () => void>();
   private readonly conns = new Map<number, net.Socket>();
@@ -94,6 +100,11 @@ export class MembershipNode {
     this.logger = opts.logger.child({ component: 'memberlist' });
     this.syncTimeoutMs = opts.syncTimeoutMs ?? 5_000;
     this.aead = opts.secret ? aesGcm([keyFromSecret(opts.secret)]) : undefined;
+    this.id = memberId(opts.name);
+    this.ids = new MemberIds(opts.name, (id, kept, other) => this.logger.warn({
+      op: 'memberlist', event: 'memberIdCollision', id: id.toString(16).padStart(8, '0'), node: kept, other,
+      msg: `nodes ${kept} and ${other} have the same member id; frames from ${other} are taken as ${kept}'s (rename one node)`,
+    }));
     this.state = createMembership({
       name: opts.name, addr: this.addr, timing: opts.timing, meta: opts.meta,
       seed: randomBytes(4).readUInt32BE(0),
@@ -181,15 +192,25 @@ export class MembershipNode {
     if (this.closed) return;
     const { state, actions } = step(this.state, event);
     this.state = state;
+    this.ids.learnFrom(actions);
+    // The detector forgets long-dead members silently; the id table follows now and then (amortised O(1) per event).
+    if (this.ids.size > 2 * this.state.members.size + 64) this.ids.retain(this.state.members.keys());
     for (const a of actions) this.act(a);
     // alive() changes exactly when a member goes up or down (suspects count as up).
     if (actions.some((a) => a.kind === 'member-up' || a.kind === 'member-down')) for (const l of [...this.listeners]) l();
     if (actions.some((a) => a.kind === 'refuted')) for (const l of [...this.refuteListeners]) l();
   }
 
-  private frame(packet: Parameters<typeof encodeFrame>[0], channel: 'udp' | 'tcp'): Buffer {
-    this.seq = (this.seq + 1) >>> 0;
-    return encodeFrame(packet, { epoch: this.epoch, salt: this.salt, seq: this.seq }, channel, this.aead);
+  private frame(packet: Packet, channel: 'udp' | 'tcp'): Buffer {
+    if (this.seq === 0xffffffff) {
+      // 2^32 frames in one epoch (years at tens per second): a new epoch and salt rather than a wrapped seq, which
+      // would reuse nonces and be taken for replays.
+      this.epoch = Math.max(Date.now(), this.epoch + 1);
+      this.salt = randomBytes(4).readUInt32BE(0);
+      this.seq = 0;
+    }
+    this.seq++;
+    return encodeFrame(packet.messages, { id: this.id, epoch: this.epoch, salt: this.salt, seq: this.seq }, channel, this.aead);
   }
 
   private act(a: MembershipAction): void {
@@ -256,7 +277,7 @@ export class MembershipNode {
     try {
       const r = decodeFrame(buf, 'udp', this.replay, this.aead);
       if (!r.ok) { this.drop(r.reason, from, r.detail); return; }
-      this.dispatch({ kind: 'packet', now: this.clock.now(), from, packet: r.packet, via: 'udp' });
+      this.dispatch({ kind: 'packet', now: this.clock.now(), from, packet: this.ids.resolve(r.senderId, r.messages), via: 'udp' });
     } catch (err) {
       this.logger.error({ op: 'memberlist', error: String(err), msg: 'unexpected error handling a datagram' });
     }
@@ -271,7 +292,7 @@ export class MembershipNode {
     sock.on('data', (chunk: Buffer) => {
       if (done) return;
       buf = Buffer.concat([buf, chunk]);
-      const peek = peekFrame(buf);
+      const peek = peekFrame(buf, 'tcp');
       if (!peek.ok) {
         if (peek.reason === 'truncated') return; // header still incomplete
         finish(); onFail(peek.detail, peek.reason); sock.destroy(); return;
@@ -290,7 +311,7 @@ export class MembershipNode {
       if (!r.ok) { this.drop(r.reason, from, r.detail); sock.destroy(); return; }
       const conn = ++this.nextConn;
       this.conns.set(conn, sock);
-      this.dispatch({ kind: 'packet', now: this.clock.now(), from, packet: r.packet, via: 'tcp', conn });
+      this.dispatch({ kind: 'packet', now: this.clock.now(), from, packet: this.ids.resolve(r.senderId, r.messages), via: 'tcp', conn });
       // No reply wanted (a reply frame, or we left): just close.
       if (this.conns.delete(conn)) sock.end();
     }, (why, reason) => { if (reason) this.drop(reason, from, why); });
@@ -307,7 +328,7 @@ export class MembershipNode {
       sock.end();
       const r = decodeFrame(buf, 'tcp', this.replay, this.aead);
       if (!r.ok) { this.drop(r.reason, addr, r.detail); failed(); return; }
-      this.dispatch({ kind: 'packet', now: this.clock.now(), from: addr, packet: r.packet, via: 'tcp' });
+      this.dispatch({ kind: 'packet', now: this.clock.now(), from: addr, packet: this.ids.resolve(r.senderId, r.messages), via: 'tcp' });
     }, (why, reason) => { if (reason) this.drop(reason, addr, why); failed(); sock.destroy(); });
   }
 }

@@ -4,7 +4,7 @@
  * travel); each update is sent at most `limit` times, least-sent first, as in SWIM's infection-style
  * dissemination, which reaches all members in O(log N) rounds.
  */
-import { packetSize, messageSize } from './codec.js';
+import { bodySize, messageSize, MAX_MESSAGES } from './codec.js';
 import type { Message } from './types.js';
 
 export interface Broadcast { readonly key: string; readonly name: string; readonly message: Message; readonly transmits: number }
@@ -32,10 +32,10 @@ export function enqueue(queue: readonly Broadcast[], message: Message): Broadcas
  * Appends queued updates to `messages` while the body stays within `budget` bytes, least-sent (then newest)
  * first, and returns the queue with transmit counts raised and updates that reached `limit` removed.
  */
-export function fill(queue: readonly Broadcast[], sender: string, messages: Message[], budget: number, limit: number): { queue: Broadcast[]; messages: Message[] } {
+export function fill(queue: readonly Broadcast[], messages: Message[], budget: number, limit: number): { queue: Broadcast[]; messages: Message[] } {
   if (queue.length === 0) return { queue: [], messages };
   const out = [...messages];
-  let size = packetSize(sender, out);
+  let size = bodySize(out);
   // Least-sent first, newest first among equals: a pass per transmit count (counts are ≤ limit, small),
   // cheaper than sorting the queue for every packet while a join floods it.
   const sent = new Set<number>();
@@ -44,7 +44,7 @@ export function fill(queue: readonly Broadcast[], sender: string, messages: Mess
     for (let i = queue.length - 1; i >= 0; i--) {
       const b = queue[i]!;
       if (b.transmits !== t) continue;
-      if (out.length >= 255) { full = true; break; }
+      if (out.length >= MAX_MESSAGES) { full = true; break; }
       const add = messageSize(b.message);
       if (size + add > budget) { if (budget - size < 8) { full = true; break; } continue; }
       size += add;

@@ -1,12 +1,14 @@
 /**
- * Body codec of the membership protocol: a Packet (sender + messages) to bytes and back. Pure; the frame
- * around it (magic, version, sealing, replay) is in frame.ts. All integers are big-endian. Layout:
+ * Body codec of the membership protocol, frame v2: messages to bytes and back. Pure; the frame around it
+ * (magic, version, sender id, sealing, replay) is in frame.ts. All integers are big-endian. Layout:
  *
- *   body    = sender:str8  count:u8  message{count}
- *   str8    = len:u8 utf8{len}            (node names are DNS subdomains, ≤ 253 bytes)
- *   bytes16 = len:u16 octets{len}         (member metadata, ≤ MAX_META_BYTES)
+ *   body    = message{1..MAX_MESSAGES}        back to back, no count: the body ends where the datagram (UDP) or
+ *                                             the header's length (TCP) says; each message's length follows from
+ *                                             its type and fields
+ *   str8    = len:u8 utf8{len}                (node names are DNS subdomains, ≤ 253 bytes)
+ *   bytes16 = len:u16 octets{len}             (member metadata, ≤ MAX_META_BYTES)
  *   message = type:u8 fields
- *     1 ping      seq:u32 target:str8
+ *     1 ping      seq:u32 target:u32          (target = member id of the member meant to answer, member-id.ts)
  *     2 ping-req  seq:u32 target:str8 targetAddr:str8
  *     3 ack       seq:u32
  *     4 nack      seq:u32
@@ -16,20 +18,22 @@
  *     8 push-pull flags:u8 (1 = join, 2 = reply) count:u32 state{count}
  *       state = name:str8 addr:str8 incarnation:u32 status:u8 (0 alive, 1 suspect, 2 dead, 3 left) meta:bytes16
  *
- * Decoding never throws: short input is `truncated`, anything else unexpected is `malformed`.
+ * The sender is not in the body: the frame header carries its member id. A steady-state ping is 9 bytes, an
+ * ack 5. Decoding never throws: short input is `truncated`, anything else unexpected (an empty body included)
+ * is `malformed`.
  */
-import type { MemberState, MemberStatus, Message, Packet } from './types.js';
+import type { MemberState, MemberStatus, Message } from './types.js';
 
 /** Largest metadata a member may carry (memberlist's MetaMaxSize is 512 too). */
 export const MAX_META_BYTES = 512;
-/** Largest number of messages in one packet (count is a u8). */
+/** Largest number of messages in one body (a bound on the work one frame can cause; the encoder's packets stay far below). */
 export const MAX_MESSAGES = 255;
 
 const TYPE = { ping: 1, 'ping-req': 2, ack: 3, nack: 4, alive: 5, suspect: 6, dead: 7, 'push-pull': 8 } as const;
 const STATUS: readonly MemberStatus[] = ['alive', 'suspect', 'dead', 'left'];
 
 export type BodyDecodeResult =
-  | { readonly ok: true; readonly packet: Packet }
+  | { readonly ok: true; readonly messages: Message[] }
   | { readonly ok: false; readonly reason: 'truncated' | 'malformed'; readonly detail: string };
 
 const str8Size = (s: string): number => 1 + Buffer.byteLength(s, 'utf8');
@@ -37,7 +41,7 @@ const str8Size = (s: string): number => 1 + Buffer.byteLength(s, 'utf8');
 /** Encoded size in bytes of one message (used to fill packets up to a byte budget without encoding). */
 export function messageSize(m: Message): number {
   switch (m.type) {
-    case 'ping': return 1 + 4 + str8Size(m.target);
+    case 'ping': return 1 + 4 + 4;
     case 'ping-req': return 1 + 4 + str8Size(m.target) + str8Size(m.targetAddr);
     case 'ack': case 'nack': return 5;
     case 'alive': return 1 + str8Size(m.name) + 4 + str8Size(m.addr) + 2 + m.meta.length;
@@ -46,9 +50,9 @@ export function messageSize(m: Message): number {
   }
 }
 
-/** Encoded size of a packet body carrying `messages`. */
-export function packetSize(sender: string, messages: readonly Message[]): number {
-  return str8Size(sender) + 1 + messages.reduce((n, m) => n + messageSize(m), 0);
+/** Encoded size of a body carrying `messages`. */
+export function bodySize(messages: readonly Message[]): number {
+  return messages.reduce((n, m) => n + messageSize(m), 0);
 }
 
 class Writer {
@@ -70,19 +74,17 @@ class Writer {
 }
 
 /**
- * Encodes a packet body. Throws RangeError only on a programming error on OUR side (a name over 255
- * bytes, metadata over MAX_META_BYTES, more than MAX_MESSAGES messages); input from the wire never
- * reaches this function.
+ * Encodes a body. Throws RangeError only on a programming error on OUR side (no message or more than
+ * MAX_MESSAGES, a name over 255 bytes, metadata over MAX_META_BYTES); input from the wire never reaches
+ * this function.
  */
-export function encodeBody(packet: Packet): Buffer {
-  if (packet.messages.length > MAX_MESSAGES) throw new RangeError(`${packet.messages.length} messages exceed ${MAX_MESSAGES}`);
-  const w = new Writer(packetSize(packet.sender, packet.messages));
-  w.str8(packet.sender);
-  w.u8(packet.messages.length);
-  for (const m of packet.messages) {
+export function encodeBody(messages: readonly Message[]): Buffer {
+  if (messages.length === 0 || messages.length > MAX_MESSAGES) throw new RangeError(`${messages.length} messages: a body carries 1 to ${MAX_MESSAGES}`);
+  const w = new Writer(bodySize(messages));
+  for (const m of messages) {
     w.u8(TYPE[m.type]);
     switch (m.type) {
-      case 'ping': w.u32(m.seq); w.str8(m.target); break;
+      case 'ping': w.u32(m.seq); w.u32(m.target); break;
       case 'ping-req': w.u32(m.seq); w.str8(m.target); w.str8(m.targetAddr); break;
       case 'ack': case 'nack': w.u32(m.seq); break;
       case 'alive': w.str8(m.name); w.u32(m.incarnation); w.str8(m.addr); w.bytes16(m.meta); break;
@@ -140,7 +142,7 @@ class Reader {
 function readMessage(r: Reader): Message {
   const type = r.u8();
   switch (type) {
-    case 1: return { type: 'ping', seq: r.u32(), target: r.name('ping target') };
+    case 1: return { type: 'ping', seq: r.u32(), target: r.u32() };
     case 2: return { type: 'ping-req', seq: r.u32(), target: r.name('ping-req target'), targetAddr: r.name('ping-req address') };
     case 3: return { type: 'ack', seq: r.u32() };
     case 4: return { type: 'nack', seq: r.u32() };
@@ -168,17 +170,17 @@ function readMessage(r: Reader): Message {
   }
 }
 
-/** Decodes a packet body; never throws. Trailing bytes after the last message are `malformed`. */
+/** Decodes a body (all of `bytes`); never throws. */
 export function decodeBody(bytes: Uint8Array): BodyDecodeResult {
   const r = new Reader(bytes);
   try {
-    const sender = r.name('sender');
-    const count = r.u8();
-    if (count === 0) throw new Bad('packet without messages');
+    if (bytes.length === 0) throw new Bad('body without messages');
     const messages: Message[] = [];
-    for (let i = 0; i < count; i++) messages.push(readMessage(r));
-    if (r.off !== bytes.length) throw new Bad(`${bytes.length - r.off} trailing bytes`);
-    return { ok: true, packet: { sender, messages } };
+    while (r.off < bytes.length) {
+      if (messages.length === MAX_MESSAGES) throw new Bad(`more than ${MAX_MESSAGES} messages`);
+      messages.push(readMessage(r));
+    }
+    return { ok: true, messages };
   } catch (err) {
     if (err instanceof Short) return { ok: false, reason: 'truncated', detail: err.message };
     if (err instanceof Bad) return { ok: false, reason: 'malformed', detail: err.message };

@@ -21,6 +21,7 @@
  * Pure: time arrives in events, randomness from a seeded PRNG in the state, packets leave as actions.
  */
 import { type Broadcast, enqueue, fill } from './broadcasts.js';
+import { memberId } from './member-id.js';
 import { nextRandom } from './random.js';
 import { pushPullIntervalMs, recentContactWindowMs, retransmitLimit, suspicionConfirmationsWanted, suspicionTimeoutMs } from './timing.js';
 import type { Member, MemberState, MembershipAction, MembershipEvent, MembershipTiming, Message, Packet } from './types.js';
@@ -180,7 +181,7 @@ class Draft {
   broadcast(message: Message): void { this.broadcasts = enqueue(this.broadcasts, message); }
   /** Sends `messages` to `to` with as many queued updates piggybacked as fit the packet budget. */
   send(to: string, messages: Message[]): void {
-    const filled = fill(this.broadcasts, this.self.name, messages, this.t.maxPacketBytes, retransmitLimit(this.t, this.n()));
+    const filled = fill(this.broadcasts, messages, this.t.maxPacketBytes, retransmitLimit(this.t, this.n()));
     this.broadcasts = filled.queue;
     this.actions.push({ kind: 'send', to, packet: { sender: this.self.name, messages: filled.messages } });
   }
@@ -247,7 +248,7 @@ class Draft {
     if (!target || this.heardLately(target)) return;
     const seq = this.nextSeq();
     this.probe = { seq, target: target.name, start: this.now, acked: false, expectedNacks: 0, nacks: 0 };
-    this.send(target.addr, [{ type: 'ping', seq, target: target.name }]);
+    this.send(target.addr, [{ type: 'ping', seq, target: memberId(target.name) }]);
     this.setTimer('probe-timeout', this.now + Math.min(interval, this.t.probeTimeoutMs * this.scale()));
   }
 
@@ -359,19 +360,23 @@ class Draft {
   packet(from: string, packet: Packet, via: 'udp' | 'tcp', conn: number | undefined): void {
     // A member we hold dead is talking to us: it missed its own death notice (gossip to the dead is brief),
     // so tell it; it refutes at once instead of waiting for a state sync to bring the news.
-    const sender = this.members.get(packet.sender);
+    // `sender` is undefined when the frame's sender id names nobody we know (MemberIds.resolve kept only pings,
+    // alive and push-pull then).
+    const sender = packet.sender === undefined ? undefined : this.members.get(packet.sender);
     if (sender && via === 'udp') this.heard.set(sender.name, this.now);
     if (sender && sender.status === 'dead' && via === 'udp') {
       this.send(from, [{ type: 'dead', name: sender.name, incarnation: sender.incarnation, from: this.self.name }]);
     }
     for (const m of packet.messages) {
       switch (m.type) {
-        case 'ping': if (m.target === this.self.name) this.send(from, [{ type: 'ack', seq: m.seq }]); break;
+        // The target id guards against a misdelivered ping (an address now used by another member): only the
+        // member it was meant for acks.
+        case 'ping': if (m.target === memberId(this.self.name)) this.send(from, [{ type: 'ack', seq: m.seq }]); break;
         case 'ping-req': {
           if (m.target === this.self.name) { this.send(from, [{ type: 'ack', seq: m.seq }]); break; }
           const seq = this.nextSeq();
           this.relays.set(seq, { originAddr: from, originSeq: m.seq });
-          this.send(m.targetAddr, [{ type: 'ping', seq, target: m.target }]);
+          this.send(m.targetAddr, [{ type: 'ping', seq, target: memberId(m.target) }]);
           this.setTimer(`relay:${seq}`, this.now + Math.floor(this.t.probeTimeoutMs * 0.8));
           break;
         }
@@ -412,11 +417,11 @@ class Draft {
   }
 
   /** Full state from a peer. A remote `dead` becomes a suspicion here: we check for ourselves (as memberlist). */
-  merge(states: readonly MemberState[], sender: string): void {
+  merge(states: readonly MemberState[], sender: string | undefined): void {
     for (const s of states) {
       if (s.status === 'alive') this.onAlive(s.name, s.incarnation, s.addr, s.meta);
       else if (s.status === 'left') this.onDead(s.name, s.incarnation, s.name);
-      else {
+      else if (sender !== undefined) {
         if (!this.members.has(s.name) && s.name !== this.self.name) continue; // never learn a member as suspect first
         this.onSuspect(s.name, s.incarnation, sender);
       }

@@ -1,5 +1,6 @@
 /**
- * Replay protection for membership frames: per sender (and per channel, UDP or TCP), the sender's epoch
+ * Replay protection for membership frames: per sender member id (frame v2's header field; and per channel, UDP or
+ * TCP), the sender's epoch
  * (its start time in ms, never lower after a restart) and a 64-packet sliding window over its sequence
  * numbers, as in IPsec's anti-replay window (RFC 4303 §3.4.3). Checked only after a frame authenticated,
  * so an attacker cannot move a window without the key. Pure: no clock, no I/O.
@@ -14,7 +15,8 @@ const MASK = (1n << WINDOW) - 1n;
 export type ReplayVerdict = 'fresh' | 'replayed';
 
 export class ReplayGuard {
-  private readonly windows = new Map<string, Window>();
+  /** Key: member id × 2 + (1 for TCP). */
+  private readonly windows = new Map<number, Window>();
 
   /** @param maxSenders windows kept; the least recently refreshed is forgotten beyond it. */
   private readonly maxSenders: number;
@@ -24,8 +26,8 @@ export class ReplayGuard {
    * Records and judges one frame. An older epoch, the same epoch with another salt, a sequence number
    * 64 or more behind the highest seen, or one already seen is `replayed`; a newer epoch resets the window.
    */
-  check(sender: string, channel: 'udp' | 'tcp', epoch: number, salt: number, seq: number): ReplayVerdict {
-    const key = `${channel}\u0000${sender}`;
+  check(senderId: number, channel: 'udp' | 'tcp', epoch: number, salt: number, seq: number): ReplayVerdict {
+    const key = (senderId >>> 0) * 2 + (channel === 'tcp' ? 1 : 0);
     const w = this.windows.get(key);
     if (!w || epoch > w.epoch) {
       this.remember(key, { epoch, salt, top: seq, bits: 1n });
@@ -52,7 +54,7 @@ export class ReplayGuard {
     return this.windows.size;
   }
 
-  private remember(key: string, w: Window): void {
+  private remember(key: number, w: Window): void {
     this.windows.delete(key);
     this.windows.set(key, w);
     if (this.windows.size > this.maxSenders) {

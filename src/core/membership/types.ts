@@ -31,7 +31,8 @@ export interface MemberState {
  * is a graceful leave. Incarnations are 32-bit and only the member itself raises its own.
  */
 export type Message =
-  | { readonly type: 'ping'; readonly seq: number; readonly target: string }
+  /** `target`: the member id (src/core/membership/member-id.ts) of the member meant to answer; others ignore it. */
+  | { readonly type: 'ping'; readonly seq: number; readonly target: number }
   | { readonly type: 'ping-req'; readonly seq: number; readonly target: string; readonly targetAddr: string }
   | { readonly type: 'ack'; readonly seq: number }
   | { readonly type: 'nack'; readonly seq: number }
@@ -40,9 +41,13 @@ export type Message =
   | { readonly type: 'dead'; readonly name: string; readonly incarnation: number; readonly from: string }
   | { readonly type: 'push-pull'; readonly join: boolean; readonly reply: boolean; readonly members: readonly MemberState[] };
 
-/** One datagram (or one TCP frame): who sent it and its messages, in order. */
+/**
+ * One datagram (or one TCP frame): who sent it and its messages, in order. `sender` is undefined when the frame's
+ * sender id names no member the receiver knows (src/core/membership/member-id.ts MemberIds.resolve); the
+ * detector's own packets always carry its name.
+ */
 export interface Packet {
-  readonly sender: string;
+  readonly sender: string | undefined;
   readonly messages: readonly Message[];
 }
 

@@ -6,17 +6,29 @@
  * Faults: `kill` (the process is gone), `freeze`/`thaw` (SIGSTOP/SIGCONT: inbound packets and due timers wait,
  * and on thaw the due timers run before the waiting packets, as in Node's event loop, where expired timers run
  * before the poll phase reads sockets), `stall` (a freeze of a given length: event-loop lag), `partition`, and
- * packet loss. Every UDP packet goes through the real body codec, so bytes are real frame sizes.
+ * packet loss. Every packet goes through the real frame codec, sealed (frame v2: header, body, 12-byte tag), its
+ * receiver's replay guard and its receiver's sender-id resolution (MemberIds), so bytes are real frame sizes and
+ * what arrives is what the wire can carry. The seal is `lengthOnlyAead`: the real layout and length, no cipher.
  */
-import { decodeBody, encodeBody } from '../../core/membership/codec.js';
 import { aliveNames, createMembership, step, type MembershipState } from '../../core/membership/detector.js';
-import { HEADER_BYTES, TAG_BYTES } from '../../core/membership/frame.js';
+import { decodeFrame, encodeFrame, TAG_BYTES, type Aead } from '../../core/membership/frame.js';
+import { MemberIds, memberId } from '../../core/membership/member-id.js';
+import { ReplayGuard } from '../../core/membership/replay.js';
 import type { Member, MembershipAction, MembershipEvent, MembershipTiming, Packet } from '../../core/membership/types.js';
 
-/** Bytes a frame adds to a body when sealed (header + tag). UDP/IP headers are not counted. */
-export const FRAME_OVERHEAD = HEADER_BYTES + TAG_BYTES;
+/**
+ * A stand-in for AES-256-GCM with the same output length (plaintext, then TAG_BYTES zero bytes as the tag), so the
+ * simulation counts sealed frame sizes without paying for a cipher. Not encryption: simulation only.
+ */
+export const lengthOnlyAead: Aead = {
+  seal: (_nonce, _aad, plaintext) => { const out = new Uint8Array(plaintext.length + TAG_BYTES); out.set(plaintext); return out; },
+  open: (_nonce, _aad, sealed) => (sealed.length >= TAG_BYTES && sealed.subarray(sealed.length - TAG_BYTES).every((b) => b === 0) ? sealed.subarray(0, sealed.length - TAG_BYTES) : undefined),
+};
 
-interface SimEvent { at: number; cls: number; seq: number; member: number; event: MembershipEvent | { kind: 'thaw' } }
+/** A frame on its way: decoded by its receiver when it arrives. */
+interface InFlight { readonly kind: 'frame'; readonly frame: Buffer; readonly from: string; readonly via: 'udp' | 'tcp'; readonly conn?: number }
+
+interface SimEvent { at: number; cls: number; seq: number; member: number; event: MembershipEvent | InFlight | { kind: 'thaw' } }
 
 /** What one member saw happen to another, for assertions. */
 export interface Observation { at: number; observer: string; kind: 'up' | 'down' | 'suspect' | 'updated'; member: Member }
@@ -28,9 +40,17 @@ interface SimMember {
   killed: boolean;
   frozen: boolean;
   buffered: SimEvent[];
+  /** Sealed frame bytes sent (UDP/IP and TCP/IP headers not counted). */
   udpBytesSent: number;
   tcpBytesSent: number;
   packetsSent: number;
+  /** Frame sender state (frame.ts FrameSender), one per member start. */
+  readonly id: number;
+  readonly epoch: number;
+  readonly salt: number;
+  frameSeq: number;
+  readonly ids: MemberIds;
+  readonly replay: ReplayGuard;
 }
 
 export interface SimOptions {
@@ -79,6 +99,8 @@ export class MembershipSim {
   private readonly heap = new Heap();
   private seq = 0;
   private rng: number;
+  /** Frames dropped as replays (reordered beyond the 64-frame window; none expected at LAN jitter). */
+  replayed = 0;
   private readonly byAddr = new Map<string, number>();
   private blocked: (a: number, b: number) => boolean = () => false;
   private conn = 0;
@@ -100,6 +122,8 @@ export class MembershipSim {
       this.members.push({
         name, addr, killed: false, frozen: false, buffered: [], udpBytesSent: 0, tcpBytesSent: 0, packetsSent: 0,
         state: createMembership({ name, addr, timing: opts.timing, seed: Math.floor(this.random() * 2 ** 32) }),
+        id: memberId(name), epoch: 1_764_547_200_000 + i, salt: Math.floor(this.random() * 2 ** 32), frameSeq: 0,
+        ids: new MemberIds(name), replay: new ReplayGuard(),
       });
     }
   }
@@ -165,9 +189,16 @@ export class MembershipSim {
     if (m.frozen) { m.buffered.push(e); return; }
     // A timer event carries its due time in `now` until it runs; one cleared or re-armed since is stale.
     if (e.event.kind === 'timer' && m.state.timers.get(e.event.id) !== e.event.now) return;
-    const event = { ...e.event, now: this.now } as MembershipEvent;
+    let event: MembershipEvent;
+    if (e.event.kind === 'frame') {
+      const f = e.event;
+      const packet = this.receive(e.member, f.frame, f.via);
+      if (!packet) return;
+      event = { kind: 'packet', now: this.now, from: f.from, packet, via: f.via, conn: f.conn };
+    } else event = { ...e.event, now: this.now } as MembershipEvent;
     const { state, actions } = step(m.state, event);
     m.state = state;
+    m.ids.learnFrom(actions);
     for (const a of actions) this.act(e.member, a);
   }
 
@@ -178,23 +209,24 @@ export class MembershipSim {
       case 'clear-timer': break; // the state no longer lists it; dispatch drops the stale firing
       case 'send': this.sendUdp(i, a.to, a.packet); break;
       case 'sync': {
-        const bytes = encodeBody(a.packet).length + FRAME_OVERHEAD;
-        m.tcpBytesSent += bytes;
+        const frame = this.frame(i, a.packet, 'tcp');
+        m.tcpBytesSent += frame.length;
         const to = this.byAddr.get(a.to);
         const conn = ++this.conn;
         this.conns.set(conn, { origin: i });
         const reachable = to !== undefined && !this.members[to]!.killed && !this.blocked(i, to);
         if (!reachable) { this.schedule(i, this.now + 1000, 1, { kind: 'sync-failed', now: 0, to: a.to }); break; }
-        this.schedule(to, this.now + this.delay(), 1, { kind: 'packet', now: 0, from: m.addr, packet: this.wire(a.packet), via: 'tcp', conn });
+        this.schedule(to, this.now + this.delay(), 1, { kind: 'frame', frame, from: m.addr, via: 'tcp', conn });
         break;
       }
       case 'sync-reply': {
         const c = this.conns.get(a.conn);
         this.conns.delete(a.conn);
         if (!c) break;
-        m.tcpBytesSent += encodeBody(a.packet).length + FRAME_OVERHEAD;
+        const frame = this.frame(i, a.packet, 'tcp');
+        m.tcpBytesSent += frame.length;
         if (this.blocked(i, c.origin)) break;
-        this.schedule(c.origin, this.now + this.delay(), 1, { kind: 'packet', now: 0, from: m.addr, packet: this.wire(a.packet), via: 'tcp' });
+        this.schedule(c.origin, this.now + this.delay(), 1, { kind: 'frame', frame, from: m.addr, via: 'tcp' });
         break;
       }
       case 'member-up': this.observations.push({ at: this.now, observer: m.name, kind: 'up', member: a.member }); break;
@@ -207,23 +239,36 @@ export class MembershipSim {
 
   private delay(): number { return this.latency + this.random() * this.jitter; }
 
-  /** Through the real codec, so what arrives is what the wire can carry. */
-  private wire(p: Packet): Packet {
-    const d = decodeBody(encodeBody(p));
-    if (!d.ok) throw new Error(`codec round trip failed: ${d.reason} ${d.detail}`);
-    return d.packet;
+  /** Member i's next sealed frame of `packet` (its own id, epoch, salt and seq, shared by UDP and TCP as in the transport). */
+  private frame(i: number, packet: Packet, channel: 'udp' | 'tcp'): Buffer {
+    const m = this.members[i]!;
+    m.frameSeq++;
+    return encodeFrame(packet.messages, { id: m.id, epoch: m.epoch, salt: m.salt, seq: m.frameSeq }, channel, lengthOnlyAead);
+  }
+
+  /**
+   * Member j's decoding of a frame, as the transport does it: decodeFrame (replay guard included), then its
+   * MemberIds' view of the sender. A replayed frame (reordered beyond the 64-frame window) is lost; any other
+   * drop is a codec bug.
+   */
+  private receive(j: number, frame: Buffer, channel: 'udp' | 'tcp'): Packet | undefined {
+    const r = decodeFrame(frame, channel, this.members[j]!.replay, lengthOnlyAead);
+    if (!r.ok) {
+      if (r.reason === 'replayed') { this.replayed++; return undefined; }
+      throw new Error(`frame round trip failed: ${r.reason} ${r.detail}`);
+    }
+    return this.members[j]!.ids.resolve(r.senderId, r.messages);
   }
 
   private sendUdp(i: number, to: string, packet: Packet): void {
     const m = this.members[i]!;
-    const body = encodeBody(packet);
-    m.udpBytesSent += body.length + FRAME_OVERHEAD;
+    const frame = this.frame(i, packet, 'udp');
+    m.udpBytesSent += frame.length;
     m.packetsSent++;
     const j = this.byAddr.get(to);
     if (j === undefined || this.blocked(i, j) || this.random() < this.loss) return;
-    const d = decodeBody(body);
-    if (!d.ok) throw new Error(`codec round trip failed: ${d.reason} ${d.detail}`);
-    this.schedule(j, this.now + this.delay(), 1, { kind: 'packet', now: 0, from: m.addr, packet: d.packet, via: 'udp' });
+    // Decoded when it arrives (the receiver's id table is the one it has then), not when sent.
+    this.schedule(j, this.now + this.delay(), 1, { kind: 'frame', frame, from: m.addr, via: 'udp' });
   }
 
   kill(i: number): void { this.members[i]!.killed = true; }

@@ -18,6 +18,7 @@ import { MembershipNode } from '../../../src/adapters/membership/transport.js';
 import { realClock } from '../../../src/adapters/clock.js';
 import { decodeFrame } from '../../../src/core/membership/frame.js';
 import { ReplayGuard } from '../../../src/core/membership/replay.js';
+import { memberId } from '../../../src/core/membership/member-id.js';
 import { DEFAULT_TIMING } from '../../../src/core/membership/types.js';
 import type { Logger } from '../../../src/core/ports.js';
 import { waitFor } from '../../../src/testing/cluster/processes.js';
@@ -30,18 +31,19 @@ const { workerData, parentPort } = require('node:worker_threads');
 const dgram = require('node:dgram');
 (async () => {
   const { encodeFrame, decodeFrame } = await import(workerData.frame);
+  const { memberId } = await import(workerData.memberId);
   const { ReplayGuard } = await import(workerData.replay);
   const acks = new Int32Array(workerData.shared);
   const sock = dgram.createSocket('udp4');
   const replay = new ReplayGuard();
   let seq = 0;
   const epoch = Date.now();
-  const send = (messages, port, host, cb) => { seq++; sock.send(encodeFrame({ sender: 'b', messages }, { epoch, salt: 7, seq }, 'udp'), port, host, cb); };
+  const send = (messages, port, host, cb) => { seq++; sock.send(encodeFrame(messages, { id: memberId('b'), epoch, salt: 7, seq }, 'udp'), port, host, cb); };
   sock.on('message', (buf, rinfo) => {
     const r = decodeFrame(buf, 'udp', replay);
     if (!r.ok) return;
-    for (const m of r.packet.messages) {
-      if (m.type === 'ping' && m.target === 'b') send([{ type: 'ack', seq: m.seq }], rinfo.port, rinfo.address, () => Atomics.add(acks, 0, 1));
+    for (const m of r.messages) {
+      if (m.type === 'ping' && m.target === memberId('b')) send([{ type: 'ack', seq: m.seq }], rinfo.port, rinfo.address, () => Atomics.add(acks, 0, 1));
     }
   });
   sock.bind(0, workerData.host, () => {
@@ -67,6 +69,7 @@ test('a member stalled with the ack already in its socket does not suspect the t
       shared, host: host.replace(/\.1$/, '.2'), aHost: host, aPort,
       frame: new URL('../../../src/core/membership/frame.js', import.meta.url).href,
       replay: new URL('../../../src/core/membership/replay.js', import.meta.url).href,
+      memberId: new URL('../../../src/core/membership/member-id.js', import.meta.url).href,
     },
   });
   try {
@@ -84,7 +87,7 @@ test('a member stalled with the ack already in its socket does not suspect the t
       send(buf, ...rest);
       if (!armed) return;
       const r = decodeFrame(buf, 'udp', new ReplayGuard());
-      if (!r.ok || !r.packet.messages.some((m) => m.type === 'ping' && m.target === 'b')) return;
+      if (!r.ok || !r.messages.some((m) => m.type === 'ping' && m.target === memberId('b'))) return;
       const before = Atomics.load(acks, 0);
       setImmediate(() => {
         const p = probe();

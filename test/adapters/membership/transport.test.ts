@@ -11,6 +11,7 @@ import { MembershipNode, parseAddr, formatAddr, UDP_RECV_BUFFER_BYTES } from '..
 import { aesGcm, keyFromSecret } from '../../../src/adapters/membership/crypto.js';
 import { realClock } from '../../../src/adapters/clock.js';
 import { encodeFrame } from '../../../src/core/membership/frame.js';
+import { memberId } from '../../../src/core/membership/member-id.js';
 import { DEFAULT_TIMING } from '../../../src/core/membership/types.js';
 import type { LogFields, Logger } from '../../../src/core/ports.js';
 import { waitFor } from '../../../src/testing/cluster/processes.js';
@@ -73,14 +74,48 @@ test('5 members on loopback converge, agree on a crashed member and a graceful l
     await new Promise<void>((r) => sock.bind(0, `127.0.${base}.9`, () => r()));
     const send = (b: Buffer): Promise<void> => new Promise((r) => sock.send(b, target.port, target.host, () => r()));
     const memberlistPing = Buffer.from('0083a3536571ce00000001a44e6f6465a56e6f64652d31', 'hex');
-    const stranger = encodeFrame({ sender: 'node-x', messages: [{ type: 'ack', seq: 1 }] }, { epoch: Date.now(), salt: 1, seq: 1 }, 'udp', aesGcm([keyFromSecret('other')]));
-    const genuine = encodeFrame({ sender: 'node-1', messages: [{ type: 'ack', seq: 12345 }] }, { epoch: 1, salt: 2, seq: 3 }, 'udp', aesGcm([keyFromSecret('loopback test secret')]));
+    const stranger = encodeFrame([{ type: 'ack', seq: 1 }], { id: memberId('node-x'), epoch: Date.now(), salt: 1, seq: 1 }, 'udp', aesGcm([keyFromSecret('other')]));
+    const genuine = encodeFrame([{ type: 'ack', seq: 12345 }], { id: memberId('node-1'), epoch: 1, salt: 2, seq: 3 }, 'udp', aesGcm([keyFromSecret('loopback test secret')]));
     await send(memberlistPing); await send(memberlistPing); await send(stranger); await send(genuine); await send(genuine);
     sock.close();
     // node-1's real sender has a newer epoch than 1, so even the first copy of this old-epoch frame is a replay.
     await waitFor('drops counted', 5_000, () => nodes[0]!.drops.foreign === 2 && nodes[0]!.drops['wrong-key'] >= 1 && nodes[0]!.drops.replayed >= 2, 10);
     assert.equal(logs.filter((l) => /hashicorp memberlist/.test(String(l['msg']))).length, 1, 'foreign traffic logged once per source');
     assert.ok(nodes.slice(0, 3).every((n) => sameSet(n.alive(), names.slice(0, 3))), 'bad datagrams changed nothing');
+  } finally {
+    await Promise.all(nodes.map((n) => n.close()));
+  }
+});
+
+test('two node names with one member id: logged once as memberIdCollision with both names, the first name kept', async () => {
+  const base = 10 + Math.floor(Math.random() * 200);
+  const logs: LogFields[][] = [[], [], []];
+  const nodes: MembershipNode[] = [];
+  // FNV-1a 32 collision: both names hash to 0xd634d7cb (test/core/membership/member-id.test.ts).
+  const [first, second] = ['node-522789', 'node-739192'];
+  try {
+    for (const [i, name] of ['c', first, second].entries()) {
+      nodes.push(await MembershipNode.start({
+        name, bindAddr: `127.0.${base}.${i + 1}`, bindPort: 0, secret: 'loopback test secret',
+        timing: DEFAULT_TIMING, clock: realClock, logger: captureLogger(logs[i]!),
+      }));
+      // Distinct start times: two senders with one id share a replay window at each receiver, where the later epoch
+      // wins (docs/design/membership.md); within one millisecond the second's frames would be taken for replays.
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const [c] = nodes;
+    nodes[1]!.join([c!.addr]);
+    await waitFor(`c learns ${first}`, 10_000, () => c!.alive().has(first), 10);
+    nodes[2]!.join([c!.addr]);
+    const collisions = (i: number): LogFields[] => logs[i]!.filter((l) => l['event'] === 'memberIdCollision');
+    await waitFor('c logs the collision', 10_000, () => collisions(0).length > 0, 10);
+    assert.deepEqual(collisions(0)[0], {
+      op: 'memberlist', event: 'memberIdCollision', id: 'd634d7cb', node: first, other: second,
+      msg: `nodes ${first} and ${second} have the same member id; frames from ${second} are taken as ${first}'s (rename one node)`,
+    });
+    // Once per pair: however many frames and gossip about the second name c gets meanwhile.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(collisions(0).length, 1);
   } finally {
     await Promise.all(nodes.map((n) => n.close()));
   }

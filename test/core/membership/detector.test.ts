@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMembership, step, type MembershipState } from '../../../src/core/membership/detector.js';
+import { memberId } from '../../../src/core/membership/member-id.js';
 import { pushPullIntervalMs, recentContactWindowMs, retransmitLimit, suspicionTimeoutMs } from '../../../src/core/membership/timing.js';
 import { DEFAULT_TIMING, type Message, type MembershipAction, type MembershipEvent } from '../../../src/core/membership/types.js';
 
@@ -40,8 +41,8 @@ test('timing formulas: Lifeguard suspicion shrinks with confirmations; retransmi
 
 test('a ping for us is acked to its source; a ping for another name (a restarted node at this address) is not', () => {
   const s = withPeers();
-  assert.deepEqual(sends(step(s, pkt(5, 'b', { type: 'ping', seq: 9, target: 'a' })).actions)[0], { to: 'b:7946', types: ['ack', 'alive', 'alive', 'alive'] });
-  assert.deepEqual(sends(step(s, pkt(5, 'b', { type: 'ping', seq: 9, target: 'z' })).actions), []);
+  assert.deepEqual(sends(step(s, pkt(5, 'b', { type: 'ping', seq: 9, target: memberId('a') })).actions)[0], { to: 'b:7946', types: ['ack', 'alive', 'alive', 'alive'] });
+  assert.deepEqual(sends(step(s, pkt(5, 'b', { type: 'ping', seq: 9, target: memberId('z') })).actions), []);
 });
 
 test('a probe that times out goes indirect, then suspects; an ack via a helper saves the target', () => {
@@ -107,7 +108,7 @@ test('incarnations: stale news is ignored, a suspicion of us is refuted to every
   assert.equal(run(s, pkt(13, 'b', alive('b', 1))).state.members.get('b')!.status, 'dead');
   assert.equal(run(s, pkt(13, 'b', alive('b', 2))).state.members.get('b')!.status, 'alive');
   // A member we hold dead that pings us is told it is dead, so it refutes now rather than at the next state sync.
-  const told = sends(step(s, pkt(14, 'b', { type: 'ping', seq: 3, target: 'a' })).actions);
+  const told = sends(step(s, pkt(14, 'b', { type: 'ping', seq: 3, target: memberId('a') })).actions);
   assert.deepEqual(told.map((x) => [x.to, x.types[0]]), [['b:7946', 'dead'], ['b:7946', 'ack']]);
 });
 
@@ -115,7 +116,7 @@ test('leave tells every member directly, clears all timers, and the detector the
   const r = run(withPeers(), { kind: 'leave', now: 20 });
   assert.deepEqual(sends(r.actions).map((x) => [x.to, x.types]).sort(), [['b:7946', ['dead']], ['c:7946', ['dead']]]);
   assert.equal(r.state.timers.size, 0);
-  assert.deepEqual(step(r.state, pkt(30, 'b', { type: 'ping', seq: 1, target: 'a' })).actions, []);
+  assert.deepEqual(step(r.state, pkt(30, 'b', { type: 'ping', seq: 1, target: memberId('a') })).actions, []);
 });
 
 test('push/pull over TCP is answered on the same connection; a remote "dead" only makes us suspect', () => {
@@ -158,7 +159,7 @@ test('passive liveness: a round passes over members heard from within the window
   let s = withPeers();
   const due = s.timers.get('probe')!;
   const heardAt = Math.max(1, due - 10);
-  s = run(s, pkt(heardAt, 'b', { type: 'ping', seq: 1, target: 'a' }), pkt(heardAt, 'c', { type: 'ping', seq: 1, target: 'a' })).state;
+  s = run(s, pkt(heardAt, 'b', { type: 'ping', seq: 1, target: memberId('a') }), pkt(heardAt, 'c', { type: 'ping', seq: 1, target: memberId('a') })).state;
   let r = run(s, { kind: 'timer', id: 'probe', now: due });
   assert.deepEqual(pings(r.actions), [], 'first round: both heard from 10 ms ago');
   assert.equal(r.state.probe, undefined);
@@ -172,7 +173,7 @@ test('passive liveness: a round passes over members heard from within the window
   // Two members keep a 2-round window: a 4-round one would only delay detection.
   let p = run(createMembership({ name: 'a', addr: 'a:7946', timing: T, seed: 1 }), { kind: 'start', now: 0 }, pkt(1, 'b', alive('b'))).state;
   const pdue = p.timers.get('probe')!;
-  p = run(p, pkt(Math.max(1, pdue - 10), 'b', { type: 'ping', seq: 1, target: 'a' })).state;
+  p = run(p, pkt(Math.max(1, pdue - 10), 'b', { type: 'ping', seq: 1, target: memberId('a') })).state;
   let pr = run(p, { kind: 'timer', id: 'probe', now: pdue }, { kind: 'timer', id: 'probe', now: pdue + T.probeIntervalMs });
   assert.deepEqual(pings(pr.actions), [], 'pair: 110 ms < 2 × 100 ms');
   pr = run(pr.state, { kind: 'timer', id: 'probe', now: pdue + 2 * T.probeIntervalMs });
@@ -183,20 +184,20 @@ test('passive liveness: a round passes over members heard from within the window
     const odue = o.timers.get('probe')!;
     const first = run(o, { kind: 'timer', id: 'probe', now: odue }).state.probe!.target; // what the round-robin picks
     const other = first === 'b' ? 'c' : 'b';
-    o = run(o, pkt(Math.max(1, odue - 10), first, { type: 'ping', seq: 1, target: 'a' })).state;
+    o = run(o, pkt(Math.max(1, odue - 10), first, { type: 'ping', seq: 1, target: memberId('a') })).state;
     assert.deepEqual(pings(run(o, { kind: 'timer', id: 'probe', now: odue }).actions), [`${other}:7946`], `seed ${seed}`);
   }
   // A suspect is pinged even right after a packet from it: only our own verdict confirms or clears a suspicion.
   let q = withPeers();
   const qdue = q.timers.get('probe')!;
   const qat = Math.max(1, qdue - 5);
-  q = run(q, pkt(qat, 'c', { type: 'suspect', name: 'b', incarnation: 1, from: 'c' }), pkt(qat, 'b', { type: 'ping', seq: 1, target: 'a' })).state;
+  q = run(q, pkt(qat, 'c', { type: 'suspect', name: 'b', incarnation: 1, from: 'c' }), pkt(qat, 'b', { type: 'ping', seq: 1, target: memberId('a') })).state;
   assert.equal(q.members.get('b')!.status, 'suspect');
   assert.deepEqual(pings(run(q, { kind: 'timer', id: 'probe', now: qdue }).actions), ['b:7946']);
   // SWIM as published (recentContactMult 0) pings every round.
   let w = run(createMembership({ name: 'a', addr: 'a:7946', timing: { ...T, recentContactMult: 0 }, seed: 1 }), { kind: 'start', now: 0 }, pkt(1, 'b', alive('b'), alive('c'))).state;
   const wdue = w.timers.get('probe')!;
-  w = run(w, pkt(Math.max(1, wdue - 10), 'b', { type: 'ping', seq: 1, target: 'a' }), pkt(Math.max(1, wdue - 10), 'c', { type: 'ping', seq: 1, target: 'a' })).state;
+  w = run(w, pkt(Math.max(1, wdue - 10), 'b', { type: 'ping', seq: 1, target: memberId('a') }), pkt(Math.max(1, wdue - 10), 'c', { type: 'ping', seq: 1, target: memberId('a') })).state;
   assert.equal(pings(run(w, { kind: 'timer', id: 'probe', now: wdue }).actions).length, 1);
 });
 

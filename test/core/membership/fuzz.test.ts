@@ -7,17 +7,18 @@ import assert from 'node:assert/strict';
 import { decodeBody, encodeBody } from '../../../src/core/membership/codec.js';
 import { DROP_REASONS, decodeFrame, encodeFrame, type DropReason } from '../../../src/core/membership/frame.js';
 import { ReplayGuard } from '../../../src/core/membership/replay.js';
-import type { Message, Packet } from '../../../src/core/membership/types.js';
+import { memberId } from '../../../src/core/membership/member-id.js';
+import type { Message } from '../../../src/core/membership/types.js';
 import { aesGcm, keyFromSecret } from '../../../src/adapters/membership/crypto.js';
 import { prng } from '../../helpers/prng.js';
 
 const SEED = 0x5eed11;
 
-function randomPacket(rand: () => number): Packet {
+function randomMessages(rand: () => number): Message[] {
   const name = (): string => `node-${Math.floor(rand() * 50)}`;
   const pick = (): Message => {
     switch (Math.floor(rand() * 8)) {
-      case 0: return { type: 'ping', seq: Math.floor(rand() * 2 ** 32), target: name() };
+      case 0: return { type: 'ping', seq: Math.floor(rand() * 2 ** 32), target: rand() < 0.5 ? memberId(name()) : Math.floor(rand() * 2 ** 32) };
       case 1: return { type: 'ping-req', seq: 1, target: name(), targetAddr: '192.0.2.9:7946' };
       case 2: return { type: 'ack', seq: 2 };
       case 3: return { type: 'nack', seq: 3 };
@@ -27,7 +28,7 @@ function randomPacket(rand: () => number): Packet {
       default: return { type: 'push-pull', join: rand() < 0.5, reply: false, members: [{ name: name(), addr: '192.0.2.2:7946', incarnation: 7, status: 'suspect', meta: new Uint8Array([1]) }] };
     }
   };
-  return { sender: name(), messages: Array.from({ length: 1 + Math.floor(rand() * 4) }, pick) };
+  return Array.from({ length: 1 + Math.floor(rand() * 4) }, pick);
 }
 
 test('10,000 bad frames are dropped and counted by reason; nothing throws', () => {
@@ -38,7 +39,7 @@ test('10,000 bad frames are dropped and counted by reason; nothing throws', () =
   const originals: Buffer[] = [];
   let seq = 0;
   for (let i = 0; i < 200; i++) {
-    const f = encodeFrame(randomPacket(rand), { epoch: 1_000, salt: 42, seq: ++seq }, 'udp', aead);
+    const f = encodeFrame(randomMessages(rand), { id: memberId(`node-${i % 7}`), epoch: 1_000, salt: 42, seq: ++seq }, 'udp', aead);
     assert.ok(decodeFrame(f, 'udp', guard, aead).ok, 'originals are accepted once');
     originals.push(f);
   }
@@ -53,9 +54,9 @@ test('10,000 bad frames are dropped and counted by reason; nothing throws', () =
       case 2: bytes = base.subarray(0, Math.floor(rand() * base.length)); break;
       case 3: bytes = Buffer.from(Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256))); break;
       case 4: bytes = Buffer.concat([Buffer.from([Math.floor(rand() * 14)]), Buffer.from(Array.from({ length: Math.floor(rand() * 100) }, () => Math.floor(rand() * 256)))]); break;
-      case 5: bytes = encodeFrame(randomPacket(rand), { epoch: 2_000, salt: 1, seq: i }, 'udp', stranger); break;
-      case 6: bytes = encodeFrame(randomPacket(rand), { epoch: 2_000, salt: 1, seq: i }, 'udp'); break;
-      default: { bytes = Buffer.concat([base, base.subarray(0, Math.floor(rand() * 30))]); bytes[3] = rand() < 0.5 ? bytes[3]! | 4 : bytes[3]!; break; }
+      case 5: bytes = encodeFrame(randomMessages(rand), { id: memberId('node-1'), epoch: 2_000, salt: 1, seq: i }, 'udp', stranger); break;
+      case 6: bytes = encodeFrame(randomMessages(rand), { id: memberId('node-1'), epoch: 2_000, salt: 1, seq: i }, 'udp'); break;
+      default: { bytes = Buffer.concat([base, base.subarray(0, Math.floor(rand() * 30))]); bytes[1] = rand() < 0.5 ? bytes[1]! | (rand() < 0.5 ? 4 : 8) : bytes[1]!; break; } // extra bytes, a reserved flag
     }
     let r: ReturnType<typeof decodeFrame>;
     try {
@@ -75,13 +76,13 @@ test('10,000 mutated bodies: the body decoder never throws, and whatever it acce
   const rand = prng(SEED + 1);
   let accepted = 0;
   for (let i = 0; i < 10_000; i++) {
-    const body = Buffer.from(encodeBody(randomPacket(rand)));
+    const body = Buffer.from(encodeBody(randomMessages(rand)));
     for (let flips = 1 + Math.floor(rand() * 3); flips > 0; flips--) body[Math.floor(rand() * body.length)] = Math.floor(rand() * 256);
     const cut = rand() < 0.3 ? body.subarray(0, Math.floor(rand() * body.length)) : body;
     const r = decodeBody(cut);
     if (r.ok) {
       accepted++;
-      assert.equal(encodeBody(r.packet).toString('hex'), cut.toString('hex'), `seed ${SEED + 1}, body ${i}`);
+      assert.equal(encodeBody(r.messages).toString('hex'), cut.toString('hex'), `seed ${SEED + 1}, body ${i}`);
     } else assert.ok(r.reason === 'truncated' || r.reason === 'malformed');
   }
   assert.ok(accepted > 0 && accepted < 10_000, `accepted ${accepted}`);
