@@ -10,9 +10,9 @@
  * `sigkill` both, `sigstop` both, `sigterm` the parent (it sends a priority-0 advert: RFC 5798 §6.4.3), `link-down`,
  * and `partition` = VRRP (IP protocol 112) dropped both ways in the owner's namespace.
  */
-import { readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, runOk, startDaemon, stopPid, isAlive, waitFor } from '../cluster/processes.js';
+import { run, runOk, startDaemon, stopPid, isAlive, waitFor, commandLineMentions } from '../cluster/processes.js';
 import { curlOnce } from '../../lab/observe.js';
 import type { LabNode } from '../../lab/topology.js';
 import { linkUp, type Fault } from './lab-faults.js';
@@ -77,16 +77,30 @@ export function startKeepalived(k: KeepalivedLab, node: LabNode): void {
   });
 }
 
-/** Stops keepalived on `node` and removes a VIP a killed one left on eth0. */
+/** Live processes whose command line mentions `marker` (keepalived's config path: its parent, its VRRP child). */
+function processesMentioning(marker: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)
+    .filter((pid) => pid !== process.pid && commandLineMentions(pid, marker) && isAlive(pid));
+}
+
+/**
+ * Stops keepalived on `node` and removes a VIP a killed one left on eth0. Besides the pid files' PIDs, every process
+ * started with this node's config file is stopped: one started just before (pid files not written yet) would
+ * otherwise be left running, still MASTER, sending its adverts into the next measurement.
+ */
 export async function stopKeepalived(k: KeepalivedLab, node: LabNode): Promise<void> {
-  for (const pid of keepalivedPids(k, node)) {
-    try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
-    await stopPid(pid, 3000);
+  const p = paths(k, node);
+  // Again while any is left: a parent stopped during its start-up may have forked its VRRP child after the scan.
+  const mentioning = () => processesMentioning(`--use-file=${p.conf}`);
+  for (let pass = 0, pids = [...new Set([...keepalivedPids(k, node), ...mentioning()])]; pass < 3 && pids.length > 0; pass++, pids = mentioning()) {
+    for (const pid of pids) {
+      try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
+      await stopPid(pid, 3000);
+    }
   }
   await run('ip', ['-n', node.netns, 'addr', 'del', `${k.vip}/32`, 'dev', 'eth0']);
   // A killed keepalived leaves its pid files, and its PIDs can linger as zombies (PID 1 reaps lazily here): the
   // next keepalived would see "daemon is already running" and exit.
-  const p = paths(k, node);
   for (const f of [p.pid, p.vrrpPid]) rmSync(f, { force: true });
 }
 
