@@ -20,6 +20,10 @@
  *   through the same faults but out-of-service (partition = VRRP dropped; undone by restarting the partitioned
  *   MASTER's keepalived, since a MASTER that never left MASTER sends no gratuitous ARP when VRRP flows again).
  *   Missing `keepalived`: its rows say so.
+ * - keepalived spread (traffic only, reference `keepalived-spread`, run after the keepalived section): MetalLB's
+ *   layer 2 spreads Service IPs over all nodes, so every node is an owner to watch; keepalived's like-for-like is one
+ *   VRRP instance per node (SPREAD_VIPS, virtual_router_id 61..63, node i MASTER of instance i by rotated
+ *   priorities, 100 ms adverts), measured with the same counters over the same window as the single instance's row.
  *
  * Also: the IPv6 VIP (2001:db8::100, NDP) through FAILOVER_V6_FAULTS (any of the faults; with the floor, an IPv6
  * floor too: the successor's unsolicited NA instead of its gratuitous ARP), and the detection traffic per node
@@ -32,8 +36,10 @@
  * fault instant, the health seen and the node that answered.
  *
  * Env: FAILOVER_TRIALS (20), FAILOVER_V011_TRIALS (10), FAILOVER_KEEPALIVED_TRIALS (FAILOVER_TRIALS), FAILOVER_FAULTS
- * (comma list), FAILOVER_V6_FAULTS (`sigkill,link-down`; empty: none), FAILOVER_REFERENCES (`floor,keepalived,v011`;
- * which reference rows to run), FAILOVER_KEEP_LOGS (a folder to copy the lab's logs to), METALLB_TS_FAILOVER_BENCH_PREFIX
+ * (comma list), FAILOVER_V6_FAULTS (`sigkill,link-down`; empty: none), FAILOVER_REFERENCES
+ * (`floor,keepalived,keepalived-spread,v011`; which reference rows to run), FAILOVER_TRAFFIC_ONLY (`1`: only the
+ * traffic rows — ours, and keepalived's / keepalived spread's if in FAILOVER_REFERENCES —: no fault trials, no floor,
+ * no v0.11; about a minute), FAILOVER_KEEP_LOGS (a folder to copy the lab's logs to), METALLB_TS_FAILOVER_BENCH_PREFIX
  * (netns prefix, `mlfb-`). Needs root.
  * `npm run bench -- failover` runs it alone (≈ 40 min at 20 trials).
  */
@@ -54,18 +60,21 @@ import { waitFor } from '../src/testing/cluster/processes.js';
 import type { BenchResult } from './types.js';
 import { loadKubeClients } from '../src/adapters/k8s/client.js';
 import { OUT_OF_SERVICE_TAINTS, waitHealthy } from '../src/testing/failover/lab-faults.js';
-import { KEEPALIVED_FAULTS, applyKeepalivedFault, startKeepalived, stopKeepalived, undoKeepalivedFault, waitKeepalivedSettled, type KeepalivedLab } from '../src/testing/failover/keepalived.js';
+import { KEEPALIVED_FAULTS, applyKeepalivedFault, startKeepalived, stopKeepalived, undoKeepalivedFault, waitKeepalivedSettled, waitKeepalivedSpreadSettled, type KeepalivedLab } from '../src/testing/failover/keepalived.js';
 import { installCounters, measureTraffic, removeCounters, trafficText, type TrafficRate } from '../src/testing/failover/traffic.js';
 import { execFileSync } from 'node:child_process';
 
 const PREFIX = process.env['METALLB_TS_FAILOVER_BENCH_PREFIX'] ?? 'mlfb-';
 const TRIALS = Number(process.env['FAILOVER_TRIALS'] ?? 20);
 const V011_TRIALS = Number(process.env['FAILOVER_V011_TRIALS'] ?? 10);
-const BENCHED: readonly Fault[] = (process.env['FAILOVER_FAULTS']?.split(',') as Fault[] | undefined) ?? FAULTS;
+/** FAILOVER_TRAFFIC_ONLY=1: the traffic rows alone (no fault is benched, no floor, no v0.11). */
+const TRAFFIC_ONLY = process.env['FAILOVER_TRAFFIC_ONLY'] === '1';
+const BENCHED: readonly Fault[] = TRAFFIC_ONLY ? [] : (process.env['FAILOVER_FAULTS']?.split(',').filter((f) => f !== '') as Fault[] | undefined) ?? FAULTS;
 const V011_SPEAKER = process.env['MLB011_SPEAKER'] ?? '/tmp/mlb011/bin/speaker';
 const KEEPALIVED_TRIALS = Number(process.env['FAILOVER_KEEPALIVED_TRIALS'] ?? TRIALS);
-const V6_FAULTS = (process.env['FAILOVER_V6_FAULTS'] ?? 'sigkill,link-down').split(',').filter((f) => f !== '') as Fault[];
-const REFERENCES = new Set((process.env['FAILOVER_REFERENCES'] ?? 'floor,keepalived,v011').split(','));
+const V6_FAULTS = TRAFFIC_ONLY ? [] : (process.env['FAILOVER_V6_FAULTS'] ?? 'sigkill,link-down').split(',').filter((f) => f !== '') as Fault[];
+const REFERENCES = new Set((process.env['FAILOVER_REFERENCES'] ?? 'floor,keepalived,keepalived-spread,v011').split(',')
+  .filter((r) => !(TRAFFIC_ONLY && (r === 'floor' || r === 'v011'))));
 const VIP = '192.0.2.100';
 const VIP6 = '2001:db8::100';
 const TRAFFIC_WINDOW_MS = 10_000;
@@ -89,6 +98,11 @@ const V011_SERVICE = {
 };
 /** v0.11's faults: all of ours but the out-of-service taint, which v0.11 ignores (it would never fail over). */
 const V011_FAULTS: readonly Fault[] = ['sigkill', 'link-down', 'sigstop', 'sigterm', 'partition'];
+/**
+ * keepalived spread's VIPs, one per node (node1, node2, node3): on the lab's segment, outside its hosts (.1, .11-.13,
+ * .50) and its pool (examples/lab-layer2.yaml: .100-.199), so nothing else answers for them. Traffic only: no Service.
+ */
+const SPREAD_VIPS = ['192.0.2.211', '192.0.2.212', '192.0.2.213'];
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -162,12 +176,13 @@ function rows(label: string, t: Trials, reference?: { name: string; p50: number;
 
 const p = (t: Trials | undefined) => (t ? { p50: percentile(t.times, 50), p99: percentile(t.times, 99) } : { p50: NaN, p99: NaN });
 
-function trafficRows(label: string, rates: readonly TrafficRate[], reference?: readonly TrafficRate[]): BenchResult[] {
+/** One row: the busiest node's packets per second (sent + received); the note has every node's pkt/s and B/s each way. */
+function trafficRows(label: string, rates: readonly TrafficRate[], reference?: { name: string; rates: readonly TrafficRate[] }): BenchResult[] {
   const maxTx = Math.max(...rates.map((r) => r.txPps + r.rxPps));
-  const refMax = reference ? Math.max(...reference.map((r) => r.txPps + r.rxPps)) : undefined;
+  const refMax = reference ? Math.max(...reference.rates.map((r) => r.txPps + r.rxPps)) : undefined;
   return [{
     name: `${label}: packets per second per node (sent + received), busiest node`, value: Math.round(maxTx * 10) / 10, unit: 'pkt/s',
-    ...(refMax !== undefined ? { reference: { name: 'keepalived VRRP, busiest node', value: Math.round(refMax * 10) / 10 } } : {}),
+    ...(refMax !== undefined ? { reference: { name: `${reference!.name}, busiest node`, value: Math.round(refMax * 10) / 10 } } : {}),
     note: `${TRAFFIC_WINDOW_MS / 1000} s settled window: ${trafficText(rates)}`,
   }];
 }
@@ -185,6 +200,8 @@ export async function run(): Promise<BenchResult[]> {
   const { nodes, client } = topologyNames(PREFIX);
   const keepalived: KeepalivedLab = { dir: lab.dir, nodes, client, vip: VIP_V011 };
   let keepalivedRunning = false;
+  const spread: KeepalivedLab = { ...keepalived, spread: SPREAD_VIPS };
+  let keepalivedSpreadRunning = false;
   try {
     if (up.code !== 0) throw new Error(`lab up failed: ${up.output.slice(-500)}`);
     if (!/^speaker: running/m.test(up.output)) throw new Error(`the lab has no speakers: ${up.output.split('\n').filter((l) => l.startsWith('speaker:')).join(' / ')}`);
@@ -261,7 +278,7 @@ export async function run(): Promise<BenchResult[]> {
       if (floor.times.length > 0) process.stdout.write(`  floor ${ip}: ${floor.times.map(round).join(' ')} ms\n`);
       return floor;
     };
-    const floor = REFERENCES.has('floor') ? await runFloor(VIP) : { times: [], failures: [], falseFailovers: 0 };
+    const floor = REFERENCES.has('floor') && !TRAFFIC_ONLY ? await runFloor(VIP) : { times: [], failures: [], falseFailovers: 0 };
     const floor6 = REFERENCES.has('floor') && V6_FAULTS.length > 0 ? await runFloor(VIP6) : { times: [], failures: [], falseFailovers: 0 };
     const floorRef = floor.times.length > 0 ? { name: 'floor (successor told directly)', ...p(floor) } : undefined;
 
@@ -274,25 +291,35 @@ export async function run(): Promise<BenchResult[]> {
       results.push({ name: `floor (${family} ${ip}), p99`, value: round(percentile(t.times, 99)), unit: 'ms' });
     }
     const falseFailovers = [...ours.values(), ...ours6.values(), floor, floor6].reduce((n, t) => n + t.falseFailovers, 0);
-    results.push({ name: 'false failovers seen while settling between trials', value: falseFailovers, unit: 'count', note: `load average at the start ${loadAtStart}, after our trials ${loadavg()}` });
+    if (!TRAFFIC_ONLY) results.push({ name: 'false failovers seen while settling between trials', value: falseFailovers, unit: 'count', note: `load average at the start ${loadAtStart}, after our trials ${loadavg()}` });
+    const oursLabel = 'metallb-ts gossip (UDP 7946), 3 nodes';
+    const done = (): BenchResult[] => {
+      results.push({ name: 'load average', value: NaN, unit: '', note: `at the start ${loadAtStart}, at the end ${loadavg()}` });
+      return results;
+    };
 
-    if (!REFERENCES.has('keepalived') && !REFERENCES.has('v011')) return results;
+    if (!REFERENCES.has('keepalived') && !REFERENCES.has('keepalived-spread') && !REFERENCES.has('v011')) {
+      results.push(...trafficRows(oursLabel, oursTraffic));
+      return done();
+    }
     // The references run alone: the single-stack Service gets its IP from our controller before our speakers stop.
     await labKubectl(lab, ['apply', '-f', '-'], JSON.stringify(V011_SERVICE));
     await waitFor(`the client reaching ${VIP_V011}`, 60_000, async () => (await curlOnce(client, VIP_V011, 80, 1)) !== undefined, 250);
     for (const node of nodes) await stopPid(speakerPid(lab, node), 3000);
 
     // keepalived, VRRPv3 at 100 ms adverts, on the same nodes and the same kind of VIP.
-    if (REFERENCES.has('keepalived') && !keepalivedPresent()) {
+    const keepalivedMissing = (REFERENCES.has('keepalived') || REFERENCES.has('keepalived-spread')) && !keepalivedPresent();
+    let vrrp: TrafficRate[] | undefined;
+    if (keepalivedMissing) {
       results.push({ name: 'keepalived', value: NaN, unit: '', note: 'not run: `keepalived` not installed (scripts/setup.sh installs it)' });
     } else if (REFERENCES.has('keepalived')) {
       try {
         keepalivedRunning = true;
         for (const node of nodes) startKeepalived(keepalived, node);
         await waitKeepalivedSettled(keepalived, 60_000);
-        const vrrp = await measureTraffic(nodes, 'vrrp', TRAFFIC_WINDOW_MS);
+        vrrp = await measureTraffic(nodes, 'vrrp', TRAFFIC_WINDOW_MS);
         process.stdout.write(`  VRRP traffic: ${trafficText(vrrp)}\n`);
-        results.push(...trafficRows('metallb-ts gossip (UDP 7946), 3 nodes', oursTraffic, vrrp));
+        results.push(...trafficRows(oursLabel, oursTraffic, { name: 'keepalived VRRP', rates: vrrp }));
         results.push(...trafficRows('keepalived VRRPv3 adverts (100 ms), 3 nodes', vrrp));
         for (const fault of KEEPALIVED_FAULTS.filter((f) => BENCHED.includes(f))) {
           const t: Trials = { times: [], failures: [], falseFailovers: 0 };
@@ -324,12 +351,32 @@ export async function run(): Promise<BenchResult[]> {
         keepalivedRunning = false;
       }
     }
+    if (!vrrp) results.push(...trafficRows(oursLabel, oursTraffic));
+
+    // keepalived spread: one VRRP instance per node, each node MASTER of one (traffic only), over the same window.
+    if (REFERENCES.has('keepalived-spread') && !keepalivedMissing) {
+      try {
+        keepalivedSpreadRunning = true;
+        for (const node of nodes) startKeepalived(spread, node);
+        const held = await waitKeepalivedSpreadSettled(spread, 60_000);
+        process.stdout.write(`  keepalived spread MASTERs (VIP on eth0): ${[...held].map(([n, v]) => `${n} ${v.join(' ')}`).join(', ')}\n`);
+        const spreadTraffic = await measureTraffic(nodes, 'vrrp', TRAFFIC_WINDOW_MS);
+        process.stdout.write(`  VRRP traffic, one instance per node: ${trafficText(spreadTraffic)}\n`);
+        results.push(...trafficRows(`keepalived VRRPv3, one instance per node (${nodes.length} VIPs, each node MASTER of one), ${nodes.length} nodes`,
+          spreadTraffic, vrrp ? { name: 'keepalived VRRPv3, one instance', rates: vrrp } : undefined));
+      } catch (err) {
+        results.push({ name: 'keepalived spread', value: NaN, unit: '', note: `FAILED: ${(err as Error).message}; logs in ${join(lab.dir, 'keepalived-spread')}` });
+      } finally {
+        for (const node of nodes) await stopKeepalived(spread, node);
+        keepalivedSpreadRunning = false;
+      }
+    }
 
     // MetalLB v0.11.0's speaker through the same faults, alone in the same lab.
-    if (!REFERENCES.has('v011')) return results;
+    if (!REFERENCES.has('v011')) return done();
     if (!existsSync(V011_SPEAKER)) {
       results.push({ name: 'MetalLB v0.11 speaker', value: NaN, unit: '', note: `not run: ${V011_SPEAKER} missing (../shared/lab/metallb-v011/build.sh builds it)` });
-      return results;
+      return done();
     }
     try {
       const state = JSON.parse(readFileSync(join(lab.dir, 'state.json'), 'utf8')) as { speakers: Record<string, { kubeconfig: string; secretKey: string }> };
@@ -396,12 +443,12 @@ export async function run(): Promise<BenchResult[]> {
       // Our figures stand on their own; say why v0.11's are missing (logs: the lab's logs/v011-speaker-*.log).
       results.push({ name: 'MetalLB v0.11 speaker', value: NaN, unit: '', note: `FAILED: ${(err as Error).message}` });
     }
-    results.push({ name: 'load average', value: NaN, unit: '', note: `at the start ${loadAtStart}, at the end ${loadavg()}` });
-    return results;
+    return done();
   } finally {
     for (const child of announcers.values()) child.close();
     for (const pid of v011Pids.values()) if (isAlive(pid)) await stopPid(pid, 3000);
     if (keepalivedRunning) for (const node of nodes) await stopKeepalived(keepalived, node).catch(() => {});
+    if (keepalivedSpreadRunning) for (const node of nodes) await stopKeepalived(spread, node).catch(() => {});
     for (const node of nodes) await removeCounters(node).catch(() => {});
     if (process.env['FAILOVER_KEEP_LOGS']) cpSync(join(lab.dir, 'logs'), process.env['FAILOVER_KEEP_LOGS'], { recursive: true });
     await labCli(lab, ['down']);

@@ -9,6 +9,12 @@
  * Faults: as src/testing/failover/lab-faults.ts, on keepalived's two processes (the parent and its VRRP child):
  * `sigkill` both, `sigstop` both, `sigterm` the parent (it sends a priority-0 advert: RFC 5798 §6.4.3), `link-down`,
  * and `partition` = VRRP (IP protocol 112) dropped both ways in the owner's namespace.
+ *
+ * Spread (`KeepalivedLab.spread`, traffic only): MetalLB's layer 2 spreads Service IPs over all nodes, so every node
+ * owns some and must be watched; keepalived's way to do the same is one VRRP instance per node. With `spread` = one
+ * VIP per node, node i (in `nodes` order) runs instance i as MASTER (priority 150) and the others' as BACKUP
+ * (priorities rotated: 100, 50), virtual_router_id 61 + i, 100 ms adverts: every node sends its own instance's
+ * adverts, so the cluster's VRRP traffic is N single instances'. No fault is applied to it.
  */
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,31 +32,54 @@ export interface KeepalivedLab {
   readonly client: string;
   /** The VIP (IPv4) keepalived moves; a LoadBalancer Service with it must exist so the kube-proxy stand-ins serve it. */
   readonly vip: string;
+  /**
+   * One VIP per node (IPv4, `nodes` order): one VRRP instance per node instead of the single one on `vip`, node i
+   * MASTER of `spread[i]`. No Service is needed (only the adverts are measured).
+   */
+  readonly spread?: readonly string[];
   readonly binary?: string;
 }
 
-function config(node: LabNode, vip: string): string {
+interface Instance { name: string; vrid: number; priority: number; vip: string }
+
+/**
+ * The VRRP instances `node` runs: the single one (vrid 51, fixed priorities), or with `spread` one per node, where
+ * the node at index i of `nodes` has priority 150 in instance i and the others follow it in rotation down to 50.
+ */
+function instances(k: KeepalivedLab, node: LabNode): Instance[] {
+  if (!k.spread) return [{ name: 'BENCH', vrid: 51, priority: PRIORITY[node.name] ?? 10, vip: k.vip }];
+  const n = k.nodes.length;
+  const j = k.nodes.findIndex((m) => m.name === node.name);
+  if (j < 0 || k.spread.length !== n) throw new Error(`keepalived spread needs one VIP per node (${k.spread.length} VIPs, ${n} nodes)`);
+  return k.spread.map((vip, i) => {
+    const rank = (j - i + n) % n;
+    return { name: `SPREAD_${k.nodes[i]!.name}`, vrid: 61 + i, priority: 150 - Math.round((100 * rank) / Math.max(1, n - 1)), vip };
+  });
+}
+
+function config(k: KeepalivedLab, node: LabNode): string {
+  const blocks = instances(k, node).map((i) => `vrrp_instance ${i.name} {
+  state BACKUP
+  interface eth0
+  virtual_router_id ${i.vrid}
+  priority ${i.priority}
+  advert_int 0.1
+  virtual_ipaddress {
+    ${i.vip}/32 dev eth0
+  }
+}
+`);
   return `global_defs {
   router_id ${node.name}
   vrrp_version 3
   vrrp_garp_master_repeat 5
   vrrp_garp_master_refresh 0
 }
-vrrp_instance BENCH {
-  state BACKUP
-  interface eth0
-  virtual_router_id 51
-  priority ${PRIORITY[node.name] ?? 10}
-  advert_int 0.1
-  virtual_ipaddress {
-    ${vip}/32 dev eth0
-  }
-}
-`;
+${blocks.join('')}`;
 }
 
 const paths = (k: KeepalivedLab, node: LabNode) => {
-  const base = join(k.dir, 'keepalived', node.name);
+  const base = join(k.dir, k.spread ? 'keepalived-spread' : 'keepalived', node.name);
   return { base, conf: join(base, 'keepalived.conf'), pid: join(base, 'keepalived.pid'), vrrpPid: join(base, 'vrrp.pid'), log: join(base, 'keepalived.log') };
 };
 
@@ -68,7 +97,7 @@ export function keepalivedPids(k: KeepalivedLab, node: LabNode): number[] {
 export function startKeepalived(k: KeepalivedLab, node: LabNode): void {
   const p = paths(k, node);
   mkdirSync(p.base, { recursive: true });
-  writeFileSync(p.conf, config(node, k.vip));
+  writeFileSync(p.conf, config(k, node));
   startDaemon({
     command: 'ip',
     args: ['netns', 'exec', node.netns, k.binary ?? 'keepalived', '--dont-fork', '--log-console', '--log-detail', '--vrrp',
@@ -98,7 +127,7 @@ export async function stopKeepalived(k: KeepalivedLab, node: LabNode): Promise<v
       await stopPid(pid, 3000);
     }
   }
-  await run('ip', ['-n', node.netns, 'addr', 'del', `${k.vip}/32`, 'dev', 'eth0']);
+  for (const vip of k.spread ?? [k.vip]) await run('ip', ['-n', node.netns, 'addr', 'del', `${vip}/32`, 'dev', 'eth0']);
   // A killed keepalived leaves its pid files, and its PIDs can linger as zombies (PID 1 reaps lazily here): the
   // next keepalived would see "daemon is already running" and exit.
   for (const f of [p.pid, p.vrrpPid]) rmSync(f, { force: true });
@@ -137,6 +166,33 @@ export async function waitKeepalivedSettled(k: KeepalivedLab, timeoutMs: number)
   }
   await new Promise((r) => setTimeout(r, 500));
   return owner!;
+}
+
+/**
+ * Settled, spread: keepalived runs on every node (parent and VRRP child) and node i's eth0 holds `spread[i]` and
+ * no other of the VIPs nor the single instance's `vip` (each node MASTER of its own instance, all MASTERs distinct,
+ * no single-instance MASTER left); then 0.5 s more. Returns, per node, the VIPs its eth0 holds.
+ */
+export async function waitKeepalivedSpreadSettled(k: KeepalivedLab, timeoutMs: number): Promise<Map<string, string[]>> {
+  const vips = k.spread;
+  if (!vips) throw new Error('waitKeepalivedSpreadSettled needs a spread KeepalivedLab');
+  const held = new Map<string, string[]>();
+  let last = '';
+  try {
+    await waitFor('keepalived spread: every node MASTER of its own instance', timeoutMs, async () => {
+      const running = k.nodes.map((n) => keepalivedPids(k, n).length);
+      for (const n of k.nodes) {
+        const r = await run('ip', ['-n', n.netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+        held.set(n.name, [...vips, k.vip].filter((v) => r.stdout.includes(` ${v}/32 `)));
+      }
+      last = `processes per node ${running.join(',')}, VIPs ${k.nodes.map((n) => `${n.name}: ${held.get(n.name)!.join(' ') || '-'}`).join(', ')}`;
+      return running.every((c) => c >= 2) && k.nodes.every((n, i) => held.get(n.name)!.join() === vips[i]);
+    }, 250);
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (last: ${last})`);
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  return held;
 }
 
 /** VRRP (IP protocol 112) dropped both ways: the keepalived equivalent of the 7946 partition. */
