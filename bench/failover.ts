@@ -30,6 +30,12 @@
  * (src/testing/failover/traffic.ts: nftables counters) over a settled 10 s window, ours (UDP 7946; TCP state sync
  * apart) against keepalived's VRRP adverts. The load average is read at the start and at the end.
  *
+ * The fault comes a random 1–2 s after the settle (FAILOVER_FAULT_DELAY_MS, `1000-2000`; `0` = at once, as before
+ * Dec 1 evening), at a random phase of the detectors' packet cycles, as a real failure does. At once, it lands on the
+ * owner that just rejoined (every trial restarts or revives it) while its join gossip is still flowing, so the
+ * others have heard from it within the last few milliseconds and the first probe of it waits a full passive-liveness
+ * window (docs/design/membership.md): that measures "dies within a second of rejoining", not a failure in general.
+ *
  * Settled also means every speaker's Lifeguard local health back at 0 (waited for up to FAILOVER_HEALTHY_WITHIN_MS,
  * 5000; then the trial runs anyway): a survivor of the previous trial probes 1 + health times slower for a while,
  * and a trial started then would measure the previous fault's after-effect. FAILOVER_VERBOSE=1 prints each trial's
@@ -113,11 +119,26 @@ const round = (x: number) => Math.round(x);
 interface Trials { times: number[]; failures: number[]; falseFailovers: number }
 
 /** Settles, then returns the owner and a probe whose first answer came from it (re-settling after a false failover). */
+/** FAILOVER_FAULT_DELAY_MS: `MIN-MAX` or one number, ms between the settle and the fault, drawn uniformly per trial. */
+export function parseFaultDelay(spec: string): { min: number; max: number } {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(spec.trim());
+  if (!m) throw new Error(`FAILOVER_FAULT_DELAY_MS ${JSON.stringify(spec)}: want MIN-MAX or MS, e.g. 1000-2000`);
+  const min = Number(m[1]);
+  const max = m[2] === undefined ? min : Number(m[2]);
+  if (max < min) throw new Error(`FAILOVER_FAULT_DELAY_MS ${spec}: MAX below MIN`);
+  return { min, max };
+}
+const FAULT_DELAY = parseFaultDelay(process.env['FAILOVER_FAULT_DELAY_MS'] ?? '1000-2000');
+
 async function settledProbe(nodes: readonly LabNode[], client: string, trials: Trials, settle: () => Promise<LabNode>, ip = VIP) {
   for (let attempt = 0; ; attempt++) {
     const owner = await settle();
     const probe = await startProbe({ netns: client, ip, port: 80, avoidNode: owner.name, deadlineMs: 60_000 });
-    if (probe.firstNode === owner.name) return { owner, probe };
+    if (probe.firstNode === owner.name) {
+      // The client keeps connecting (to the owner) meanwhile; the figure starts at the fault, after the wait.
+      await new Promise((r) => setTimeout(r, FAULT_DELAY.min + Math.random() * (FAULT_DELAY.max - FAULT_DELAY.min)));
+      return { owner, probe };
+    }
     probe.kill();
     trials.falseFailovers++;
     if (attempt >= 5) throw new Error(`the client keeps reaching ${probe.firstNode} instead of the owner ${owner.name}`);
@@ -130,6 +151,8 @@ async function measure(trials: Trials, probe: Awaited<ReturnType<typeof startPro
   try {
     const r = await probe.result;
     if (process.env['FAILOVER_VERBOSE']) process.stdout.write(`    fault at ${new Date(t0).toISOString()} → ${r.node} after ${Math.round(r.at - t0)} ms\n`);
+    // Another node answered during the wait before the fault: a false failover, not a figure.
+    if (r.at < t0) { trials.falseFailovers++; return; }
     trials.times.push(r.at - t0);
     trials.failures.push(r.failures);
   } finally {
