@@ -7,7 +7,8 @@
  * `--namespace` falls back to METALLB_NAMESPACE, then to the pod's ServiceAccount namespace file.
  * The memberlist flags (`--ml-bindaddr`, `--ml-bindport`, `--ml-labels`, `--ml-secret-key`) turn on the gossip
  * membership of issue 11 as v0.11 turns on memberlist (both --ml-bindaddr and --ml-labels set); the `--ml-probe-*`,
- * `--ml-suspicion-mult`, `--ml-indirect-checks` and `--ml-handoff-grace` knobs are metallb-ts additions.
+ * `--ml-suspicion-mult`, `--ml-passive-rounds`, `--ml-indirect-checks` and `--ml-handoff-grace` knobs are metallb-ts
+ * additions.
  * `--exclude-lb` (METALLB_EXCLUDE_LB, off by default as in v0.11) honours the Node label
  * `node.kubernetes.io/exclude-from-external-load-balancers` as MetalLB ≥ 0.14 does by default: it is the opposite of
  * MetalLB ≥ 0.14's `--ignore-exclude-lb` (src/core/speaker/exclude-lb.ts).
@@ -54,6 +55,8 @@ export interface MembershipKnobs {
   readonly probeIntervalMs: number;
   readonly probeTimeoutMs: number;
   readonly suspicionMult: number;
+  /** Passive liveness window in probe intervals (MembershipTiming.recentContactMult). */
+  readonly passiveRounds: number;
   readonly indirectChecks: number;
   /** The longest a stopping speaker keeps answering for an IP after telling the others it leaves, waiting for its successor's announcement, ms. */
   readonly handoffGraceMs: number;
@@ -99,6 +102,7 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'ml-probe-interval': { kind: 'string', env: 'METALLB_ML_PROBE_INTERVAL', default: '100ms', usage: 'time between two probe rounds of a member; detection time and gossip packets scale with it' },
   'ml-probe-timeout': { kind: 'string', env: 'METALLB_ML_PROBE_TIMEOUT', default: '50ms', usage: 'wait for a direct ack before probing through others; must be below --ml-probe-interval' },
   'ml-suspicion-mult': { kind: 'float', env: 'METALLB_ML_SUSPICION_MULT', default: 1.5, usage: 'a suspect is declared dead after this many probe intervals (x log10 of the member count, x3 until another member confirms); larger tolerates longer stalls' },
+  'ml-passive-rounds': { kind: 'float', env: 'METALLB_ML_PASSIVE_ROUNDS', default: 4, usage: 'a probe round passes over a member heard from within this many probe intervals (at most 2 x (members - 1)); fewer: faster detection, more packets; 0 pings every round as SWIM does' },
   'ml-indirect-checks': { kind: 'int', env: 'METALLB_ML_INDIRECT_CHECKS', default: 3, usage: 'members asked to probe a silent member on our behalf' },
   'ml-handoff-grace': { kind: 'string', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'make-before-break: the longest the speaker keeps answering for a layer-2 IP it hands off, waiting for its successor to announce it: after telling the others it leaves (SIGTERM), or when another node is elected for it while it runs (it left the eligible set, an owner came back)' },
   config: { kind: 'string', default: 'config', usage: 'Kubernetes ConfigMap containing MetalLB\'s configuration' },
@@ -189,9 +193,11 @@ function membershipKnobs(f: Readonly<Record<string, unknown>>): { ok: true; knob
   if (grace.ms < 0 || grace.ms > 30_000) return { ok: false, error: `invalid --ml-handoff-grace ${String(f['ml-handoff-grace'])}: want 0 to 30s` };
   const suspicionMult = f['ml-suspicion-mult'] as number;
   if (suspicionMult < 1 || suspicionMult > 100) return { ok: false, error: `invalid --ml-suspicion-mult ${suspicionMult}: want 1 to 100` };
+  const passiveRounds = f['ml-passive-rounds'] as number;
+  if (passiveRounds > 100) return { ok: false, error: `invalid --ml-passive-rounds ${passiveRounds}: want 0 to 100` };
   const indirectChecks = f['ml-indirect-checks'] as number;
   if (indirectChecks < 0 || indirectChecks > 16) return { ok: false, error: `invalid --ml-indirect-checks ${indirectChecks}: want 0 to 16` };
-  return { ok: true, knobs: { probeIntervalMs: interval.ms, probeTimeoutMs: timeout.ms, suspicionMult, indirectChecks, handoffGraceMs: grace.ms } };
+  return { ok: true, knobs: { probeIntervalMs: interval.ms, probeTimeoutMs: timeout.ms, suspicionMult, passiveRounds, indirectChecks, handoffGraceMs: grace.ms } };
 }
 
 function optional(value: unknown): string | undefined {

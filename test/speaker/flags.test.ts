@@ -23,7 +23,7 @@ test('speaker flags: the DaemonSet args and env', () => {
       namespace: 'metallb-system', kubeconfig: undefined, logLevel: 'info', disableEpslices: false, enablePprof: false, excludeLb: false,
       layer2CaptureBufferBytes: 32 * 1024 * 1024,
       bgpGracefulRestartSeconds: 120, bgpListen: undefined,
-      ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 1.5, indirectChecks: 3, handoffGraceMs: 1000 },
+      ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 1.5, passiveRounds: 4, indirectChecks: 3, handoffGraceMs: 1000 },
     },
   });
 });
@@ -37,7 +37,7 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
     nodeName: 'n', host: '127.0.0.1', port: 9000, mlBindAddr: 'a', mlBindPort: 7947, mlLabels: 'x=y', mlSecretKey: 'k', config: 'cfg',
     namespace: 'ns', kubeconfig: '/k', logLevel: 'debug', disableEpslices: true, enablePprof: true, excludeLb: true, layer2CaptureBufferBytes: 8 * 1024 * 1024, bgpGracefulRestartSeconds: 15,
     bgpListen: { host: '::', port: 1790 },
-    ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 1.5, indirectChecks: 3, handoffGraceMs: 1000 },
+    ml: { probeIntervalMs: 100, probeTimeoutMs: 50, suspicionMult: 1.5, passiveRounds: 4, indirectChecks: 3, handoffGraceMs: 1000 },
   });
   const cases: Array<[string[], Record<string, string>, string]> = [
     [[], { METALLB_NAMESPACE: 'ns' }, 'must specify --node-name or METALLB_NODE_NAME'],
@@ -56,14 +56,16 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
     [['--node-name=n', '--namespace=ns', '--ml-suspicion-mult=0.5'], {}, 'invalid --ml-suspicion-mult 0.5: want 1 to 100'],
     [['--node-name=n', '--namespace=ns', '--ml-suspicion-mult=1,5'], {}, 'invalid value "1,5" for flag -ml-suspicion-mult: parse error'],
     [['--node-name=n', '--namespace=ns', '--ml-indirect-checks=17'], {}, 'invalid --ml-indirect-checks 17: want 0 to 16'],
+    [['--node-name=n', '--namespace=ns', '--ml-passive-rounds=101'], {}, 'invalid --ml-passive-rounds 101: want 0 to 100'],
+    [['--node-name=n', '--namespace=ns', '--ml-passive-rounds=-1'], {}, 'invalid value "-1" for flag -ml-passive-rounds: parse error'],
     [['--node-name=n', '--namespace=ns', '--ml-handoff-grace=1m'], {}, 'invalid --ml-handoff-grace 1m: want 0 to 30s'],
   ];
   for (const [argv, env, error] of cases) assert.deepEqual(parseSpeakerFlags(argv, env, noSaFile), { ok: false, error }, argv.join(' '));
   // The gossip knobs from env, as a DaemonSet would set them; memberlist needs both --ml-bindaddr and --ml-labels.
   const tuned = parseSpeakerFlags([], { ...DAEMONSET_ENV, METALLB_NAMESPACE: 'ns', METALLB_ML_PROBE_INTERVAL: '1s', METALLB_ML_PROBE_TIMEOUT: '500ms',
-    METALLB_ML_SUSPICION_MULT: '2.5', METALLB_ML_INDIRECT_CHECKS: '0', METALLB_ML_HANDOFF_GRACE: '0s' }, noSaFile);
+    METALLB_ML_SUSPICION_MULT: '2.5', METALLB_ML_PASSIVE_ROUNDS: '0', METALLB_ML_INDIRECT_CHECKS: '0', METALLB_ML_HANDOFF_GRACE: '0s' }, noSaFile);
   assert.ok(tuned.ok);
-  assert.deepEqual(tuned.flags.ml, { probeIntervalMs: 1000, probeTimeoutMs: 500, suspicionMult: 2.5, indirectChecks: 0, handoffGraceMs: 0 });
+  assert.deepEqual(tuned.flags.ml, { probeIntervalMs: 1000, probeTimeoutMs: 500, suspicionMult: 2.5, passiveRounds: 0, indirectChecks: 0, handoffGraceMs: 0 });
   assert.equal(memberlistEnabled(tuned.flags), true);
   assert.equal(memberlistEnabled({ ...tuned.flags, mlLabels: '' }), false);
   assert.equal(memberlistEnabled({ ...tuned.flags, mlBindAddr: undefined }), false);

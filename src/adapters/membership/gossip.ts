@@ -31,7 +31,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** The speaker's tunable detector knobs (--ml-probe-interval, --ml-probe-timeout, --ml-suspicion-mult, --ml-indirect-checks). */
-export type GossipKnobs = Pick<MembershipTiming, 'probeIntervalMs' | 'probeTimeoutMs' | 'suspicionMult' | 'indirectChecks'>;
+export type GossipKnobs = Pick<MembershipTiming, 'probeIntervalMs' | 'probeTimeoutMs' | 'suspicionMult' | 'indirectChecks'> & {
+  /** MembershipTiming.recentContactMult; absent: the default. */
+  readonly passiveRounds?: number;
+};
 
 /** v0.11 re-joins listed speaker Pods every minute (spec §5.3). */
 const REJOIN_INTERVAL_MS = 60_000;
@@ -80,6 +83,7 @@ export class Gossip {
     const timing = {
       ...DEFAULT_TIMING, probeIntervalMs: o.knobs.probeIntervalMs, probeTimeoutMs: o.knobs.probeTimeoutMs,
       suspicionMult: o.knobs.suspicionMult, indirectChecks: o.knobs.indirectChecks,
+      recentContactMult: o.knobs.passiveRounds ?? DEFAULT_TIMING.recentContactMult,
     };
     const meta = o.meta ?? layer2Meta();
     const node = await MembershipNode.start({
