@@ -43,6 +43,9 @@ export function formatAddr(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** Sources of hashicorp memberlist traffic logged at most, each once (a mixed rollout has one per MetalLB speaker). */
+export const FOREIGN_LOGGED_HOSTS = 64;
+
 /** Inverse of formatAddr; undefined for anything else. */
 export function parseAddr(addr: string): { host: string; port: number } | undefined {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(addr);
@@ -85,6 +88,7 @@ export class MembershipNode {
   private nextConn = 0;
   private readonly listeners = new Set<() => void>();
   private readonly refuteListeners = new Set<() => void>();
+  /** Hosts (not host:port: every socket and TCP connection has its own port) whose foreign traffic was logged. */
   private readonly foreignLogged = new Set<string>();
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -267,10 +271,17 @@ export class MembershipNode {
 
   private drop(reason: DropReason, from: string, detail: string): void {
     this.drops[reason]++;
-    if (reason === 'foreign' && !this.foreignLogged.has(from)) {
-      this.foreignLogged.add(from);
-      this.logger.warn({ op: 'memberlist', from, error: detail, msg: 'dropping hashicorp memberlist traffic (a MetalLB speaker?); replace all speakers at once' });
-    }
+    if (reason !== 'foreign') return;
+    const host = parseAddr(from)?.host ?? from;
+    // Bounded: spoofed sources cannot grow the set or flood the log; the drop counter still counts everything.
+    if (this.foreignLogged.has(host) || this.foreignLogged.size >= FOREIGN_LOGGED_HOSTS) return;
+    this.foreignLogged.add(host);
+    this.logger.warn({
+      op: 'memberlist', from, error: detail,
+      msg: this.foreignLogged.size === FOREIGN_LOGGED_HOSTS
+        ? `dropping hashicorp memberlist traffic (a MetalLB speaker?); replace all speakers at once; further sources are not logged (${FOREIGN_LOGGED_HOSTS} logged)`
+        : 'dropping hashicorp memberlist traffic (a MetalLB speaker?); replace all speakers at once',
+    });
   }
 
   private onDatagram(buf: Buffer, from: string): void {

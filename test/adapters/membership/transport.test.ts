@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { MembershipNode, parseAddr, formatAddr, UDP_RECV_BUFFER_BYTES } from '../../../src/adapters/membership/transport.js';
+import { MembershipNode, parseAddr, formatAddr, FOREIGN_LOGGED_HOSTS, UDP_RECV_BUFFER_BYTES } from '../../../src/adapters/membership/transport.js';
 import { aesGcm, keyFromSecret } from '../../../src/adapters/membership/crypto.js';
 import { realClock } from '../../../src/adapters/clock.js';
 import { encodeFrame } from '../../../src/core/membership/frame.js';
@@ -68,7 +68,7 @@ test('5 members on loopback converge, agree on a crashed member and a graceful l
     await waitFor('the rest see node-3 left', 10_000, () => nodes.slice(0, 3).every((n) => sameSet(n.alive(), names.slice(0, 3))), 10);
     assert.equal(nodes[0]!.members().find((m) => m.name === 'node-3')?.status, 'left');
 
-    // Bad datagrams at node-0: memberlist's ping (foreign, twice: logged once), another key, and a replay.
+    // Bad datagrams at node-0: memberlist's ping (foreign, three times from one host: logged once), another key, and a replay.
     const target = parseAddr(nodes[0]!.addr)!;
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, `127.0.${base}.9`, () => r()));
@@ -78,9 +78,25 @@ test('5 members on loopback converge, agree on a crashed member and a graceful l
     const genuine = encodeFrame([{ type: 'ack', seq: 12345 }], { id: memberId('node-1'), epoch: 1, salt: 2, seq: 3 }, 'udp', aesGcm([keyFromSecret('loopback test secret')]));
     await send(memberlistPing); await send(memberlistPing); await send(stranger); await send(genuine); await send(genuine);
     sock.close();
+    // The same host from another port (a new socket, as every TCP connection is) is not logged again.
+    const sock2 = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock2.bind(0, `127.0.${base}.9`, () => r()));
+    await new Promise<void>((r) => sock2.send(memberlistPing, target.port, target.host, () => r()));
+    sock2.close();
     // node-1's real sender has a newer epoch than 1, so even the first copy of this old-epoch frame is a replay.
-    await waitFor('drops counted', 5_000, () => nodes[0]!.drops.foreign === 2 && nodes[0]!.drops['wrong-key'] >= 1 && nodes[0]!.drops.replayed >= 2, 10);
+    await waitFor('drops counted', 5_000, () => nodes[0]!.drops.foreign === 3 && nodes[0]!.drops['wrong-key'] >= 1 && nodes[0]!.drops.replayed >= 2, 10);
     assert.equal(logs.filter((l) => /hashicorp memberlist/.test(String(l['msg']))).length, 1, 'foreign traffic logged once per source');
+    // Many hosts: each logged once up to FOREIGN_LOGGED_HOSTS, then no more lines (the counter goes on).
+    for (let i = 0; i < FOREIGN_LOGGED_HOSTS + 6; i++) {
+      const s = dgram.createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, `127.0.${base}.${20 + i}`, () => r()));
+      await new Promise<void>((r) => s.send(memberlistPing, target.port, target.host, () => r()));
+      s.close();
+    }
+    await waitFor('foreign drops from many hosts', 5_000, () => nodes[0]!.drops.foreign === 3 + FOREIGN_LOGGED_HOSTS + 6, 10);
+    const foreignLines = logs.filter((l) => /hashicorp memberlist/.test(String(l['msg'])));
+    assert.equal(foreignLines.length, FOREIGN_LOGGED_HOSTS, 'one line per host, at most FOREIGN_LOGGED_HOSTS');
+    assert.match(String(foreignLines.at(-1)!['msg']), /further sources are not logged/);
     assert.ok(nodes.slice(0, 3).every((n) => sameSet(n.alive(), names.slice(0, 3))), 'bad datagrams changed nothing');
   } finally {
     await Promise.all(nodes.map((n) => n.close()));
