@@ -101,8 +101,8 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'ml-secret-key': { kind: 'string', env: 'METALLB_ML_SECRET_KEY', usage: 'memberlist encryption secret (AES-256-GCM; empty: unauthenticated gossip)' },
   'ml-probe-interval': { kind: 'string', env: 'METALLB_ML_PROBE_INTERVAL', default: '100ms', usage: 'time between two probe rounds of a member; detection time and gossip packets scale with it' },
   'ml-probe-timeout': { kind: 'string', env: 'METALLB_ML_PROBE_TIMEOUT', default: '50ms', usage: 'wait for a direct ack before probing through others; must be below --ml-probe-interval' },
-  'ml-suspicion-mult': { kind: 'float', env: 'METALLB_ML_SUSPICION_MULT', default: 1.5, usage: 'a suspect is declared dead after this many probe intervals (x log10 of the member count, x3 until another member confirms); larger tolerates longer stalls' },
-  'ml-passive-rounds': { kind: 'float', env: 'METALLB_ML_PASSIVE_ROUNDS', default: 4, usage: 'a probe round passes over a member heard from within this many probe intervals (at most 2 x (members - 1)); fewer: faster detection, more packets; 0 pings every round as SWIM does' },
+  'ml-suspicion-mult': { kind: 'float', env: 'METALLB_ML_SUSPICION_MULT', default: 1.5, usage: 'a suspect is declared dead after this many probe intervals (x max(1, log10 of the member count), x3 until another member confirms); decimals allowed; larger tolerates longer stalls' },
+  'ml-passive-rounds': { kind: 'float', env: 'METALLB_ML_PASSIVE_ROUNDS', default: 4, usage: 'a probe round passes over a member heard from within this many probe intervals (at most 2 x (members - 1)); decimals allowed; fewer: faster detection, more packets; 0 pings every round as SWIM does' },
   'ml-indirect-checks': { kind: 'int', env: 'METALLB_ML_INDIRECT_CHECKS', default: 3, usage: 'members asked to probe a silent member on our behalf' },
   'ml-handoff-grace': { kind: 'string', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'make-before-break: the longest the speaker keeps answering for a layer-2 IP it hands off, waiting for its successor to announce it: after telling the others it leaves (SIGTERM), or when another node is elected for it while it runs (it left the eligible set, an owner came back)' },
   config: { kind: 'string', default: 'config', usage: 'Kubernetes ConfigMap containing MetalLB\'s configuration' },
@@ -194,7 +194,7 @@ function membershipKnobs(f: Readonly<Record<string, unknown>>): { ok: true; knob
   const suspicionMult = f['ml-suspicion-mult'] as number;
   if (suspicionMult < 1 || suspicionMult > 100) return { ok: false, error: `invalid --ml-suspicion-mult ${suspicionMult}: want 1 to 100` };
   const passiveRounds = f['ml-passive-rounds'] as number;
-  if (passiveRounds > 100) return { ok: false, error: `invalid --ml-passive-rounds ${passiveRounds}: want 0 to 100` };
+  if (!(passiveRounds >= 0 && passiveRounds <= 100)) return { ok: false, error: `invalid --ml-passive-rounds ${passiveRounds}: want 0 to 100` };
   const indirectChecks = f['ml-indirect-checks'] as number;
   if (indirectChecks < 0 || indirectChecks > 16) return { ok: false, error: `invalid --ml-indirect-checks ${indirectChecks}: want 0 to 16` };
   return { ok: true, knobs: { probeIntervalMs: interval.ms, probeTimeoutMs: timeout.ms, suspicionMult, passiveRounds, indirectChecks, handoffGraceMs: grace.ms } };

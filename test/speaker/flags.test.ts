@@ -57,10 +57,18 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
     [['--node-name=n', '--namespace=ns', '--ml-suspicion-mult=1,5'], {}, 'invalid value "1,5" for flag -ml-suspicion-mult: parse error'],
     [['--node-name=n', '--namespace=ns', '--ml-indirect-checks=17'], {}, 'invalid --ml-indirect-checks 17: want 0 to 16'],
     [['--node-name=n', '--namespace=ns', '--ml-passive-rounds=101'], {}, 'invalid --ml-passive-rounds 101: want 0 to 100'],
-    [['--node-name=n', '--namespace=ns', '--ml-passive-rounds=-1'], {}, 'invalid value "-1" for flag -ml-passive-rounds: parse error'],
+    [['--node-name=n', '--namespace=ns', '--ml-passive-rounds=-1'], {}, 'invalid --ml-passive-rounds -1: want 0 to 100'],
+    [['--node-name=n', '--namespace=ns', '--ml-suspicion-mult=-1'], {}, 'invalid --ml-suspicion-mult -1: want 1 to 100'],
+    [['--node-name=n', '--namespace=ns', '--ml-suspicion-mult=1e3'], {}, 'invalid --ml-suspicion-mult 1000: want 1 to 100'],
+    [['--node-name=n', '--namespace=ns', '--ml-passive-rounds=0x2'], {}, 'invalid value "0x2" for flag -ml-passive-rounds: parse error'],
     [['--node-name=n', '--namespace=ns', '--ml-handoff-grace=1m'], {}, 'invalid --ml-handoff-grace 1m: want 0 to 30s'],
   ];
   for (const [argv, env, error] of cases) assert.deepEqual(parseSpeakerFlags(argv, env, noSaFile), { ok: false, error }, argv.join(' '));
+  // Go's float syntax: sign and exponent, as flag.Float64 takes them.
+  const goFloats = parseSpeakerFlags(['--node-name=n', '--namespace=ns', '--ml-suspicion-mult=1e1', '--ml-passive-rounds=+2.5'], {}, noSaFile);
+  assert.ok(goFloats.ok);
+  assert.equal(goFloats.flags.ml.suspicionMult, 10);
+  assert.equal(goFloats.flags.ml.passiveRounds, 2.5);
   // The gossip knobs from env, as a DaemonSet would set them; memberlist needs both --ml-bindaddr and --ml-labels.
   const tuned = parseSpeakerFlags([], { ...DAEMONSET_ENV, METALLB_NAMESPACE: 'ns', METALLB_ML_PROBE_INTERVAL: '1s', METALLB_ML_PROBE_TIMEOUT: '500ms',
     METALLB_ML_SUSPICION_MULT: '2.5', METALLB_ML_PASSIVE_ROUNDS: '0', METALLB_ML_INDIRECT_CHECKS: '0', METALLB_ML_HANDOFF_GRACE: '0s' }, noSaFile);

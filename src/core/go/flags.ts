@@ -7,7 +7,7 @@
 export type FlagSpec =
   | { readonly kind: 'string'; readonly env?: string; readonly default?: string; readonly usage?: string }
   | { readonly kind: 'int'; readonly env?: string; readonly default?: number; readonly usage?: string }
-  /** Go's flag.Float64: a non-negative decimal such as `1.5` here (no exponent, sign, hex or Inf). */
+  /** Go's flag.Float64: a decimal such as `1.5`, `-1`, `+3` or `1e1` (not hex, Inf or NaN); ranges are the caller's. */
   | { readonly kind: 'float'; readonly env?: string; readonly default?: number; readonly usage?: string }
   | { readonly kind: 'bool'; readonly env?: string; readonly default?: boolean; readonly usage?: string };
 
@@ -57,7 +57,7 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number | b
     return /^\d+$/.test(raw) ? Number(raw) : { ok: false, error: `invalid value "${raw}" for flag -${name}: parse error` };
   }
   if (spec.kind === 'float') {
-    return /^(\d+\.?\d*|\.\d+)$/.test(raw) ? Number(raw) : { ok: false, error: `invalid value "${raw}" for flag -${name}: parse error` };
+    return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) ? Number(raw) : { ok: false, error: `invalid value "${raw}" for flag -${name}: parse error` };
   }
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(raw)) return true;
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(raw)) return false;
