@@ -150,7 +150,12 @@ export class MembershipNode {
     tcp.on('connection', (sock) => node.onConnection(sock));
     tcp.on('error', (err) => node.logger.error({ op: 'memberlist', error: err.message, msg: 'TCP listener error' }));
     node.dispatch({ kind: 'start', now: node.clock.now() });
-    node.logger.info({ event: 'memberlistStarted', addr: node.addr, encrypted: node.aead !== undefined, msg: 'memberlist started' });
+    const t = opts.timing;
+    node.logger.info({
+      event: 'memberlistStarted', addr: node.addr, encrypted: node.aead !== undefined,
+      probeIntervalMs: t.probeIntervalMs, probeTimeoutMs: t.probeTimeoutMs, suspicionMult: t.suspicionMult,
+      passiveRounds: t.recentContactMult, indirectChecks: t.indirectChecks, msg: 'memberlist started',
+    });
     return node;
   }
 

@@ -43,6 +43,12 @@ test('5 members on loopback converge, agree on a crashed member and a graceful l
         timing: DEFAULT_TIMING, clock: realClock, logger: captureLogger(logs),
       }));
     }
+    // The start-up line gives the timing a speaker runs with (flags and env reach it; nothing else shows them).
+    const started = logs.filter((l) => l['event'] === 'memberlistStarted');
+    assert.equal(started.length, 5);
+    assert.deepEqual(
+      [started[0]!['probeIntervalMs'], started[0]!['probeTimeoutMs'], started[0]!['suspicionMult'], started[0]!['passiveRounds'], started[0]!['indirectChecks']],
+      [DEFAULT_TIMING.probeIntervalMs, DEFAULT_TIMING.probeTimeoutMs, DEFAULT_TIMING.suspicionMult, DEFAULT_TIMING.recentContactMult, DEFAULT_TIMING.indirectChecks]);
     const names = nodes.map((n) => n.name);
     // The receive buffer asked for (2 MiB), as far as net.core.rmem_max lets it (Linux reports twice the grant).
     const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
