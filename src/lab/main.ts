@@ -201,7 +201,9 @@ function upFooter(paths: LabPaths, netns: string, t0: number): void {
   say(`  try:        ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes,svc -A`);
   say(`  in a node:  ip netns exec ${netns} ${paths.kubectl} --kubeconfig ${paths.kubeconfig} get nodes`);
   say(`  shell:      export KUBECONFIG=${paths.kubeconfig} PATH=${dirname(paths.kubectl)}:$PATH   # bare kubectl, npx metallb-ts status`);
-  say('  stop:       npm run lab -- down');
+  // A lab with its own prefix or state dir is stopped with the same variables.
+  const env = ['METALLB_TS_LAB_PREFIX', 'METALLB_TS_LAB_DIR'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');
+  say(`  stop:       ${env}npm run lab -- down`);
 }
 
 /** Runs `metallb-ts controller` with its ServiceAccount token if the CLI has it; true when it runs. */
@@ -485,7 +487,9 @@ async function main(argv: string[]): Promise<number> {
     case 'restart-speaker': await restartSpeaker(rest[0]); return 0;
     case 'config': return applyConfig(rest[0]);
     default:
-      process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr|gobgp] [--kubelet] | down | status | restart-speaker NODE | config FILE\n');
+      process.stderr.write('usage: npm run lab -- up [--config FILE] [--router bird|frr|gobgp] [--kubelet] | down | status | restart-speaker NODE | config FILE\n'
+        + 'env: METALLB_TS_LAB_DIR (state, default .lab), METALLB_TS_LAB_PREFIX (namespace prefix, default mlts-); the speakers\n'
+        + '     inherit the environment, so METALLB_ML_* (e.g. METALLB_ML_PASSIVE_ROUNDS=2) set on `up` reach them\n');
       return 2;
   }
 }
