@@ -14,7 +14,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePrerequisite } from '../../src/testing/cluster/test-cluster.js';
-import { waitFor } from '../../src/testing/cluster/processes.js';
+import { pidsMentioning, waitFor } from '../../src/testing/cluster/processes.js';
 import { runLab } from './lab-harness.js';
 import { topologyNames, type LabNode } from '../../src/lab/topology.js';
 import { announcements, ownersOf, curlOnce } from '../../src/lab/observe.js';
@@ -79,9 +79,7 @@ const ourCgroups = () => readdirSync('/sys/fs/cgroup').flatMap((h) => {
   try { return readdirSync(join('/sys/fs/cgroup', h)).filter((d) => d.startsWith(PREFIX)).map((d) => `${h}/${d}`); } catch { return []; }
 });
 const ourMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(DIR));
-const ourProcesses = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-  try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(DIR); } catch { return false; }
-});
+const ourProcesses = () => pidsMentioning(DIR);
 
 test('kubectl apply of the manifests on real kubelet nodes: Pods Ready, curl through the EXTERNAL-IP, capabilities, config edits, speaker restart, clean down', { timeout: 1_500_000 }, async (t) => {
   const root = process.getuid?.() === 0;

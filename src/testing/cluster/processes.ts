@@ -2,7 +2,7 @@
 // output in a log file, so they outlive the command that started them (`lab up` returns at once) and can
 // be stopped later by the PID written to disk. Nothing here ever kills by name.
 import { spawn, execFile } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 
@@ -74,6 +74,12 @@ export function commandLineMentions(pid: number, marker: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Live processes (not this one) whose command line mentions `marker`: what a run started, found without pid files. */
+export function pidsMentioning(marker: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)
+    .filter((pid) => pid !== process.pid && commandLineMentions(pid, marker) && isAlive(pid));
 }
 
 /** stopPid for a PID read back from disk: only if the process still is ours (its command line mentions marker). */

@@ -16,9 +16,9 @@
  * (priorities rotated: 100, 50), virtual_router_id 61 + i, 100 ms adverts: every node sends its own instance's
  * adverts, so the cluster's VRRP traffic is N single instances'. No fault is applied to it.
  */
-import { readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, runOk, startDaemon, stopPid, isAlive, waitFor, commandLineMentions } from '../cluster/processes.js';
+import { run, runOk, startDaemon, stopPid, isAlive, waitFor, pidsMentioning } from '../cluster/processes.js';
 import { curlOnce } from '../../lab/observe.js';
 import type { LabNode } from '../../lab/topology.js';
 import { linkUp, type Fault } from './lab-faults.js';
@@ -106,12 +106,6 @@ export function startKeepalived(k: KeepalivedLab, node: LabNode): void {
   });
 }
 
-/** Live processes whose command line mentions `marker` (keepalived's config path: its parent, its VRRP child). */
-function processesMentioning(marker: string): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)
-    .filter((pid) => pid !== process.pid && commandLineMentions(pid, marker) && isAlive(pid));
-}
-
 /**
  * Stops keepalived on `node` and removes a VIP a killed one left on eth0. Besides the pid files' PIDs, every process
  * started with this node's config file is stopped: one started just before (pid files not written yet) would
@@ -120,7 +114,7 @@ function processesMentioning(marker: string): number[] {
 export async function stopKeepalived(k: KeepalivedLab, node: LabNode): Promise<void> {
   const p = paths(k, node);
   // Again while any is left: a parent stopped during its start-up may have forked its VRRP child after the scan.
-  const mentioning = () => processesMentioning(`--use-file=${p.conf}`);
+  const mentioning = () => pidsMentioning(`--use-file=${p.conf}`); // its parent and its VRRP child
   for (let pass = 0, pids = [...new Set([...keepalivedPids(k, node), ...mentioning()])]; pass < 3 && pids.length > 0; pass++, pids = mentioning()) {
     for (const pid of pids) {
       try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
