@@ -6,7 +6,7 @@
  * Everything from the wire goes through decodeFrame first; a drop is counted by reason (`drops`), the
  * `foreign` kind (hashicorp memberlist: a MetalLB speaker in a mixed rollout) logged once per source. A decoded
  * frame names its sender by member id (frame v2); MemberIds maps it to the node name from the members the
- * detector reported (src/core/membership/member-id.ts), and two names with one id are logged once
+ * detector reported (src/core/membership/member-id.ts; sealing and opening in FrameEndpoint, endpoint.ts), and two names with one id are logged once
  * (`memberIdCollision`).
  * No throw escapes a socket callback: bad input never crashes the speaker.
  */
@@ -14,9 +14,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { aliveNames, createMembership, knownMembers, step, type MembershipState } from '../../core/membership/detector.js';
-import { DROP_REASONS, decodeFrame, encodeFrame, peekFrame, MAX_BODY_BYTES, type Aead, type DropReason } from '../../core/membership/frame.js';
-import { MemberIds, memberId } from '../../core/membership/member-id.js';
-import { ReplayGuard } from '../../core/membership/replay.js';
+import { FrameEndpoint } from '../../core/membership/endpoint.js';
+import { DROP_REASONS, peekFrame, MAX_BODY_BYTES, type Aead, type DropReason } from '../../core/membership/frame.js';
 import type { Member, MembershipAction, MembershipEvent, MembershipTiming, Packet } from '../../core/membership/types.js';
 import type { Logger } from '../../core/ports.js';
 import type { Clock } from '../clock.js';
@@ -77,12 +76,7 @@ export class MembershipNode {
   private readonly udp: dgram.Socket;
   private readonly tcp: net.Server;
   private readonly aead: Aead | undefined;
-  private readonly replay = new ReplayGuard();
-  private readonly ids: MemberIds;
-  private readonly id: number;
-  private epoch = Date.now();
-  private salt = randomBytes(4).readUInt32BE(0);
-  private seq = 0;
+  private readonly wire: FrameEndpoint;
   private readonly timers = new Map<string, () => void>();
   private readonly conns = new Map<number, net.Socket>();
   private nextConn = 0;
@@ -104,11 +98,13 @@ export class MembershipNode {
     this.logger = opts.logger.child({ component: 'memberlist' });
     this.syncTimeoutMs = opts.syncTimeoutMs ?? 5_000;
     this.aead = opts.secret ? aesGcm([keyFromSecret(opts.secret)]) : undefined;
-    this.id = memberId(opts.name);
-    this.ids = new MemberIds(opts.name, (id, kept, other) => this.logger.warn({
-      op: 'memberlist', event: 'memberIdCollision', id: id.toString(16).padStart(8, '0'), node: kept, other,
-      msg: `nodes ${kept} and ${other} have the same member id; frames from ${other} are taken as ${kept}'s (rename one node)`,
-    }));
+    this.wire = new FrameEndpoint({
+      name: opts.name, epoch: Date.now(), salt: () => randomBytes(4).readUInt32BE(0), now: Date.now, aead: this.aead,
+      onCollision: (id, kept, other) => this.logger.warn({
+        op: 'memberlist', event: 'memberIdCollision', id: id.toString(16).padStart(8, '0'), node: kept, other,
+        msg: `nodes ${kept} and ${other} have the same member id; frames from ${other} are taken as ${kept}'s (rename one node)`,
+      }),
+    });
     this.state = createMembership({
       name: opts.name, addr: this.addr, timing: opts.timing, meta: opts.meta,
       seed: randomBytes(4).readUInt32BE(0),
@@ -201,9 +197,7 @@ export class MembershipNode {
     if (this.closed) return;
     const { state, actions } = step(this.state, event);
     this.state = state;
-    this.ids.learnFrom(actions);
-    // The detector forgets long-dead members silently; the id table follows now and then (amortised O(1) per event).
-    if (this.ids.size > 2 * this.state.members.size + 64) this.ids.retain(this.state.members.keys());
+    this.wire.follow(actions, this.state.members);
     for (const a of actions) this.act(a);
     // alive() changes exactly when a member goes up or down (suspects count as up).
     if (actions.some((a) => a.kind === 'member-up' || a.kind === 'member-down')) for (const l of [...this.listeners]) l();
@@ -211,15 +205,7 @@ export class MembershipNode {
   }
 
   private frame(packet: Packet, channel: 'udp' | 'tcp'): Buffer {
-    if (this.seq === 0xffffffff) {
-      // 2^32 frames in one epoch (years at tens per second): a new epoch and salt rather than a wrapped seq, which
-      // would reuse nonces and be taken for replays.
-      this.epoch = Math.max(Date.now(), this.epoch + 1);
-      this.salt = randomBytes(4).readUInt32BE(0);
-      this.seq = 0;
-    }
-    this.seq++;
-    return encodeFrame(packet.messages, { id: this.id, epoch: this.epoch, salt: this.salt, seq: this.seq }, channel, this.aead);
+    return this.wire.seal(packet.messages, channel);
   }
 
   private act(a: MembershipAction): void {
@@ -291,9 +277,9 @@ export class MembershipNode {
 
   private onDatagram(buf: Buffer, from: string): void {
     try {
-      const r = decodeFrame(buf, 'udp', this.replay, this.aead);
+      const r = this.wire.open(buf, 'udp');
       if (!r.ok) { this.drop(r.reason, from, r.detail); return; }
-      this.dispatch({ kind: 'packet', now: this.clock.now(), from, packet: this.ids.resolve(r.senderId, r.messages), via: 'udp' });
+      this.dispatch({ kind: 'packet', now: this.clock.now(), from, packet: r.packet, via: 'udp' });
     } catch (err) {
       this.logger.error({ op: 'memberlist', error: String(err), msg: 'unexpected error handling a datagram' });
     }
@@ -323,11 +309,11 @@ export class MembershipNode {
   private onConnection(sock: net.Socket): void {
     const from = formatAddr(sock.remoteAddress ?? '?', sock.remotePort ?? 0);
     this.readFrame(sock, (buf) => {
-      const r = decodeFrame(buf, 'tcp', this.replay, this.aead);
+      const r = this.wire.open(buf, 'tcp');
       if (!r.ok) { this.drop(r.reason, from, r.detail); sock.destroy(); return; }
       const conn = ++this.nextConn;
       this.conns.set(conn, sock);
-      this.dispatch({ kind: 'packet', now: this.clock.now(), from, packet: this.ids.resolve(r.senderId, r.messages), via: 'tcp', conn });
+      this.dispatch({ kind: 'packet', now: this.clock.now(), from, packet: r.packet, via: 'tcp', conn });
       // No reply wanted (a reply frame, or we left): just close.
       if (this.conns.delete(conn)) sock.end();
     }, (why, reason) => { if (reason) this.drop(reason, from, why); });
@@ -342,9 +328,9 @@ export class MembershipNode {
     sock.on('connect', () => sock.write(frame));
     this.readFrame(sock, (buf) => {
       sock.end();
-      const r = decodeFrame(buf, 'tcp', this.replay, this.aead);
+      const r = this.wire.open(buf, 'tcp');
       if (!r.ok) { this.drop(r.reason, addr, r.detail); failed(); return; }
-      this.dispatch({ kind: 'packet', now: this.clock.now(), from: addr, packet: this.ids.resolve(r.senderId, r.messages), via: 'tcp' });
+      this.dispatch({ kind: 'packet', now: this.clock.now(), from: addr, packet: r.packet, via: 'tcp' });
     }, (why, reason) => { if (reason) this.drop(reason, addr, why); failed(); sock.destroy(); });
   }
 }

@@ -11,9 +11,8 @@
  * what arrives is what the wire can carry. The seal is `lengthOnlyAead`: the real layout and length, no cipher.
  */
 import { aliveNames, createMembership, step, type MembershipState } from '../../core/membership/detector.js';
-import { decodeFrame, encodeFrame, TAG_BYTES, type Aead } from '../../core/membership/frame.js';
-import { MemberIds, memberId } from '../../core/membership/member-id.js';
-import { ReplayGuard } from '../../core/membership/replay.js';
+import { FrameEndpoint } from '../../core/membership/endpoint.js';
+import { TAG_BYTES, type Aead } from '../../core/membership/frame.js';
 import type { Member, MembershipAction, MembershipEvent, MembershipTiming, Packet } from '../../core/membership/types.js';
 
 /**
@@ -44,13 +43,8 @@ interface SimMember {
   udpBytesSent: number;
   tcpBytesSent: number;
   packetsSent: number;
-  /** Frame sender state (frame.ts FrameSender), one per member start. */
-  readonly id: number;
-  readonly epoch: number;
-  readonly salt: number;
-  frameSeq: number;
-  readonly ids: MemberIds;
-  readonly replay: ReplayGuard;
+  /** Its end of the wire (endpoint.ts, as the transport's): sealing, replay guard, sender ids. */
+  readonly wire: FrameEndpoint;
 }
 
 export interface SimOptions {
@@ -122,8 +116,7 @@ export class MembershipSim {
       this.members.push({
         name, addr, killed: false, frozen: false, buffered: [], udpBytesSent: 0, tcpBytesSent: 0, packetsSent: 0,
         state: createMembership({ name, addr, timing: opts.timing, seed: Math.floor(this.random() * 2 ** 32) }),
-        id: memberId(name), epoch: 1_764_547_200_000 + i, salt: Math.floor(this.random() * 2 ** 32), frameSeq: 0,
-        ids: new MemberIds(name), replay: new ReplayGuard(),
+        wire: new FrameEndpoint({ name, epoch: 1_764_547_200_000 + i, salt: () => Math.floor(this.random() * 2 ** 32), now: () => 1_764_547_200_000 + this.now, aead: lengthOnlyAead }),
       });
     }
   }
@@ -198,7 +191,7 @@ export class MembershipSim {
     } else event = { ...e.event, now: this.now } as MembershipEvent;
     const { state, actions } = step(m.state, event);
     m.state = state;
-    m.ids.learnFrom(actions);
+    m.wire.follow(actions, m.state.members);
     for (const a of actions) this.act(e.member, a);
   }
 
@@ -241,9 +234,7 @@ export class MembershipSim {
 
   /** Member i's next sealed frame of `packet` (its own id, epoch, salt and seq, shared by UDP and TCP as in the transport). */
   private frame(i: number, packet: Packet, channel: 'udp' | 'tcp'): Buffer {
-    const m = this.members[i]!;
-    m.frameSeq++;
-    return encodeFrame(packet.messages, { id: m.id, epoch: m.epoch, salt: m.salt, seq: m.frameSeq }, channel, lengthOnlyAead);
+    return this.members[i]!.wire.seal(packet.messages, channel);
   }
 
   /**
@@ -252,12 +243,12 @@ export class MembershipSim {
    * drop is a codec bug.
    */
   private receive(j: number, frame: Buffer, channel: 'udp' | 'tcp'): Packet | undefined {
-    const r = decodeFrame(frame, channel, this.members[j]!.replay, lengthOnlyAead);
+    const r = this.members[j]!.wire.open(frame, channel);
     if (!r.ok) {
       if (r.reason === 'replayed') { this.replayed++; return undefined; }
       throw new Error(`frame round trip failed: ${r.reason} ${r.detail}`);
     }
-    return this.members[j]!.ids.resolve(r.senderId, r.messages);
+    return r.packet;
   }
 
   private sendUdp(i: number, to: string, packet: Packet): void {
