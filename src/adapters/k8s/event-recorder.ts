@@ -7,6 +7,7 @@
  * is retried with bounded exponential backoff (issue 8: a lost ConfigRefused was never sent again); other
  * failures, and the last attempt, are logged and dropped. Shared by controller and speaker.
  */
+import { randomInt } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { EventTarget, Logger, ServiceEvent } from '../../core/ports.js';
 import type { KubeClients } from './client.js';
@@ -57,6 +58,8 @@ interface PendingEvent { readonly target: EventTarget; readonly event: ServiceEv
 
 interface Seen { readonly name: string; count: number }
 const MAX_SEEN = 4096;
+/** Names tried per Event when the apiserver answers 409 AlreadyExists (another process took the name). */
+const NAME_ATTEMPTS = 5;
 
 export class EventRecorder implements EventSink {
   private readonly options: EventRecorderOptions;
@@ -64,7 +67,6 @@ export class EventRecorder implements EventSink {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly seen = new Map<string, Seen>();
   private active = 0;
-  private sequence = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: EventRecorderOptions) {
@@ -136,9 +138,7 @@ export class EventRecorder implements EventSink {
           this.seen.delete(key); // the Event expired (TTL): create a fresh one
         }
       }
-      const name = `${target.name}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(this.sequence++ % 1_000_000)).toString(16)}`;
-      await this.options.api.create(target.namespace, this.eventBody(name, target, event, now));
-      this.remember(key, { name, count: 1 });
+      this.remember(key, { name: await this.create(target, event, now), count: 1 });
     } catch (err) {
       const status = httpStatusOf(err);
       const transient = status === undefined || status >= 500 || status === 429;
@@ -152,6 +152,24 @@ export class EventRecorder implements EventSink {
       this.options.logger.debug({ ...fields, retryInMs: delay, msg: 'failed to record event; retrying' });
       const timer = setTimeout(() => { this.pending.push({ ...pending, attempt: pending.attempt + 1 }); this.pump(); }, delay);
       timer.unref();
+    }
+  }
+
+  /**
+   * Creates the Event under a fresh name and returns it. Controller and speakers all record Events on the shared
+   * ConfigMap, often in the same millisecond for the same edit, so a name made of the time alone collides across
+   * processes (409 AlreadyExists dropped a ConfigRefused). The name is the time in ns-like units plus a random
+   * nonce, as client-go's `<name>.<UnixNano hex>`; a 409 is answered with a new name, at most NAME_ATTEMPTS times.
+   */
+  private async create(target: EventTarget, event: ServiceEvent, now: Date): Promise<string> {
+    for (let attempt = 1; ; attempt += 1) {
+      const name = `${target.name}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(randomInt(1_000_000))).toString(16)}`;
+      try {
+        await this.options.api.create(target.namespace, this.eventBody(name, target, event, now));
+        return name;
+      } catch (err) {
+        if (httpStatusOf(err) !== 409 || attempt >= NAME_ATTEMPTS) throw err;
+      }
     }
   }
 

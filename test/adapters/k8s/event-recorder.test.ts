@@ -128,3 +128,29 @@ async function eventuallyTrue(check: () => boolean, timeoutMs = 5000): Promise<v
   const end = Date.now() + timeoutMs;
   while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
 }
+
+test('Events recorded by several processes in the same millisecond all land: names do not collide, and a 409 takes a new name', async () => {
+  // One apiserver: a name already taken is 409 AlreadyExists, as for the controller and the speakers recording
+  // on the shared ConfigMap for the same edit (a ConfigRefused was lost this way).
+  const names = new Set<string>();
+  let forced409 = 0;
+  const apiserver: EventApi = {
+    async create(_namespace, body) {
+      const name = (body['metadata'] as { name: string }).name;
+      if (names.has(name) || forced409 > 0) { forced409 = Math.max(0, forced409 - 1); throw Object.assign(new Error('already exists'), { code: 409 }); }
+      names.add(name);
+    },
+    async patch() { /* unused */ },
+  };
+  const cm = { kind: 'ConfigMap', apiVersion: 'v1', namespace: 'metallb-system', name: 'config' };
+  const recorders = ['metallb-controller', 'metallb-speaker', 'metallb-speaker'].map((component) => new EventRecorder({ api: apiserver, component, logger: NOOP_LOGGER, now }));
+  for (let i = 0; i < 20; i += 1) for (const rec of recorders) rec.record(cm, { type: 'Warning', reason: 'ConfigRefused', message: `edit ${i}` });
+  await Promise.all(recorders.map((r) => r.flush()));
+  assert.equal(names.size, 60, 'every Event of every process was created');
+
+  forced409 = 2; // the next two names are taken, whatever they are
+  recorders[0]!.record(cm, { type: 'Warning', reason: 'ConfigRefused', message: 'after two collisions' });
+  await recorders[0]!.flush();
+  assert.equal(names.size, 61, 'created under a third name');
+  assert.ok([...names].every((n) => /^config\.[0-9a-f]+$/.test(n)));
+});
