@@ -31,7 +31,7 @@ export const CONTROLLER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'lb-class': { kind: 'string', usage: 'load balancer class. When enabled, metallb will handle only services whose spec.loadBalancerClass matches the given lb class' },
 };
 
-export type ControllerFlagsResult = { readonly ok: true; readonly flags: ControllerFlags } | { readonly ok: false; readonly error: string; readonly help?: true };
+export type ControllerFlagsResult = { readonly ok: true; readonly flags: ControllerFlags } | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
 
 /**
  * Parses argv and env. `serviceAccountNamespace` reads the in-cluster namespace file (undefined when absent);

@@ -119,7 +119,7 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 export type SpeakerFlagsResult =
   | { readonly ok: true; readonly flags: SpeakerFlags }
-  | { readonly ok: false; readonly error: string; readonly help?: true };
+  | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
 
 /** The `-help` text: every flag with its default and environment variable. */
 export function speakerUsage(): string {
@@ -175,13 +175,14 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   };
 }
 
-function durationMs(name: string, value: unknown): { ok: true; ms: number } | { ok: false; error: string } {
+/** A duration flag's value in ms; unparsable is a command-line error (`usage`), as Go's flag.Duration fails Parse. */
+function durationMs(name: string, value: unknown): { ok: true; ms: number } | { ok: false; error: string; usage: true } {
   const parsed = parseGoDuration(String(value));
-  if (!parsed.ok) return { ok: false, error: `invalid --${name}: ${parsed.error}` };
+  if (!parsed.ok) return { ok: false, usage: true, error: `invalid --${name}: ${parsed.error}` };
   return { ok: true, ms: Number(parsed.value / 1_000_000n) };
 }
 
-function membershipKnobs(f: Readonly<Record<string, unknown>>): { ok: true; knobs: MembershipKnobs } | { ok: false; error: string } {
+function membershipKnobs(f: Readonly<Record<string, unknown>>): { ok: true; knobs: MembershipKnobs } | { ok: false; error: string; usage?: true } {
   const interval = durationMs('ml-probe-interval', f['ml-probe-interval']);
   if (!interval.ok) return interval;
   const timeout = durationMs('ml-probe-timeout', f['ml-probe-timeout']);

@@ -47,3 +47,23 @@ test('help says what each subcommand does and agrees across subcommands', () => 
   const defaults = ['validate', 'status', 'migrate'].map((name) => /^ {2}--kubeconfig .*\((default: [^)]*)\)$/m.exec(cli([name, '--help']).stdout)?.[1]);
   assert.deepEqual(defaults, Array(3).fill('default: the in-cluster config in a Pod, else $KUBECONFIG, else ~/.kube/config'));
 });
+
+test('controller and speaker exit as v0.11 does: 2 with the usage on stderr for a bad command line, 1 for a bad value', () => {
+  const env = { ...process.env, METALLB_NAMESPACE: 'metallb-system', METALLB_NODE_NAME: 'node1' };
+  const run = (args: string[], extra: Record<string, string | undefined> = {}) =>
+    spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), ...args], { encoding: 'utf8', timeout: 20_000, env: { ...env, ...extra } });
+  for (const daemon of ['controller', 'speaker']) {
+    for (const args of [['--bogus'], ['--port'], ['--port=http'], ['--log-level']]) {
+      const r = run([daemon, ...args]);
+      assert.equal(r.status, 2, `${daemon} ${args.join(' ')}: exit ${r.status}`);
+      assert.match(r.stdout, /"op":"startup".*"msg":"invalid command line"/, `${daemon} ${args.join(' ')}: the JSON line`);
+      assert.match(r.stderr, /^(flag provided but not defined|flag needs an argument|invalid value)[^\n]*\n[\s\S]*-port int/, `${daemon} ${args.join(' ')}: error and usage on stderr`);
+    }
+    const badLevel = run([daemon, '--log-level=loud']);
+    assert.equal(badLevel.status, 1, `${daemon} --log-level=loud`);
+    assert.equal(badLevel.stderr, '', 'no usage for a bad value');
+  }
+  assert.equal(run(['speaker', '--ml-probe-interval=fast']).status, 2, 'a duration flag Go could not parse');
+  assert.equal(run(['speaker', '--ml-probe-interval=5ms']).status, 1, 'a parsed duration out of range');
+  assert.equal(run(['speaker'], { METALLB_NODE_NAME: undefined }).status, 1, 'no node name: exit 1 as v0.11');
+});

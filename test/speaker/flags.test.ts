@@ -63,7 +63,11 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
     [['--node-name=n', '--namespace=ns', '--ml-passive-rounds=0x2'], {}, 'invalid value "0x2" for flag -ml-passive-rounds: parse error'],
     [['--node-name=n', '--namespace=ns', '--ml-handoff-grace=1m'], {}, 'invalid --ml-handoff-grace 1m: want 0 to 30s'],
   ];
-  for (const [argv, env, error] of cases) assert.deepEqual(parseSpeakerFlags(argv, env, noSaFile), { ok: false, error }, argv.join(' '));
+  // Errors of the command line itself (Go's flag.Parse fails: exit 2) carry `usage`; values refused after parsing (exit 1) do not.
+  const parseError = /^(flag provided but not defined|flag needs an argument|invalid value|invalid boolean value|unexpected argument)|: time: invalid duration/;
+  for (const [argv, env, error] of cases) {
+    assert.deepEqual(parseSpeakerFlags(argv, env, noSaFile), { ok: false, error, ...(parseError.test(error) ? { usage: true } : {}) }, argv.join(' '));
+  }
   // Go's float syntax: sign and exponent, as flag.Float64 takes them.
   const goFloats = parseSpeakerFlags(['--node-name=n', '--namespace=ns', '--ml-suspicion-mult=1e1', '--ml-passive-rounds=+2.5'], {}, noSaFile);
   assert.ok(goFloats.ok);
@@ -125,6 +129,6 @@ test('speaker flags: --exclude-lb from METALLB_EXCLUDE_LB, off by default (v0.11
   const flag = parseSpeakerFlags(['-exclude-lb'], base, noSaFile);
   assert.ok(flag.ok);
   assert.equal(flag.flags.excludeLb, true);
-  assert.deepEqual(parseSpeakerFlags([], { ...base, METALLB_EXCLUDE_LB: 'yes' }, noSaFile), { ok: false, error: 'invalid boolean value "yes" for -exclude-lb: parse error' });
+  assert.deepEqual(parseSpeakerFlags([], { ...base, METALLB_EXCLUDE_LB: 'yes' }, noSaFile), { ok: false, usage: true, error: 'invalid boolean value "yes" for -exclude-lb: parse error' });
   assert.match(speakerUsage(), /-exclude-lb\n[\s\S]*exclude-from-external-load-balancers[\s\S]*METALLB_EXCLUDE_LB/);
 });

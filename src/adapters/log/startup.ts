@@ -1,14 +1,17 @@
 /**
- * The command-line start shared by the controller and speaker mains: -h/-help/--help prints the usage and exits 0
- * (as Go's flag package does); a bad flag or `--log-level` is one JSON `startup` error line and exit code 1.
+ * The command-line start shared by the controller and speaker mains, with Go's exit codes: -h/-help/--help prints
+ * the usage and exits 0; a command line the flag parser refuses (unknown flag, missing or unparsable value) is one
+ * JSON `startup` error line, then the error and usage on stderr, and exit code 2 (flag.ExitOnError); a parsed but
+ * unusable value (`--log-level`, no node name, a port out of range) is the JSON line and exit code 1, as v0.11's
+ * mains exit after parsing.
  */
 import { createJsonLogger, parseLogLevel } from './json-logger.js';
 import type { Logger } from '../../core/ports.js';
 
 /** What a flag parser returns: the flags, or `help`, or an error message. */
-export type ParsedFlags<F> = { readonly ok: true; readonly flags: F } | { readonly ok: false; readonly help?: boolean; readonly error: string };
+export type ParsedFlags<F> = { readonly ok: true; readonly flags: F } | { readonly ok: false; readonly help?: boolean; readonly usage?: boolean; readonly error: string };
 
-/** Either the flags and a logger at their `logLevel`, or the exit code to return at once (0 help, 1 error). */
+/** Either the flags and a logger at their `logLevel`, or the exit code to return at once (0 help, 2 bad command line, 1 bad value). */
 export function startFromFlags<F extends { readonly logLevel: string }>(parsed: ParsedFlags<F>, usage: () => string): { flags: F; logger: Logger } | { exitCode: number } {
   if (!parsed.ok && parsed.help) {
     process.stdout.write(usage());
@@ -18,6 +21,10 @@ export function startFromFlags<F extends { readonly logLevel: string }>(parsed: 
   if (!parsed.ok || !level?.ok) {
     const error = !parsed.ok ? parsed.error : (level && !level.ok ? level.error : 'invalid flags');
     createJsonLogger({ level: 'info' }).error({ op: 'startup', error, msg: 'invalid command line' });
+    if (!parsed.ok && parsed.usage) {
+      process.stderr.write(`${error}\n${usage()}`);
+      return { exitCode: 2 };
+    }
     return { exitCode: 1 };
   }
   return { flags: parsed.flags, logger: createJsonLogger({ level: level.level }) };

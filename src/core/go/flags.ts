@@ -14,8 +14,12 @@ export type FlagSpec =
 export type FlagValue = string | number | boolean | undefined;
 export type ParsedFlags = Record<string, FlagValue>;
 
-/** `help: true` = `-h`, `-help` or `--help` was given (Go's flag.ErrHelp): print goFlagsUsage() and exit 0. */
-export type FlagsResult = { readonly ok: true; readonly flags: ParsedFlags } | { readonly ok: false; readonly error: string; readonly help?: true };
+/**
+ * `help: true` = `-h`, `-help` or `--help` was given (Go's flag.ErrHelp): print goFlagsUsage() and exit 0.
+ * `usage: true` = the command line itself is wrong (unknown flag, missing or unparsable value): Go's
+ * flag.ExitOnError prints the error and the usage on stderr and exits 2.
+ */
+export type FlagsResult = { readonly ok: true; readonly flags: ParsedFlags } | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
 
 /** Parses argv against specs; unknown flags and positional arguments are errors (as Go's flag package). */
 export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>, env: Readonly<Record<string, string | undefined>>): FlagsResult {
@@ -23,17 +27,17 @@ export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<str
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
     const match = /^--?([^=-][^=]*)(?:=([\s\S]*))?$/.exec(arg);
-    if (!match) return { ok: false, error: `unexpected argument: ${arg}` };
+    if (!match) return { ok: false, usage: true, error: `unexpected argument: ${arg}` };
     const name = match[1] as string;
     const spec = specs[name];
     if (!spec && (name === 'h' || name === 'help')) return { ok: false, help: true, error: 'flag: help requested' };
-    if (!spec) return { ok: false, error: `flag provided but not defined: -${name}` };
+    if (!spec) return { ok: false, usage: true, error: `flag provided but not defined: -${name}` };
     let value = match[2];
     if (value === undefined) {
       if (spec.kind === 'bool') value = 'true';
       else {
         const next = argv[i + 1];
-        if (next === undefined) return { ok: false, error: `flag needs an argument: -${name}` };
+        if (next === undefined) return { ok: false, usage: true, error: `flag needs an argument: -${name}` };
         value = next;
         i += 1;
       }
@@ -45,7 +49,7 @@ export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<str
     const raw = given.get(name) ?? (spec.env ? nonEmpty(env[spec.env]) : undefined);
     if (raw === undefined) { flags[name] = spec.default; continue; }
     const converted = convert(name, spec, raw);
-    if (typeof converted === 'object') return converted;
+    if (typeof converted === 'object') return { ...converted, usage: true };
     flags[name] = converted;
   }
   return { ok: true, flags };

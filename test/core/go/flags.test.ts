@@ -31,9 +31,9 @@ test('a flag beats its environment variable, which beats the default; empty env 
 });
 
 test('errors use Go flag package wording', () => {
-  assert.deepEqual(parseGoFlags(['--nope'], SPECS, {}), { ok: false, error: 'flag provided but not defined: -nope' });
-  assert.deepEqual(parseGoFlags(['--port'], SPECS, {}), { ok: false, error: 'flag needs an argument: -port' });
-  assert.deepEqual(parseGoFlags(['--port=x'], SPECS, {}), { ok: false, error: 'invalid value "x" for flag -port: parse error' });
-  assert.deepEqual(parseGoFlags(['--disable-epslices=maybe'], SPECS, {}), { ok: false, error: 'invalid boolean value "maybe" for -disable-epslices: parse error' });
-  assert.deepEqual(parseGoFlags(['stray'], SPECS, {}), { ok: false, error: 'unexpected argument: stray' });
+  assert.deepEqual(parseGoFlags(['--nope'], SPECS, {}), { ok: false, usage: true, error: 'flag provided but not defined: -nope' });
+  assert.deepEqual(parseGoFlags(['--port'], SPECS, {}), { ok: false, usage: true, error: 'flag needs an argument: -port' });
+  assert.deepEqual(parseGoFlags(['--port=x'], SPECS, {}), { ok: false, usage: true, error: 'invalid value "x" for flag -port: parse error' });
+  assert.deepEqual(parseGoFlags(['--disable-epslices=maybe'], SPECS, {}), { ok: false, usage: true, error: 'invalid boolean value "maybe" for -disable-epslices: parse error' });
+  assert.deepEqual(parseGoFlags(['stray'], SPECS, {}), { ok: false, usage: true, error: 'unexpected argument: stray' });
 });
