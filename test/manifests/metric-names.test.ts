@@ -99,7 +99,7 @@ test('dashboard and alert queries use only metric names a real controller and sp
     const texts = [await controller.metrics(), await speaker.metrics()];
     const exported = new Set(texts.flatMap((t) => [...typeNames(t)]));
     const sampled = new Set(texts.flatMap((t) => [...sampledNames(t)]));
-    for (const name of ['metallb_allocator_addresses_total', 'metallb_speaker_announced', 'metallb_bgp_session_up', 'metallb_speaker_memberlist_members', 'metallb_speaker_startup_check_failed']) {
+    for (const name of ['metallb_allocator_addresses_total', 'metallb_speaker_announced', 'metallb_bgp_session_up', 'metallb_speaker_memberlist_members', 'metallb_speaker_memberlist_receive_buffer_drops_total', 'metallb_speaker_startup_check_failed']) {
       assert.ok(exported.has(name), `the scrape exports ${name} (${[...exported].filter((n) => n.startsWith('metallb')).join(', ')})`);
     }
     const dashboard = JSON.parse(readFileSync(join(repoRoot(), 'manifests', 'grafana-dashboard.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };

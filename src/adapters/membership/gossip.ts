@@ -5,6 +5,7 @@
  * start, every minute and whenever the Kubernetes view gains a node gossip does not have; the election's view is
  * gossip ∩ Kubernetes (src/core/speaker/combined-membership.ts). Metrics show that gossip runs:
  * `metallb_speaker_memberlist_members{status}`, `metallb_speaker_memberlist_dropped_total{reason}`,
+ * `metallb_speaker_memberlist_receive_buffer_drops_total` (the kernel's, before any frame is read),
  * `metallb_speaker_memberlist_sent_bytes_total{channel}`, `metallb_speaker_memberlist_local_health`, and the detector's
  * verdicts: `metallb_speaker_memberlist_suspicions_total{origin}`, `_failures_total{origin}`, `_refuted_total`,
  * `_late_timers_total`.
@@ -172,6 +173,19 @@ function registerMetrics(registry: Registry, node: MembershipNode): void {
         this.inc({ reason }, now - (seenDrops.get(reason) ?? 0));
         seenDrops.set(reason, now);
       }
+    },
+  });
+  // Read from /proc at scrape time; a socket the kernel does not list leaves the counter where it was.
+  let seenKernel = node.kernelDrops() ?? 0;
+  new Counter({
+    name: 'metallb_speaker_memberlist_receive_buffer_drops_total',
+    help: 'Gossip datagrams the kernel dropped because the UDP socket\'s receive buffer was full (a flood, or a busy speaker); they never reach the frame checks of metallb_speaker_memberlist_dropped_total.',
+    registers: [registry],
+    collect() {
+      const now = node.kernelDrops();
+      if (now === undefined) return;
+      this.inc(Math.max(0, now - seenKernel));
+      seenKernel = now;
     },
   });
   const seenBytes = { udp: 0, tcp: 0 };

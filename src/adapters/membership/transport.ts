@@ -15,6 +15,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { aliveNames, createMembership, knownMembers, step, type MembershipState } from '../../core/membership/detector.js';
 import { FrameEndpoint } from '../../core/membership/endpoint.js';
+import { socketDrops } from './kernel-drops.js';
 import { DROP_REASONS, peekFrame, MAX_BODY_BYTES, type Aead, type DropReason } from '../../core/membership/frame.js';
 import type { Member, MembershipAction, MembershipEvent, MembershipTiming, Packet } from '../../core/membership/types.js';
 import type { Logger } from '../../core/ports.js';
@@ -88,10 +89,12 @@ export class MembershipNode {
   private readonly logger: Logger;
   private readonly syncTimeoutMs: number;
   private closed = false;
+  private readonly bound: { readonly addr: string; readonly port: number };
 
   private constructor(opts: MembershipNodeOptions, udp: dgram.Socket, tcp: net.Server, port: number) {
     this.name = opts.name;
     this.addr = formatAddr(opts.bindAddr, port);
+    this.bound = { addr: opts.bindAddr, port };
     this.udp = udp;
     this.tcp = tcp;
     this.clock = opts.clock;
@@ -159,6 +162,12 @@ export class MembershipNode {
   alive(): ReadonlySet<string> { return aliveNames(this.state); }
   onChange(listener: () => void): () => void { this.listeners.add(listener); return () => { this.listeners.delete(listener); }; }
   members(): Member[] { return knownMembers(this.state); }
+
+  /**
+   * Datagrams the kernel dropped for the UDP socket so far because its receive buffer was full (they never reach
+   * `drops`); undefined where /proc/self/net/udp does not list the socket (src/adapters/membership/kernel-drops.ts).
+   */
+  kernelDrops(): number | undefined { return socketDrops(this.bound.addr, this.bound.port); }
   /**
    * Calls `listener` when this node refuted a suspicion or death of itself: the others may have moved its IPs
    * meanwhile (a frozen speaker that resumes), so the speaker re-announces what it owns.
