@@ -94,7 +94,8 @@ export class MembershipNode {
   private constructor(opts: MembershipNodeOptions, udp: dgram.Socket, tcp: net.Server, port: number) {
     this.name = opts.name;
     this.addr = formatAddr(opts.bindAddr, port);
-    this.bound = { addr: opts.bindAddr, port };
+    // The socket's own address: a host name resolved, `::ffff:a.b.c.d` and zones as the kernel lists them.
+    this.bound = { addr: udp.address().address, port };
     this.udp = udp;
     this.tcp = tcp;
     this.clock = opts.clock;

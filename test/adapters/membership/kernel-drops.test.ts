@@ -35,6 +35,30 @@ test('kernel drops: the row of the bind address and port, in host byte order, v4
   assert.equal(socketDropsIn(bigEndian, '192.0.2.11', 7946, false), 1234);
 });
 
+test('kernel drops: IPv6 rows of an IPv4-mapped bind, a zoned link-local and any spelling of the address', () => {
+  const rows = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+   42: 0000000000000000FFFF00000B0200C0:1F0A 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5123 2 0000000000000000 5
+   43: 000080FE000000000000000001000000:1F0A 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5124 2 0000000000000000 6
+   44: B80D0120000000000000000011000000:1F0A 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5125 2 0000000000000000 7
+`;
+  assert.equal(socketDropsIn(rows, '::ffff:192.0.2.11', 7946, true), 5, 'IPv4-mapped: the dotted tail is the last word');
+  assert.equal(socketDropsIn(rows, 'fe80::1%eth0', 7946, true), 6, 'the zone is not part of the row');
+  assert.equal(socketDropsIn(rows, '2001:DB8:0:0::11', 7946, true), 7);
+  assert.equal(socketDropsIn(rows, '192.0.2.11', 7946, true), undefined, 'an IPv4 address is a row of /proc/net/udp, not udp6');
+  assert.equal(socketDropsIn(rows, 'node-1', 7946, true), undefined, 'a host name matches no row');
+});
+
+test('kernel drops: the row is found for a node bound to an IPv4-mapped address or a host name', async () => {
+  for (const bindAddr of ['::ffff:127.0.0.1', 'localhost']) {
+    const node = await MembershipNode.start({ name: bindAddr, bindAddr, bindPort: 0, secret: 'kernel drops test', timing: DEFAULT_TIMING, clock: realClock, logger: NOOP_LOGGER });
+    try {
+      assert.equal(node.kernelDrops(), 0, `${bindAddr}: the socket's row is found (undefined = the metric never moves)`);
+    } finally {
+      await node.close();
+    }
+  }
+});
+
 test('kernel drops: a flood while the event loop is blocked is counted for the gossip socket, and only for it', async () => {
   const node = await MembershipNode.start({
     name: 'flooded', bindAddr: '127.0.0.1', bindPort: 0, secret: 'kernel drops test', timing: DEFAULT_TIMING, clock: realClock, logger: NOOP_LOGGER,
