@@ -45,7 +45,7 @@ export function parseControllerFlags(argv: readonly string[], env: Readonly<Reco
   const namespace = (f['namespace'] as string | undefined) ?? serviceAccountNamespace()?.trim();
   if (!namespace) return { ok: false, error: 'failed to get namespace: set --namespace or METALLB_NAMESPACE' };
   const port = f['port'] as number;
-  if (port > 65535) return { ok: false, error: `invalid --port ${port}` };
+  if (port < 0 || port > 65535) return { ok: false, error: `invalid --port ${port}` };
   return {
     ok: true,
     flags: {

@@ -142,9 +142,9 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   const namespace = optional(f['namespace']) ?? serviceAccountNamespace()?.trim();
   if (!namespace) return { ok: false, error: 'failed to get namespace: set --namespace or METALLB_NAMESPACE' };
   const port = f['port'] as number;
-  if (port > 65535) return { ok: false, error: `invalid --port ${port}` };
+  if (port < 0 || port > 65535) return { ok: false, error: `invalid --port ${port}` };
   const mlBindPort = f['ml-bindport'] as number;
-  if (mlBindPort > 65535) return { ok: false, error: `invalid --ml-bindport ${mlBindPort}` };
+  if (mlBindPort < 0 || mlBindPort > 65535) return { ok: false, error: `invalid --ml-bindport ${mlBindPort}` };
   const ml = membershipKnobs(f);
   if (!ml.ok) return ml;
   const captureMib = f['layer2-capture-buffer-mib'] as number;

@@ -62,6 +62,13 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
     [['--node-name=n', '--namespace=ns', '--ml-suspicion-mult=1e3'], {}, 'invalid --ml-suspicion-mult 1000: want 1 to 100'],
     [['--node-name=n', '--namespace=ns', '--ml-passive-rounds=0x2'], {}, 'invalid value "0x2" for flag -ml-passive-rounds: parse error'],
     [['--node-name=n', '--namespace=ns', '--ml-handoff-grace=1m'], {}, 'invalid --ml-handoff-grace 1m: want 0 to 30s'],
+    // Go's flag.Int takes a sign: a negative value is refused by the range check after parsing (exit 1), as v0.11's.
+    [['--node-name=n', '--namespace=ns', '--port=-1'], {}, 'invalid --port -1'],
+    [['--node-name=n', '--namespace=ns', '--ml-bindport=-1'], {}, 'invalid --ml-bindport -1'],
+    [['--node-name=n', '--namespace=ns', '--bgp-graceful-restart-time=-1'], {}, 'invalid --bgp-graceful-restart-time -1: want 0 to 4095 seconds'],
+    [['--node-name=n', '--namespace=ns', '--ml-indirect-checks=-1'], {}, 'invalid --ml-indirect-checks -1: want 0 to 16'],
+    [['--node-name=n', '--namespace=ns', '--layer2-capture-buffer-mib=-5'], {}, 'invalid --layer2-capture-buffer-mib -5: want 1 to 4096'],
+    [['--node-name=n', '--namespace=ns', '--port=99999999999999999999'], {}, 'invalid value "99999999999999999999" for flag -port: value out of range'],
   ];
   // Errors of the command line itself (Go's flag.Parse fails: exit 2) carry `usage`; values refused after parsing (exit 1) do not.
   const parseError = /^(flag provided but not defined|flag needs an argument|invalid value|invalid boolean value|unexpected argument)|: time: invalid duration/;

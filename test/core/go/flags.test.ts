@@ -37,3 +37,17 @@ test('errors use Go flag package wording', () => {
   assert.deepEqual(parseGoFlags(['--disable-epslices=maybe'], SPECS, {}), { ok: false, usage: true, error: 'invalid boolean value "maybe" for -disable-epslices: parse error' });
   assert.deepEqual(parseGoFlags(['stray'], SPECS, {}), { ok: false, usage: true, error: 'unexpected argument: stray' });
 });
+
+test('ints take Go\'s flag.Int syntax (strconv.ParseInt base 0): sign, 0x/0o/0b/0 prefixes, _ separators; int64 range', () => {
+  const port = (v: string) => { const r = parseGoFlags([`--port=${v}`], SPECS, {}); return r.ok ? r.flags['port'] : r.error; };
+  for (const [text, want] of [['-1', -1], ['+80', 80], ['0x1d30', 7472], ['0X1D30', 7472], ['0o17', 15], ['017', 15], ['0b101', 5], ['1_000', 1000], ['0x_1f', 31], ['0', 0], ['-0', 0]] as const) {
+    assert.equal(port(text), want, text);
+  }
+  for (const text of ['', '-', '+-1', '1_', '_1', '1__0', '08', '0x', '0b2', '1.5', '1e3', ' 1', 'http']) {
+    assert.equal(port(text), `invalid value "${text}" for flag -port: parse error`, JSON.stringify(text));
+  }
+  assert.equal(port('9223372036854775807'), 9223372036854775807);
+  assert.equal(port('9223372036854775808'), 'invalid value "9223372036854775808" for flag -port: value out of range');
+  assert.equal(port('-0x8000000000000001'), 'invalid value "-0x8000000000000001" for flag -port: value out of range');
+});
+
