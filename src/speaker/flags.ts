@@ -145,7 +145,7 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   if (port < 0 || port > 65535) return { ok: false, error: `invalid --port ${port}` };
   const mlBindPort = f['ml-bindport'] as number;
   if (mlBindPort < 0 || mlBindPort > 65535) return { ok: false, error: `invalid --ml-bindport ${mlBindPort}` };
-  const ml = membershipKnobs(f);
+  const ml = membershipKnobs(f, parsed.fromEnv);
   if (!ml.ok) return ml;
   const captureMib = f['layer2-capture-buffer-mib'] as number;
   if (captureMib < 1 || captureMib > 4096) return { ok: false, error: `invalid --layer2-capture-buffer-mib ${captureMib}: want 1 to 4096` };
@@ -175,19 +175,26 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   };
 }
 
-/** A duration flag's value in ms; unparsable is a command-line error (`usage`), as Go's flag.Duration fails Parse. */
-function durationMs(name: string, value: unknown): { ok: true; ms: number } | { ok: false; error: string; usage: true } {
+/**
+ * A duration flag's value in ms. Unparsable on the command line is a command-line error (`usage`), as Go's
+ * flag.Duration fails Parse; from its environment variable it is a value error (exit 1) that names the variable.
+ */
+function durationMs(name: string, value: unknown, fromEnv: ReadonlySet<string>): { ok: true; ms: number } | { ok: false; error: string; usage?: true } {
   const parsed = parseGoDuration(String(value));
-  if (!parsed.ok) return { ok: false, usage: true, error: `invalid --${name}: ${parsed.error}` };
+  if (!parsed.ok) {
+    const error = `invalid --${name}: ${parsed.error}`;
+    const spec = SPEAKER_FLAGS[name];
+    return fromEnv.has(name) && spec?.env ? { ok: false, error: `${spec.env}: ${error}` } : { ok: false, usage: true, error };
+  }
   return { ok: true, ms: Number(parsed.value / 1_000_000n) };
 }
 
-function membershipKnobs(f: Readonly<Record<string, unknown>>): { ok: true; knobs: MembershipKnobs } | { ok: false; error: string; usage?: true } {
-  const interval = durationMs('ml-probe-interval', f['ml-probe-interval']);
+function membershipKnobs(f: Readonly<Record<string, unknown>>, fromEnv: ReadonlySet<string>): { ok: true; knobs: MembershipKnobs } | { ok: false; error: string; usage?: true } {
+  const interval = durationMs('ml-probe-interval', f['ml-probe-interval'], fromEnv);
   if (!interval.ok) return interval;
-  const timeout = durationMs('ml-probe-timeout', f['ml-probe-timeout']);
+  const timeout = durationMs('ml-probe-timeout', f['ml-probe-timeout'], fromEnv);
   if (!timeout.ok) return timeout;
-  const grace = durationMs('ml-handoff-grace', f['ml-handoff-grace']);
+  const grace = durationMs('ml-handoff-grace', f['ml-handoff-grace'], fromEnv);
   if (!grace.ok) return grace;
   if (interval.ms < 10 || interval.ms > 60_000) return { ok: false, error: `invalid --ml-probe-interval ${String(f['ml-probe-interval'])}: want 10ms to 1m` };
   if (timeout.ms < 1 || timeout.ms >= interval.ms) return { ok: false, error: `invalid --ml-probe-timeout ${String(f['ml-probe-timeout'])}: want at least 1ms and below --ml-probe-interval` };

@@ -67,4 +67,8 @@ test('controller and speaker exit as v0.11 does: 2 with the usage on stderr for 
   assert.equal(run(['speaker', '--ml-probe-interval=5ms']).status, 1, 'a parsed duration out of range');
   assert.equal(run(['speaker'], { METALLB_NODE_NAME: undefined }).status, 1, 'no node name: exit 1 as v0.11');
   assert.equal(run(['speaker', '--bgp-graceful-restart-time=-1']).status, 1, 'a negative int parses as Go\'s flag.Int does; its range is refused after parsing');
+  const badEnv = run(['speaker'], { METALLB_ML_BIND_PORT: 'abc' });
+  assert.equal(badEnv.status, 1, 'a bad METALLB_* value is no command-line error: v0.11 reads them as strings after flag.Parse');
+  assert.equal(badEnv.stderr, '', 'no usage for a bad environment variable');
+  assert.match(badEnv.stdout, /"error":"METALLB_ML_BIND_PORT: invalid value/);
 });

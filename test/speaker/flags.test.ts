@@ -69,9 +69,12 @@ test('speaker flags: flags beat env, every v0.11 flag is accepted, errors', () =
     [['--node-name=n', '--namespace=ns', '--ml-indirect-checks=-1'], {}, 'invalid --ml-indirect-checks -1: want 0 to 16'],
     [['--node-name=n', '--namespace=ns', '--layer2-capture-buffer-mib=-5'], {}, 'invalid --layer2-capture-buffer-mib -5: want 1 to 4096'],
     [['--node-name=n', '--namespace=ns', '--port=99999999999999999999'], {}, 'invalid value "99999999999999999999" for flag -port: value out of range'],
+    // A bad environment variable is no command-line error either: it names the variable, exit 1.
+    [['--node-name=n', '--namespace=ns'], { METALLB_ML_BIND_PORT: 'abc' }, 'METALLB_ML_BIND_PORT: invalid value "abc" for flag -ml-bindport: parse error'],
+    [['--node-name=n', '--namespace=ns'], { METALLB_ML_PROBE_INTERVAL: 'fast' }, 'METALLB_ML_PROBE_INTERVAL: invalid --ml-probe-interval: time: invalid duration "fast"'],
   ];
   // Errors of the command line itself (Go's flag.Parse fails: exit 2) carry `usage`; values refused after parsing (exit 1) do not.
-  const parseError = /^(flag provided but not defined|flag needs an argument|invalid value|invalid boolean value|unexpected argument)|: time: invalid duration/;
+  const parseError = /^(flag provided but not defined|flag needs an argument|invalid value|invalid boolean value|unexpected argument|invalid --[a-z-]+: time: invalid duration)/;
   for (const [argv, env, error] of cases) {
     assert.deepEqual(parseSpeakerFlags(argv, env, noSaFile), { ok: false, error, ...(parseError.test(error) ? { usage: true } : {}) }, argv.join(' '));
   }
@@ -136,6 +139,7 @@ test('speaker flags: --exclude-lb from METALLB_EXCLUDE_LB, off by default (v0.11
   const flag = parseSpeakerFlags(['-exclude-lb'], base, noSaFile);
   assert.ok(flag.ok);
   assert.equal(flag.flags.excludeLb, true);
-  assert.deepEqual(parseSpeakerFlags([], { ...base, METALLB_EXCLUDE_LB: 'yes' }, noSaFile), { ok: false, usage: true, error: 'invalid boolean value "yes" for -exclude-lb: parse error' });
+  // Not a command-line error (no usage, exit 1): the error names the variable.
+  assert.deepEqual(parseSpeakerFlags([], { ...base, METALLB_EXCLUDE_LB: 'yes' }, noSaFile), { ok: false, error: 'METALLB_EXCLUDE_LB: invalid boolean value "yes" for -exclude-lb: parse error' });
   assert.match(speakerUsage(), /-exclude-lb\n[\s\S]*exclude-from-external-load-balancers[\s\S]*METALLB_EXCLUDE_LB/);
 });

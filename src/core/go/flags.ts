@@ -17,9 +17,13 @@ export type ParsedFlags = Record<string, FlagValue>;
 /**
  * `help: true` = `-h`, `-help` or `--help` was given (Go's flag.ErrHelp): print goFlagsUsage() and exit 0.
  * `usage: true` = the command line itself is wrong (unknown flag, missing or unparsable value): Go's
- * flag.ExitOnError prints the error and the usage on stderr and exits 2.
+ * flag.ExitOnError prints the error and the usage on stderr and exits 2. An environment variable that does not
+ * parse is no command-line error (MetalLB reads `METALLB_*` as strings, after flag.Parse): its error names the
+ * variable and has no `usage` (exit 1). `fromEnv`: the flags whose value came from their environment variable.
  */
-export type FlagsResult = { readonly ok: true; readonly flags: ParsedFlags } | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
+export type FlagsResult =
+  | { readonly ok: true; readonly flags: ParsedFlags; readonly fromEnv: ReadonlySet<string> }
+  | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
 
 /** Parses argv against specs; unknown flags and positional arguments are errors (as Go's flag package). */
 export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>, env: Readonly<Record<string, string | undefined>>): FlagsResult {
@@ -45,14 +49,19 @@ export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<str
     given.set(name, value);
   }
   const flags: ParsedFlags = {};
+  const fromEnv = new Set<string>();
   for (const [name, spec] of Object.entries(specs)) {
-    const raw = given.get(name) ?? (spec.env ? nonEmpty(env[spec.env]) : undefined);
+    const envValue = spec.env ? nonEmpty(env[spec.env]) : undefined;
+    const raw = given.get(name) ?? envValue;
     if (raw === undefined) { flags[name] = spec.default; continue; }
     const converted = convert(name, spec, raw);
-    if (typeof converted === 'object') return { ...converted, usage: true };
+    if (!given.has(name)) fromEnv.add(name);
+    if (typeof converted === 'object') {
+      return given.has(name) ? { ...converted, usage: true } : { ok: false, error: `${spec.env}: ${converted.error}` };
+    }
     flags[name] = converted;
   }
-  return { ok: true, flags };
+  return { ok: true, flags, fromEnv };
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): string | number | boolean | { ok: false; error: string } {

@@ -51,3 +51,13 @@ test('ints take Go\'s flag.Int syntax (strconv.ParseInt base 0): sign, 0x/0o/0b/
   assert.equal(port('-0x8000000000000001'), 'invalid value "-0x8000000000000001" for flag -port: value out of range');
 });
 
+test('an environment variable that does not parse is a value error naming the variable, not a command-line error', () => {
+  const specs: Record<string, FlagSpec> = { ...SPECS, 'ml-bindport': { kind: 'int', env: 'METALLB_ML_BIND_PORT', default: 7946 }, 'exclude-lb': { kind: 'bool', env: 'METALLB_EXCLUDE_LB', default: false } };
+  assert.deepEqual(parseGoFlags([], specs, { METALLB_ML_BIND_PORT: 'abc' }), { ok: false, error: 'METALLB_ML_BIND_PORT: invalid value "abc" for flag -ml-bindport: parse error' });
+  assert.deepEqual(parseGoFlags([], specs, { METALLB_EXCLUDE_LB: 'yes' }), { ok: false, error: 'METALLB_EXCLUDE_LB: invalid boolean value "yes" for -exclude-lb: parse error' });
+  assert.deepEqual(parseGoFlags(['--ml-bindport=abc'], specs, {}), { ok: false, usage: true, error: 'invalid value "abc" for flag -ml-bindport: parse error' });
+  const flagWins = parseGoFlags(['--ml-bindport=7947'], specs, { METALLB_ML_BIND_PORT: 'abc' });
+  assert.ok(flagWins.ok && flagWins.flags['ml-bindport'] === 7947 && !flagWins.fromEnv.has('ml-bindport'), 'a flag beats a bad env value');
+  const env = parseGoFlags([], specs, { METALLB_ML_BIND_PORT: '7948' });
+  assert.ok(env.ok && env.fromEnv.has('ml-bindport') && !env.fromEnv.has('port'));
+});
