@@ -65,10 +65,14 @@ export async function waitForIps(k: KubeClients, ns: string, name: string, timeo
   return ips;
 }
 
-/** Events recorded against an object, oldest first. */
+/**
+ * MetalLB's Events (source component `metallb-controller` or `metallb-speaker`) recorded against an object, oldest
+ * first. Kubernetes' own are left out: the apiserver's ClusterIP repair loop, for one, may record
+ * `ClusterIPNotAllocated` on a Service it races with at creation, which says nothing about MetalLB.
+ */
 export async function eventsFor(k: KubeClients, ns: string, kind: string, name: string): Promise<CoreV1Event[]> {
   const list = await k.core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}` });
-  return [...list.items].sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')));
+  return list.items.filter((e) => (e.source?.component ?? e.reportingComponent ?? '').startsWith('metallb-')).sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')));
 }
 
 export async function waitForEvent(k: KubeClients, ns: string, kind: string, name: string, reason: string, timeoutMs = 20_000): Promise<CoreV1Event> {
