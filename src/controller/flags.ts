@@ -31,7 +31,7 @@ export const CONTROLLER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'lb-class': { kind: 'string', usage: 'load balancer class. When enabled, metallb will handle only services whose spec.loadBalancerClass matches the given lb class' },
 };
 
-export type ControllerFlagsResult = { readonly ok: true; readonly flags: ControllerFlags } | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
+export type ControllerFlagsResult = { readonly ok: true; readonly flags: ControllerFlags; readonly args: readonly string[] } | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
 
 /**
  * Parses argv and env. `serviceAccountNamespace` reads the in-cluster namespace file (undefined when absent);
@@ -48,6 +48,7 @@ export function parseControllerFlags(argv: readonly string[], env: Readonly<Reco
   if (port < 0 || port > 65535) return { ok: false, error: `invalid --port ${port}` };
   return {
     ok: true,
+    args: parsed.args,
     flags: {
       port, namespace,
       config: f['config'] as string,

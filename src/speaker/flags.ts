@@ -118,7 +118,7 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
 };
 
 export type SpeakerFlagsResult =
-  | { readonly ok: true; readonly flags: SpeakerFlags }
+  | { readonly ok: true; readonly flags: SpeakerFlags; readonly args: readonly string[] }
   | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
 
 /** The `-help` text: every flag with its default and environment variable. */
@@ -155,6 +155,7 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   if (typeof bgpListen === 'string') return { ok: false, error: bgpListen };
   return {
     ok: true,
+    args: parsed.args,
     flags: {
       nodeName, namespace, port, mlBindPort,
       host: optional(f['host']),

@@ -66,6 +66,10 @@ test('controller and speaker exit as v0.11 does: 2 with the usage on stderr for 
   assert.equal(run(['speaker', '--ml-probe-interval=fast']).status, 2, 'a duration flag Go could not parse');
   assert.equal(run(['speaker', '--ml-probe-interval=5ms']).status, 1, 'a parsed duration out of range');
   assert.equal(run(['speaker'], { METALLB_NODE_NAME: undefined }).status, 1, 'no node name: exit 1 as v0.11');
+  // Go's flag.Parse stops at the first non-flag and v0.11 runs on: ours too (it then fails for want of a cluster).
+  const stray = run(['controller', 'extra', '--bogus'], { KUBECONFIG: '/nonexistent', HOME: '/nonexistent' });
+  assert.match(stray.stdout, /"args":\["extra","--bogus"\],"msg":"arguments after the flags are ignored/, stray.stdout);
+  assert.notEqual(stray.status, 2, 'not a command-line error');
   assert.equal(run(['speaker', '--bgp-graceful-restart-time=-1']).status, 1, 'a negative int parses as Go\'s flag.Int does; its range is refused after parsing');
   const badEnv = run(['speaker'], { METALLB_ML_BIND_PORT: 'abc' });
   assert.equal(badEnv.status, 1, 'a bad METALLB_* value is no command-line error: v0.11 reads them as strings after flag.Parse');

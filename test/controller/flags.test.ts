@@ -19,7 +19,7 @@ test('controller flags: v0.11/v0.12 manifest forms, env fallbacks and errors', (
     { desc: 'missing value', argv: ['--namespace'], want: 'flag needs an argument: -namespace' },
     { desc: 'bad int', argv: ['--namespace=a', '--port=http'], want: 'invalid value "http" for flag -port: parse error' },
     { desc: 'bad bool', argv: ['--namespace=a', '--enable-pprof=yes'], want: 'invalid boolean value "yes" for -enable-pprof: parse error' },
-    { desc: 'positional argument', argv: ['--namespace=a', 'extra'], want: 'unexpected argument: extra' },
+    { desc: 'positional argument ends the flags, as flag.Parse', argv: ['--namespace=a', 'extra', '--port=1'], want: { namespace: 'a', port: 7472 } },
     { desc: 'negative port (Go\'s flag.Int parses it; the range check refuses it)', argv: ['--namespace=a', '--port=-1'], want: 'invalid --port -1' },
   ];
   for (const c of table) {

@@ -17,6 +17,7 @@ test('speaker flags: the DaemonSet args and env', () => {
   const got = parseSpeakerFlags(DAEMONSET_ARGS, DAEMONSET_ENV, () => 'metallb-system\n');
   assert.deepEqual(got, {
     ok: true,
+    args: [],
     flags: {
       nodeName: 'node-1', host: '192.0.2.10', port: 7472, mlBindAddr: '192.0.2.10', mlBindPort: 7946,
       mlLabels: 'app=metallb,component=speaker', mlSecretKey: 'c2VjcmV0c2VjcmV0c2VjcmV0', config: 'config',

@@ -9,7 +9,7 @@ import { createJsonLogger, parseLogLevel } from './json-logger.js';
 import type { Logger } from '../../core/ports.js';
 
 /** What a flag parser returns: the flags, or `help`, or an error message. */
-export type ParsedFlags<F> = { readonly ok: true; readonly flags: F } | { readonly ok: false; readonly help?: boolean; readonly usage?: boolean; readonly error: string };
+export type ParsedFlags<F> = { readonly ok: true; readonly flags: F; readonly args?: readonly string[] } | { readonly ok: false; readonly help?: boolean; readonly usage?: boolean; readonly error: string };
 
 /** Either the flags and a logger at their `logLevel`, or the exit code to return at once (0 help, 2 bad command line, 1 bad value). */
 export function startFromFlags<F extends { readonly logLevel: string }>(parsed: ParsedFlags<F>, usage: () => string): { flags: F; logger: Logger } | { exitCode: number } {
@@ -27,5 +27,8 @@ export function startFromFlags<F extends { readonly logLevel: string }>(parsed: 
     }
     return { exitCode: 1 };
   }
-  return { flags: parsed.flags, logger: createJsonLogger({ level: level.level }) };
+  const logger = createJsonLogger({ level: level.level });
+  // Go's flag.Parse stops at the first non-flag argument and v0.11's mains never read the rest: run, and say so.
+  if (parsed.args && parsed.args.length > 0) logger.warn({ op: 'startup', args: parsed.args, msg: 'arguments after the flags are ignored, as MetalLB v0.11 ignores them' });
+  return { flags: parsed.flags, logger };
 }

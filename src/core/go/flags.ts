@@ -22,21 +22,30 @@ export type ParsedFlags = Record<string, FlagValue>;
  * variable and has no `usage` (exit 1). `fromEnv`: the flags whose value came from their environment variable.
  */
 export type FlagsResult =
-  | { readonly ok: true; readonly flags: ParsedFlags; readonly fromEnv: ReadonlySet<string> }
+  | { readonly ok: true; readonly flags: ParsedFlags; readonly fromEnv: ReadonlySet<string>; readonly args: readonly string[] }
   | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
 
-/** Parses argv against specs; unknown flags and positional arguments are errors (as Go's flag package). */
+/**
+ * Parses argv against specs as Go's flag package does (flag.Parse): flags end at the first argument that is not
+ * one (`-` and anything not starting with `-`) or after `--`; what follows is returned in `args`, unparsed, as
+ * flag.Args() (MetalLB's mains never read it). `---x` and `-=x` are `bad flag syntax`; unknown flags and bad
+ * values are errors with `usage`.
+ */
 export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>, env: Readonly<Record<string, string | undefined>>): FlagsResult {
   const given = new Map<string, string>();
+  let args: readonly string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
-    const match = /^--?([^=-][^=]*)(?:=([\s\S]*))?$/.exec(arg);
-    if (!match) return { ok: false, usage: true, error: `unexpected argument: ${arg}` };
-    const name = match[1] as string;
+    if (arg.length < 2 || !arg.startsWith('-')) { args = argv.slice(i); break; }
+    if (arg === '--') { args = argv.slice(i + 1); break; }
+    const body = arg.slice(arg.startsWith('--') ? 2 : 1);
+    if (body === '' || body.startsWith('-') || body.startsWith('=')) return { ok: false, usage: true, error: `bad flag syntax: ${arg}` };
+    const eq = body.indexOf('=');
+    const name = eq < 0 ? body : body.slice(0, eq);
     const spec = specs[name];
     if (!spec && (name === 'h' || name === 'help')) return { ok: false, help: true, error: 'flag: help requested' };
     if (!spec) return { ok: false, usage: true, error: `flag provided but not defined: -${name}` };
-    let value = match[2];
+    let value = eq < 0 ? undefined : body.slice(eq + 1);
     if (value === undefined) {
       if (spec.kind === 'bool') value = 'true';
       else {
@@ -61,7 +70,7 @@ export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<str
     }
     flags[name] = converted;
   }
-  return { ok: true, flags, fromEnv };
+  return { ok: true, flags, fromEnv, args };
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): string | number | boolean | { ok: false; error: string } {

@@ -35,7 +35,24 @@ test('errors use Go flag package wording', () => {
   assert.deepEqual(parseGoFlags(['--port'], SPECS, {}), { ok: false, usage: true, error: 'flag needs an argument: -port' });
   assert.deepEqual(parseGoFlags(['--port=x'], SPECS, {}), { ok: false, usage: true, error: 'invalid value "x" for flag -port: parse error' });
   assert.deepEqual(parseGoFlags(['--disable-epslices=maybe'], SPECS, {}), { ok: false, usage: true, error: 'invalid boolean value "maybe" for -disable-epslices: parse error' });
-  assert.deepEqual(parseGoFlags(['stray'], SPECS, {}), { ok: false, usage: true, error: 'unexpected argument: stray' });
+  assert.deepEqual(parseGoFlags(['---x'], SPECS, {}), { ok: false, usage: true, error: 'bad flag syntax: ---x' });
+  assert.deepEqual(parseGoFlags(['-=x'], SPECS, {}), { ok: false, usage: true, error: 'bad flag syntax: -=x' });
+});
+
+test('flags end as flag.Parse ends them: at the first non-flag, at "-", or after "--"; the rest is returned unparsed', () => {
+  const cases: Array<[string[], number, boolean, string[]]> = [
+    [['stray'], 7472, false, ['stray']],
+    // A bool takes no separate value: "false" is the first argument, and -port after it is never parsed (as in Go).
+    [['--disable-epslices', 'false', '--port=1'], 7472, true, ['false', '--port=1']],
+    [['--port=9', '-', '--port=1'], 9, false, ['-', '--port=1']],
+    [['--port=9', '--', '--port=1'], 9, false, ['--port=1']],
+    [['--port', '9', '--'], 9, false, []],
+  ];
+  for (const [argv, port, epslices, args] of cases) {
+    const r = parseGoFlags(argv, SPECS, {});
+    assert.ok(r.ok, argv.join(' '));
+    assert.deepEqual([r.flags['port'], r.flags['disable-epslices'], r.args], [port, epslices, args], argv.join(' '));
+  }
 });
 
 test('ints take Go\'s flag.Int syntax (strconv.ParseInt base 0): sign, 0x/0o/0b/0 prefixes, _ separators; int64 range', () => {
