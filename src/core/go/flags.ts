@@ -3,6 +3,7 @@
  * `-name`, `--name`, `--name=value` and `--name value`; booleans also as `--name=true|false`. Each flag may fall
  * back to an environment variable (MetalLB's `METALLB_*`), then to its default. Shared by controller and speaker.
  */
+import { parseGoBase0 } from './strconv.js';
 
 export type FlagSpec =
   | { readonly kind: 'string'; readonly env?: string; readonly default?: string; readonly usage?: string }
@@ -87,28 +88,14 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number | b
   return { ok: false, error: `invalid boolean value "${raw}" for -${name}: parse error` };
 }
 
-const INT_SYNTAX: ReadonlyArray<readonly [RegExp, number, number]> = [
-  // [digits after the prefix, radix, prefix length]; `_` only between digits (or after a base prefix), as Go's literals.
-  [/^0[xX]_?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/, 16, 2],
-  [/^0[oO]_?[0-7]+(?:_[0-7]+)*$/, 8, 2],
-  [/^0[bB]_?[01]+(?:_[01]+)*$/, 2, 2],
-  [/^0_?[0-7]+(?:_[0-7]+)*$/, 8, 1],
-  [/^(?:0|[1-9](?:_?[0-9])*)$/, 10, 0],
-];
-
 /**
- * Go's flag.Int: strconv.ParseInt(s, 0, 64), i.e. an optional sign, then decimal, `0x` hex, `0o` or leading-`0`
- * octal, or `0b` binary, with `_` separators. Returns the value, or Go's reason: `parse error`, `value out of range`
- * (beyond int64). Ranges narrower than int64 are the caller's, after parsing (as MetalLB's mains check).
+ * Go's flag.Int: strconv.ParseInt(s, 0, 64) (src/core/go/strconv.ts). Returns the value, or Go's reason:
+ * `parse error`, `value out of range` (beyond int64). Ranges narrower than int64 are the caller's, after parsing
+ * (as MetalLB's mains check).
  */
 export function parseGoInt(s: string): number | 'parse error' | 'value out of range' {
-  const negative = s.startsWith('-');
-  const body = /^[+-]/.test(s) ? s.slice(1) : s;
-  const syntax = INT_SYNTAX.find(([re]) => re.test(body));
-  if (!syntax) return 'parse error';
-  const [, radix, prefix] = syntax;
-  const magnitude = [...body.slice(prefix).replaceAll('_', '')].reduce((acc, d) => acc * BigInt(radix) + BigInt(parseInt(d, radix)), 0n);
-  const value = negative ? -magnitude : magnitude;
+  const value = parseGoBase0(s);
+  if (value === undefined) return 'parse error';
   if (value > 2n ** 63n - 1n || value < -(2n ** 63n)) return 'value out of range';
   return Number(value);
 }

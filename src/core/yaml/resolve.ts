@@ -5,6 +5,7 @@
  * lands in a string field as "90", `my-asn: "42"` (quoted) cannot fill a uint32.
  */
 import type { ScalarNode } from './nodes.js';
+import { parseGoBase0 } from '../go/strconv.js';
 
 /** yaml.v2's short tags for resolved scalars. */
 export type ResolvedTag = '!!str' | '!!int' | '!!float' | '!!bool' | '!!null' | '!!timestamp' | '!!binary' | '!!merge';
@@ -31,18 +32,6 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
-/** Go `strconv.ParseInt/ParseUint(s, 0, 64)` syntax (sign, 0x/0o/0b prefixes, leading-0 octal). */
-function parseGoInteger(text: string): bigint | undefined {
-  const match = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
-  if (!match) return undefined;
-  const [, sign, body] = match as unknown as [string, string, string];
-  let magnitude: bigint;
-  if (/^0[oO]/.test(body)) magnitude = BigInt(`0o${body.slice(2)}`);
-  else if (/^0[0-7]+$/.test(body)) magnitude = BigInt(`0o${body.slice(1)}`);
-  else magnitude = BigInt(body); // BigInt understands 0x, 0b and decimal
-  return sign === '-' ? -magnitude : magnitude;
-}
-
 /** Resolves a plain scalar's text by YAML 1.1 rules (yaml.v2 `resolve`). */
 function resolvePlain(text: string): Resolved {
   if (NULL_WORDS.has(text)) return { tag: '!!null', value: null };
@@ -53,7 +42,8 @@ function resolvePlain(text: string): Resolved {
   if (text === '<<') return { tag: '!!merge', value: text };
   if (!/^[-+.0-9]/.test(text)) return { tag: '!!str', value: text };
   const plain = text.replaceAll('_', '');
-  const int = parseGoInteger(plain);
+  // Go `strconv.ParseInt/ParseUint(s, 0, 64)` syntax, on the text without its `_` (yaml.v2 strips them first).
+  const int = parseGoBase0(plain);
   if (int !== undefined && int >= INT64_MIN && int <= UINT64_MAX) return { tag: '!!int', value: int };
   if (YAML_STYLE_FLOAT.test(plain)) return { tag: '!!float', value: Number(plain) };
   if (TIMESTAMP.test(text)) return { tag: '!!timestamp', value: text };
