@@ -99,12 +99,12 @@ export const SPEAKER_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'ml-bindport': { kind: 'int', env: 'METALLB_ML_BIND_PORT', default: 7946, usage: 'memberlist bind and advertise port, UDP and TCP' },
   'ml-labels': { kind: 'string', env: 'METALLB_ML_LABELS', usage: 'label selector of the speaker Pods in --namespace (gossip peers are found through them); a node is alive while its Node is Ready and its speaker Pod is Running and Ready (and, with gossip, while the gossip has it alive)' },
   'ml-secret-key': { kind: 'string', env: 'METALLB_ML_SECRET_KEY', usage: 'memberlist encryption secret (AES-256-GCM; empty: unauthenticated gossip)' },
-  'ml-probe-interval': { kind: 'string', env: 'METALLB_ML_PROBE_INTERVAL', default: '100ms', usage: 'time between two probe rounds of a member; detection time and gossip packets scale with it' },
-  'ml-probe-timeout': { kind: 'string', env: 'METALLB_ML_PROBE_TIMEOUT', default: '50ms', usage: 'wait for a direct ack before probing through others; must be below --ml-probe-interval' },
+  'ml-probe-interval': { kind: 'duration', env: 'METALLB_ML_PROBE_INTERVAL', default: '100ms', usage: 'time between two probe rounds of a member; detection time and gossip packets scale with it' },
+  'ml-probe-timeout': { kind: 'duration', env: 'METALLB_ML_PROBE_TIMEOUT', default: '50ms', usage: 'wait for a direct ack before probing through others; must be below --ml-probe-interval' },
   'ml-suspicion-mult': { kind: 'float', env: 'METALLB_ML_SUSPICION_MULT', default: 1.5, usage: 'a suspect is declared dead after this many probe intervals (x max(1, log10 of the member count), x3 until another member confirms); decimals allowed; larger tolerates longer stalls' },
   'ml-passive-rounds': { kind: 'float', env: 'METALLB_ML_PASSIVE_ROUNDS', default: 4, usage: 'a probe round passes over a member heard from within this many probe intervals (at most 2 x (members - 1)); decimals allowed; fewer: faster detection, more packets; 0 pings every round as SWIM does' },
   'ml-indirect-checks': { kind: 'int', env: 'METALLB_ML_INDIRECT_CHECKS', default: 3, usage: 'members asked to probe a silent member on our behalf' },
-  'ml-handoff-grace': { kind: 'string', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'make-before-break: the longest the speaker keeps answering for a layer-2 IP it hands off, waiting for its successor to announce it: after telling the others it leaves (SIGTERM), or when another node is elected for it while it runs (it left the eligible set, an owner came back)' },
+  'ml-handoff-grace': { kind: 'duration', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s', usage: 'make-before-break: the longest the speaker keeps answering for a layer-2 IP it hands off, waiting for its successor to announce it: after telling the others it leaves (SIGTERM), or when another node is elected for it while it runs (it left the eligible set, an owner came back)' },
   config: { kind: 'string', default: 'config', usage: 'Kubernetes ConfigMap containing MetalLB\'s configuration' },
   namespace: { kind: 'string', env: 'METALLB_NAMESPACE', usage: 'namespace of the config ConfigMap and the speaker Pods (default: the ServiceAccount\'s namespace)' },
   kubeconfig: { kind: 'string', usage: 'absolute path to the kubeconfig file (only needed when running outside of k8s)' },
@@ -145,7 +145,7 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   if (port < 0 || port > 65535) return { ok: false, error: `invalid --port ${port}` };
   const mlBindPort = f['ml-bindport'] as number;
   if (mlBindPort < 0 || mlBindPort > 65535) return { ok: false, error: `invalid --ml-bindport ${mlBindPort}` };
-  const ml = membershipKnobs(f, parsed.fromEnv);
+  const ml = membershipKnobs(f);
   if (!ml.ok) return ml;
   const captureMib = f['layer2-capture-buffer-mib'] as number;
   if (captureMib < 1 || captureMib > 4096) return { ok: false, error: `invalid --layer2-capture-buffer-mib ${captureMib}: want 1 to 4096` };
@@ -176,27 +176,16 @@ export function parseSpeakerFlags(argv: readonly string[], env: Readonly<Record<
   };
 }
 
-/**
- * A duration flag's value in ms. Unparsable on the command line is a command-line error (`usage`), as Go's
- * flag.Duration fails Parse; from its environment variable it is a value error (exit 1) that names the variable.
- */
-function durationMs(name: string, value: unknown, fromEnv: ReadonlySet<string>): { ok: true; ms: number } | { ok: false; error: string; usage?: true } {
+/** A duration flag's value in ms (parseGoFlags has checked its syntax). */
+function durationMs(value: unknown): number {
   const parsed = parseGoDuration(String(value));
-  if (!parsed.ok) {
-    const error = `invalid --${name}: ${parsed.error}`;
-    const spec = SPEAKER_FLAGS[name];
-    return fromEnv.has(name) && spec?.env ? { ok: false, error: `${spec.env}: ${error}` } : { ok: false, usage: true, error };
-  }
-  return { ok: true, ms: Number(parsed.value / 1_000_000n) };
+  return parsed.ok ? Number(parsed.value / 1_000_000n) : NaN;
 }
 
-function membershipKnobs(f: Readonly<Record<string, unknown>>, fromEnv: ReadonlySet<string>): { ok: true; knobs: MembershipKnobs } | { ok: false; error: string; usage?: true } {
-  const interval = durationMs('ml-probe-interval', f['ml-probe-interval'], fromEnv);
-  if (!interval.ok) return interval;
-  const timeout = durationMs('ml-probe-timeout', f['ml-probe-timeout'], fromEnv);
-  if (!timeout.ok) return timeout;
-  const grace = durationMs('ml-handoff-grace', f['ml-handoff-grace'], fromEnv);
-  if (!grace.ok) return grace;
+function membershipKnobs(f: Readonly<Record<string, unknown>>): { ok: true; knobs: MembershipKnobs } | { ok: false; error: string } {
+  const interval = { ms: durationMs(f['ml-probe-interval']) };
+  const timeout = { ms: durationMs(f['ml-probe-timeout']) };
+  const grace = { ms: durationMs(f['ml-handoff-grace']) };
   if (interval.ms < 10 || interval.ms > 60_000) return { ok: false, error: `invalid --ml-probe-interval ${String(f['ml-probe-interval'])}: want 10ms to 1m` };
   if (timeout.ms < 1 || timeout.ms >= interval.ms) return { ok: false, error: `invalid --ml-probe-timeout ${String(f['ml-probe-timeout'])}: want at least 1ms and below --ml-probe-interval` };
   if (grace.ms < 0 || grace.ms > 30_000) return { ok: false, error: `invalid --ml-handoff-grace ${String(f['ml-handoff-grace'])}: want 0 to 30s` };

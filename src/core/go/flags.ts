@@ -3,6 +3,7 @@
  * `-name`, `--name`, `--name=value` and `--name value`; booleans also as `--name=true|false`. Each flag may fall
  * back to an environment variable (MetalLB's `METALLB_*`), then to its default. Shared by controller and speaker.
  */
+import { parseGoDuration } from './duration.js';
 import { parseGoBase0 } from './strconv.js';
 
 export type FlagSpec =
@@ -10,7 +11,9 @@ export type FlagSpec =
   | { readonly kind: 'int'; readonly env?: string; readonly default?: number; readonly usage?: string }
   /** Go's flag.Float64: a decimal such as `1.5`, `-1`, `+3` or `1e1` (not hex, Inf or NaN); ranges are the caller's. */
   | { readonly kind: 'float'; readonly env?: string; readonly default?: number; readonly usage?: string }
-  | { readonly kind: 'bool'; readonly env?: string; readonly default?: boolean; readonly usage?: string };
+  | { readonly kind: 'bool'; readonly env?: string; readonly default?: boolean; readonly usage?: string }
+  /** Go's flag.Duration (time.ParseDuration syntax, e.g. `100ms`, `1m30s`); the value is kept as the text given. */
+  | { readonly kind: 'duration'; readonly env?: string; readonly default?: string; readonly usage?: string };
 
 export type FlagValue = string | number | boolean | undefined;
 export type ParsedFlags = Record<string, FlagValue>;
@@ -20,10 +23,10 @@ export type ParsedFlags = Record<string, FlagValue>;
  * `usage: true` = the command line itself is wrong (unknown flag, missing or unparsable value): Go's
  * flag.ExitOnError prints the error and the usage on stderr and exits 2. An environment variable that does not
  * parse is no command-line error (MetalLB reads `METALLB_*` as strings, after flag.Parse): its error names the
- * variable and has no `usage` (exit 1). `fromEnv`: the flags whose value came from their environment variable.
+ * variable and has no `usage` (exit 1).
  */
 export type FlagsResult =
-  | { readonly ok: true; readonly flags: ParsedFlags; readonly fromEnv: ReadonlySet<string>; readonly args: readonly string[] }
+  | { readonly ok: true; readonly flags: ParsedFlags; readonly args: readonly string[] }
   | { readonly ok: false; readonly error: string; readonly help?: true; readonly usage?: true };
 
 /**
@@ -59,23 +62,25 @@ export function parseGoFlags(argv: readonly string[], specs: Readonly<Record<str
     given.set(name, value);
   }
   const flags: ParsedFlags = {};
-  const fromEnv = new Set<string>();
   for (const [name, spec] of Object.entries(specs)) {
     const envValue = spec.env ? nonEmpty(env[spec.env]) : undefined;
     const raw = given.get(name) ?? envValue;
     if (raw === undefined) { flags[name] = spec.default; continue; }
     const converted = convert(name, spec, raw);
-    if (!given.has(name)) fromEnv.add(name);
     if (typeof converted === 'object') {
       return given.has(name) ? { ...converted, usage: true } : { ok: false, error: `${spec.env}: ${converted.error}` };
     }
     flags[name] = converted;
   }
-  return { ok: true, flags, fromEnv, args };
+  return { ok: true, flags, args };
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): string | number | boolean | { ok: false; error: string } {
   if (spec.kind === 'string') return raw;
+  if (spec.kind === 'duration') {
+    const parsed = parseGoDuration(raw);
+    return parsed.ok ? raw : { ok: false, error: `invalid --${name}: ${parsed.error}` };
+  }
   if (spec.kind === 'int') {
     const value = parseGoInt(raw);
     return typeof value === 'number' ? value : { ok: false, error: `invalid value "${raw}" for flag -${name}: ${value}` };

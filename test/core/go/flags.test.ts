@@ -74,7 +74,13 @@ test('an environment variable that does not parse is a value error naming the va
   assert.deepEqual(parseGoFlags([], specs, { METALLB_EXCLUDE_LB: 'yes' }), { ok: false, error: 'METALLB_EXCLUDE_LB: invalid boolean value "yes" for -exclude-lb: parse error' });
   assert.deepEqual(parseGoFlags(['--ml-bindport=abc'], specs, {}), { ok: false, usage: true, error: 'invalid value "abc" for flag -ml-bindport: parse error' });
   const flagWins = parseGoFlags(['--ml-bindport=7947'], specs, { METALLB_ML_BIND_PORT: 'abc' });
-  assert.ok(flagWins.ok && flagWins.flags['ml-bindport'] === 7947 && !flagWins.fromEnv.has('ml-bindport'), 'a flag beats a bad env value');
+  assert.ok(flagWins.ok && flagWins.flags['ml-bindport'] === 7947, 'a flag beats a bad env value');
   const env = parseGoFlags([], specs, { METALLB_ML_BIND_PORT: '7948' });
-  assert.ok(env.ok && env.fromEnv.has('ml-bindport') && !env.fromEnv.has('port'));
+  assert.ok(env.ok && env.flags['ml-bindport'] === 7948 && env.flags['port'] === 7472);
+  // Durations (flag.Duration) follow the same rules: a command-line error with usage, or a value error naming the variable.
+  const grace: Record<string, FlagSpec> = { 'ml-handoff-grace': { kind: 'duration', env: 'METALLB_ML_HANDOFF_GRACE', default: '1s' } };
+  assert.deepEqual(parseGoFlags(['--ml-handoff-grace=soon'], grace, {}), { ok: false, usage: true, error: 'invalid --ml-handoff-grace: time: invalid duration "soon"' });
+  assert.deepEqual(parseGoFlags([], grace, { METALLB_ML_HANDOFF_GRACE: 'soon' }), { ok: false, error: 'METALLB_ML_HANDOFF_GRACE: invalid --ml-handoff-grace: time: invalid duration "soon"' });
+  const dflt = parseGoFlags([], grace, {});
+  assert.ok(dflt.ok && dflt.flags['ml-handoff-grace'] === '1s');
 });
